@@ -1,0 +1,1 @@
+"""The ``kocr`` command line."""

@@ -1,0 +1,169 @@
+"""``kocr``: read pages, inspect plugins and templates, export the schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .. import __version__
+from ..errors import KocrError
+from .common import KocrGroup, fail, note, progress, write_atomic
+
+FORMATS = ("json", "text", "hocr", "jsonl")
+SUFFIX = {"json": ".json", "text": ".txt", "hocr": ".hocr", "jsonl": ".jsonl"}
+
+
+@click.group(cls=KocrGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kocr")
+def cli() -> None:
+    """kocr — Korean-first document understanding: page images in, typed Documents out."""
+
+
+def _engine(config: str | None, device: str | None, template: str | None):
+    from ..engine import Engine
+
+    overrides = {}
+    if device:
+        overrides["device"] = device
+    if template:
+        overrides["template"] = template
+    return Engine(config, **overrides)
+
+
+def _render(doc, fmt: str) -> str:
+    if fmt == "json":
+        return doc.model_dump_json(indent=2) + "\n"
+    if fmt == "text":
+        return doc.text + "\n"
+    if fmt == "hocr":
+        return doc.to_hocr()
+    from ..export import document_to_jsonl_records
+
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in document_to_jsonl_records(doc))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True, help="Output format.")
+@click.option("--template", help="Use only this template: an id from `kocr templates list`, or a YAML path.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write one file per input here instead of stdout.")
+@click.option("--config", type=click.Path(dir_okay=False), help="Engine config YAML.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Override the config's device.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes on stderr.")
+def read(files, fmt, template, out, config, device, quiet) -> None:
+    """Read page images (files or directories) into Documents."""
+    from ..io.images import iter_input_files
+
+    engine = _engine(config, device, template)
+    paths = iter_input_files(files)
+    failures = 0
+    missing_noted = False
+    for path in progress(paths, len(paths), "reading", quiet):
+        try:
+            doc = engine.read(path)
+        except KocrError as exc:
+            failures += 1
+            click.echo(f"kocr: error: {str(exc).splitlines()[0]}", err=True)
+            continue
+        if not quiet and not missing_noted:
+            missing = {r.stage: r.message for p in doc.pages for r in p.missing_stages}
+            for stage, msg in missing.items():
+                note(f"note: stage {stage!r} did not run: {msg}")
+            missing_noted = True
+        text = _render(doc, fmt)
+        if out is not None:
+            write_atomic(out / (path.stem + SUFFIX[fmt]), text)
+        else:
+            sys.stdout.write(text)
+    if failures:
+        fail(f"{failures} of {len(paths)} inputs could not be read")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json: bool) -> None:
+    """List every loaded plugin, its distribution and version, and what it registers."""
+    from ..plugins import load_registry
+
+    registry = load_registry()
+    rows = [
+        {"plugin": p.name, "distribution": p.distribution, "version": p.version, "registers": registry.registered_by(p)}
+        for p in registry.plugins
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        version = f" {row['version']}" if row["version"] else ""
+        click.echo(f"{row['plugin']}  ({row['distribution']}{version})")
+        for item in row["registers"] or ["(nothing)"]:
+            click.echo(f"    {item}")
+    empty = [stage for stage, regs in registry.stages.items() if not regs]
+    if empty:
+        click.echo("\nstages with no implementation installed: " + ", ".join(empty))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the schema to this file.")
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema of the Document kocr produces."""
+    from ..document import Document
+
+    text = json.dumps(Document.json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if out:
+        write_atomic(out, text)
+    else:
+        sys.stdout.write(text)
+
+
+@cli.group(cls=KocrGroup)
+def templates() -> None:
+    """Form templates: list the registered ones, validate YAML files."""
+
+
+@templates.command("list")
+def templates_list() -> None:
+    """List registered templates (id, name, version, file)."""
+    from ..plugins import load_registry
+    from ..templates import discover_templates
+
+    registry = load_registry()
+    found = discover_templates(d for d, _ in registry.template_dirs)
+    if not found:
+        click.echo("no templates registered")
+    for t in found:
+        click.echo(f"{t.id}\t{t.name}\tv{t.version}\t{t.source}")
+
+
+@templates.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def templates_validate(paths) -> None:
+    """Validate template YAML files (or directories of them)."""
+    from ..templates import load_template
+
+    files = [q for p in paths for q in (sorted(p.glob("*.y*ml")) if p.is_dir() else [p])]
+    bad = 0
+    for f in files:
+        try:
+            t = load_template(f)
+            click.echo(f"ok  {f}  ({t.id}, {len(t.fields)} fields)")
+        except KocrError as exc:
+            bad += 1
+            click.echo(str(exc), err=True)
+    if bad:
+        fail(f"{bad} of {len(files)} templates are invalid")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli(prog_name="kocr")
+    except KocrError as exc:  # raised outside a command's invoke (e.g. while loading plugins)
+        fail(str(exc))
+
+
+if __name__ == "__main__":
+    main()

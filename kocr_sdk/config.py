@@ -1,0 +1,87 @@
+"""Engine configuration: a Python object, a YAML file, or ``KOCR_*`` environment variables.
+
+Precedence, highest first: keyword overrides, environment variables, the YAML file, defaults.
+Nested keys use ``__`` in the environment (``KOCR_RECOGNIZERS__HANGUL=vitstr-tiny``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import KocrConfigError
+from .yamlio import located_errors, read_yaml_mapping
+
+Device = Literal["auto", "cpu", "cuda"]
+
+
+class EngineConfig(BaseSettings):
+    """Which implementation serves each stage, and how the engine runs them.
+
+    A stage value is a registered name, ``"auto"`` (the installed implementation with the
+    highest priority, if any) or ``"none"`` (skip the stage).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KOCR_", env_nested_delimiter="__", extra="forbid")
+
+    device: Device = "auto"
+    detector: str = "auto"
+    script_identifier: str = "auto"
+    recognizers: dict[str, str] = Field(
+        default_factory=dict, description="script -> recogniser name; scripts not listed pick automatically."
+    )
+    default_script: str = Field(
+        "hangul", description="Script assumed for every word when no script identifier runs."
+    )
+    script_fallback_threshold: float = Field(
+        0.0, ge=0, le=1, description="Below this script confidence, the top two recognisers both read the word."
+    )
+    entity_recognizer: str = "auto"
+    clusterer: str = "auto"
+    template_matcher: str = "auto"
+    template: str | None = Field(None, description="Force one template: an id or a YAML path.")
+    template_dirs: list[Path] = Field(default_factory=list, description="Extra directories of YAML templates.")
+    max_side: int = Field(4096, ge=64, description="Longer image side above which the engine downscales.")
+    max_pixels: int = Field(500_000_000, ge=1, description="Images above this many pixels are refused.")
+    min_side: int = Field(8, ge=1, description="Images with a shorter side hold no readable text.")
+    batch_size: int = Field(64, ge=1)
+    threads: int | None = Field(None, ge=1, description="torch intra-op threads; None leaves torch's default.")
+    options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Constructor options per implementation name."
+    )
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides: Any) -> "EngineConfig":
+        """Defaults ← YAML file ← ``KOCR_*`` environment ← ``overrides``."""
+        file_data: dict[str, Any] = {}
+        root = None
+        if path is not None:
+            path = Path(path)
+            if not path.exists():
+                raise KocrConfigError(f"config file not found: {path}")
+            file_data, root = read_yaml_mapping(path, KocrConfigError, "config")
+        try:
+            env_only = cls()
+        except ValidationError as exc:
+            raise KocrConfigError("invalid KOCR_* environment variable:\n" + located_errors(exc, "environment", None)) from None
+        env_data = {k: getattr(env_only, k) for k in env_only.model_fields_set}
+        try:
+            return cls(**{**file_data, **env_data, **overrides})
+        except ValidationError as exc:
+            raise KocrConfigError(located_errors(exc, path or "config", root)) from None
+
+
+def resolve_device(requested: Device, cuda_available: bool | None = None) -> str:
+    """``auto`` picks CUDA when torch sees a GPU; asking for CUDA without one is an error."""
+    if cuda_available is None:
+        import torch
+
+        cuda_available = bool(torch.cuda.is_available())
+    if requested == "auto":
+        return "cuda" if cuda_available else "cpu"
+    if requested == "cuda" and not cuda_available:
+        raise KocrConfigError("device 'cuda' was requested but torch sees no CUDA GPU; use device 'auto' or 'cpu'")
+    return requested

@@ -1,0 +1,1 @@
+"""kocr's own stage implementations, each registered through the public hooks like any plugin."""

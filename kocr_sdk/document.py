@@ -1,0 +1,200 @@
+"""The Document: the one typed object every stage of the pipeline adds its part to.
+
+Data flows one way (DESIGN.md): detection fills ``Page.words`` with quads and character quads,
+script identification sets ``Word.script``, recognition sets ``Word.text``, NER fills
+``Page.entities``, clustering fills ``Page.blocks`` (blocks → lines → word ids, in reading order),
+and template matching fills ``Page.template_match``. Words live once, flat, in ``Page.words``;
+lines, entities and fields refer to them by id, so nothing is stored twice and a JSON
+round-trip is lossless.
+
+Coordinates are pixels of the image as it was given (not of any resized copy the engine made).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .geometry import Box, Quad, box_from_quad
+
+StageStatus = Literal["ran", "missing", "skipped", "failed"]
+Orientation = Literal[0, 90, 180, 270]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class Element(_Model):
+    """Anything with a place on the page: a quad (4 points, reading order) and its bounding box."""
+
+    id: str
+    quad: Quad
+    box: Box = Field(description="Axis-aligned box (x0, y0, x1, y1) around the quad; derived when omitted.")
+    confidence: float = Field(1.0, ge=0.0, le=1.0, description="How sure the stage that found it is.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_box(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("box") is None and data.get("quad") is not None:
+            data = {**data, "box": box_from_quad(data["quad"])}
+        return data
+
+
+class Char(Element):
+    """One character's box, with its text once a recogniser has read it."""
+
+    text: str | None = None
+
+
+class Word(Element):
+    """A word: found by the detector, labelled by the script identifier, read by a recogniser."""
+
+    chars: list[Char] = Field(default_factory=list)
+    script: str | None = Field(None, description="e.g. hangul, latin, digits, han, kana, other.")
+    script_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    text: str | None = None
+    text_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    recognizer: str | None = Field(None, description="Name of the recogniser that produced the text.")
+    unsupported_script: bool = Field(
+        False, description="True when no recogniser covers the word's script and the text is a best effort."
+    )
+
+
+class Line(Element):
+    """Words that read as one line, in reading order."""
+
+    word_ids: list[str]
+
+
+class Block(Element):
+    """A cluster of lines that belong together (a paragraph, a key–value row, a table cell)."""
+
+    lines: list[Line]
+
+
+class Entity(_Model):
+    """A named entity found on the page (person, organisation, date, amount, ID number ...)."""
+
+    id: str
+    label: str
+    text: str
+    word_ids: list[str]
+    confidence: float = Field(1.0, ge=0.0, le=1.0)
+    valid: bool | None = Field(None, description="Result of a format validator (check digit...), if one applies.")
+
+
+class FieldValue(_Model):
+    """One named field of a matched template."""
+
+    name: str
+    value: str | None
+    normalized: Any = None
+    confidence: float = Field(0.0, ge=0.0, le=1.0)
+    word_ids: list[str] = Field(default_factory=list)
+    valid: bool | None = None
+
+
+class TemplateMatch(_Model):
+    """The registered template that matched the page best, and the fields it yielded."""
+
+    template_id: str
+    template_version: str | None = None
+    score: float = Field(ge=0.0, le=1.0)
+    fields: dict[str, FieldValue] = Field(default_factory=dict)
+
+
+class StageRecord(_Model):
+    """What one stage did on one page: which implementation, how long, or why it did not run."""
+
+    stage: str
+    implementation: str | None = None
+    status: StageStatus
+    seconds: float = 0.0
+    message: str | None = None
+
+
+class Page(_Model):
+    """One page image and everything the pipeline found on it."""
+
+    index: int = 0
+    source: str | None = Field(None, description="File name, or a description of an in-memory input.")
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    scale: float = Field(1.0, gt=0.0, description="Factor the engine resized the image by before the models ran.")
+    orientation: Orientation = 0
+    orientation_confidence: float | None = None
+    words: list[Word] = Field(default_factory=list)
+    blocks: list[Block] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
+    template_match: TemplateMatch | None = None
+    script_shares: dict[str, float] = Field(default_factory=dict)
+    stages: list[StageRecord] = Field(default_factory=list)
+
+    def word(self, word_id: str) -> Word:
+        """The word with id ``word_id``."""
+        for w in self.words:
+            if w.id == word_id:
+                return w
+        raise KeyError(word_id)
+
+    def lines(self) -> Iterator[Line]:
+        """Lines in reading order."""
+        for block in self.blocks:
+            yield from block.lines
+
+    @property
+    def text(self) -> str:
+        """The page's text in reading order: words of a line joined by spaces, lines by newlines,
+        blocks by blank lines. Without clustering, words follow the detector's order."""
+        by_id = {w.id: w for w in self.words}
+        if self.blocks:
+            blocks = []
+            for block in self.blocks:
+                lines = [" ".join(by_id[i].text or "" for i in line.word_ids if by_id[i].text) for line in block.lines]
+                blocks.append("\n".join(line for line in lines if line))
+            return "\n\n".join(b for b in blocks if b)
+        return " ".join(w.text for w in self.words if w.text)
+
+    @property
+    def missing_stages(self) -> list[StageRecord]:
+        """Stages that had no implementation installed for this page."""
+        return [s for s in self.stages if s.status == "missing"]
+
+
+class Document(_Model):
+    """The result of reading one or more page images."""
+
+    kocr_version: str
+    pages: list[Page] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """All pages' text in reading order, pages separated by a form feed."""
+        return "\f".join(p.text for p in self.pages)
+
+    def words(self) -> Iterator[Word]:
+        """Every word of every page."""
+        for page in self.pages:
+            yield from page.words
+
+    def timings(self) -> dict[str, float]:
+        """Wall seconds spent in each stage, summed over pages."""
+        totals: dict[str, float] = {}
+        for page in self.pages:
+            for rec in page.stages:
+                totals[rec.stage] = totals.get(rec.stage, 0.0) + rec.seconds
+        return totals
+
+    def to_hocr(self) -> str:
+        """The document as hOCR (XHTML that document tools such as hocr-tools read)."""
+        from .export.hocr import document_to_hocr
+
+        return document_to_hocr(self)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of the serialized Document."""
+        return cls.model_json_schema()

@@ -1,0 +1,353 @@
+"""The engine: runs the pipeline of DESIGN.md over page images and returns a Document.
+
+    image → detection → script identification → recognition (grouped by script, batched per
+    recogniser) → NER → clustering → template matching → post-processing hooks → Page
+
+Each stage is whatever implementation the plugins registered and the config chose. A stage with
+no implementation is recorded on the page as ``missing`` with the reason, and the pipeline goes
+on with what it has: kocr never invents a result for a stage it cannot run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from . import __version__
+from .config import EngineConfig, resolve_device
+from .document import Char, Document, Page, StageRecord, Word
+from .errors import KocrConfigError, KocrError, KocrStageError
+from .geometry import crop_quad, scale_quad
+from .interfaces import Reading, Recognizer, ScriptPrediction, Stage
+from .io import PageImage, iter_pages
+from .plugins import Registration, Registry, collect, create_plugin_manager
+from .templates import Template, discover_templates, load_template
+
+STAGES = ("detector", "script_identifier", "recognizer", "entity_recognizer", "clusterer", "template_matcher")
+_STAGE_NOUN = {
+    "detector": "text detector",
+    "script_identifier": "script identifier",
+    "recognizer": "recogniser",
+    "entity_recognizer": "entity recogniser (NER)",
+    "clusterer": "text clusterer",
+    "template_matcher": "template matcher",
+}
+CROP_HEIGHT = 32  # crops handed to script identifiers and recognisers; they may resize further
+
+
+class Engine:
+    """Reads page images into Documents with the installed plugins.
+
+    >>> engine = Engine()                       # defaults, KOCR_* env, installed plugins
+    >>> doc = engine.read("invoice.png")        # path, bytes, PIL image, array, directory, list
+    >>> print(doc.text)
+    """
+
+    def __init__(
+        self,
+        config: EngineConfig | str | Path | None = None,
+        *,
+        plugins: Iterable[Any] = (),
+        load_entrypoints: bool = True,
+        **overrides: Any,
+    ) -> None:
+        if isinstance(config, EngineConfig):
+            self.config = config.model_copy(update=overrides) if overrides else config
+        else:
+            self.config = EngineConfig.load(config, **overrides)
+        self._pm, infos = create_plugin_manager(plugins, load_entrypoints)
+        self.registry: Registry = collect(self._pm, infos)
+        self.device = resolve_device(self.config.device)
+        if self.config.threads:
+            import torch
+
+            torch.set_num_threads(self.config.threads)
+        self._choices = {stage: self._choose(stage) for stage in STAGES if stage != "recognizer"}
+        for script, name in self.config.recognizers.items():
+            self.registry.get("recognizer", name)  # fail early on a name that is not installed
+        self._instances: dict[tuple[str, str], Stage] = {}
+        self._templates: list[Template] | None = None
+
+    # ----------------------------------------------------------------- choosing implementations
+    def _choose(self, stage: str) -> Registration | None:
+        wanted = getattr(self.config, stage)
+        if wanted == "none":
+            return None
+        if wanted == "auto":
+            return self.registry.choose(stage)
+        return self.registry.get(stage, wanted)
+
+    def _instance(self, reg: Registration) -> Stage:
+        key = (reg.stage, reg.name)
+        if key not in self._instances:
+            try:
+                self._instances[key] = reg.factory(device=self.device, **self.config.options.get(reg.name, {}))
+            except KocrError:
+                raise
+            except Exception as exc:
+                raise KocrStageError(
+                    f"{_STAGE_NOUN[reg.stage]} {reg.name!r} from {reg.plugin.describe()} failed to start: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+        return self._instances[key]
+
+    def recognizer_for(self, script: str) -> Registration | None:
+        """The recogniser that reads words of ``script``: the configured one, else the best that covers it."""
+        if script in self.config.recognizers:
+            return self.registry.get("recognizer", self.config.recognizers[script])
+        candidates = self.registry.recognizers_for(script)
+        return candidates[0] if candidates else None
+
+    def describe(self) -> dict[str, str]:
+        """For each stage, the implementation that will run or why none will."""
+        out = {}
+        for stage in STAGES:
+            if stage == "recognizer":
+                regs = sorted(self.registry.stages["recognizer"].values(), key=lambda r: r.name)
+                out[stage] = ", ".join(f"{r.name} ({'/'.join(r.scripts)})" for r in regs) or "missing"
+            else:
+                reg = self._choices[stage]
+                out[stage] = reg.name if reg else ("disabled" if getattr(self.config, stage) == "none" else "missing")
+        return out
+
+    @property
+    def templates(self) -> list[Template]:
+        """The templates the matcher chooses among (all registered ones, or the forced one)."""
+        if self._templates is None:
+            forced = self.config.template
+            if forced and (forced.endswith((".yaml", ".yml")) or Path(forced).exists()):
+                self._templates = [load_template(forced)]
+            else:
+                dirs = [d for d, _ in self.registry.template_dirs] + list(self.config.template_dirs)
+                found = discover_templates(dirs)
+                if forced:
+                    found = [t for t in found if t.id == forced]
+                    if not found:
+                        raise KocrConfigError(f"no template with id {forced!r} (see `kocr templates list`)")
+                self._templates = found
+        return self._templates
+
+    # ----------------------------------------------------------------------------- reading
+    def read(self, inputs: Any) -> Document:
+        """Read every page of ``inputs`` (a path, directory, bytes, PIL image, array, or a list)."""
+        return Document(kocr_version=__version__, pages=list(self.iter_pages(inputs)), metadata=self._metadata())
+
+    def iter_pages(self, inputs: Any) -> Iterator[Page]:
+        """Pages one at a time, for long inputs that should not be held in memory together."""
+        for index, page_image in enumerate(iter_pages(inputs, self.config.max_side, self.config.max_pixels)):
+            yield self.read_page(page_image, index)
+
+    def _metadata(self) -> dict[str, Any]:
+        return {"device": self.device, "stages": self.describe()}
+
+    def read_page(self, pim: PageImage, index: int = 0) -> Page:
+        page = Page(index=index, source=pim.source, width=pim.width, height=pim.height, scale=pim.scale)
+        h, w = pim.image.shape[:2]
+        if min(h, w) < self.config.min_side:
+            msg = f"image is {pim.width}×{pim.height} pixels, below min_side {self.config.min_side}: too small to hold text"
+            page.stages = [StageRecord(stage=s, status="skipped", message=msg) for s in STAGES]
+            return page
+        records: list[StageRecord] = []
+        page = self._detect(page, pim, records)
+        crops = [crop_quad(pim.image, scale_quad(wd.quad, pim.scale), CROP_HEIGHT) for wd in page.words]
+        predictions = self._identify_scripts(page, crops, records)
+        page = self._recognize(page, crops, predictions, records)
+        page = self._understand(page, records)
+        page = page.model_copy(update={"stages": records})
+        for result in self._pm.hook.postprocess_page(page=page, image=pim.image):
+            if result is not None:
+                page = result
+        return page
+
+    @contextmanager
+    def _timed(self, records: list[StageRecord], stage: str, reg: Registration | None, source: str | None):
+        record = StageRecord(stage=stage, implementation=reg.name if reg else None, status="ran")
+        start = time.perf_counter()
+        try:
+            yield record
+        except KocrError:
+            raise
+        except Exception as exc:
+            name = reg.name if reg else "?"
+            raise KocrStageError(
+                f"{_STAGE_NOUN[stage]} {name!r} failed on {source}: {type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            record.seconds = time.perf_counter() - start
+            records.append(record)
+
+    def _missing(self, records: list[StageRecord], stage: str, why: str | None = None) -> None:
+        if getattr(self.config, stage, None) == "none":
+            records.append(StageRecord(stage=stage, status="skipped", message="disabled in the config"))
+            return
+        why = why or (
+            f"no {_STAGE_NOUN[stage]} is installed; install a plugin that registers one "
+            "(see `kocr plugins` and docs/plugins.md)"
+        )
+        records.append(StageRecord(stage=stage, status="missing", message=why))
+
+    # ----------------------------------------------------------------------------- stages
+    def _detect(self, page: Page, pim: PageImage, records: list[StageRecord]) -> Page:
+        reg = self._choices["detector"]
+        if reg is None:
+            self._missing(records, "detector")
+            return page
+        with self._timed(records, "detector", reg, page.source):
+            detection = self._instance(reg).detect(pim.image)  # type: ignore[attr-defined]
+        inv = 1.0 / pim.scale
+        words = []
+        for i, dw in enumerate(detection.words):
+            wid = f"p{page.index}-w{i}"
+            chars = [
+                Char(id=f"{wid}-c{j}", quad=scale_quad(c.quad, inv), confidence=c.confidence)
+                for j, c in enumerate(dw.chars)
+            ]
+            words.append(Word(id=wid, quad=scale_quad(dw.quad, inv), confidence=dw.confidence, chars=chars))
+        orientation = detection.orientation % 360
+        return page.model_copy(
+            update={"words": words, "orientation": orientation, "orientation_confidence": detection.orientation_confidence}
+        )
+
+    def _identify_scripts(
+        self, page: Page, crops: list[np.ndarray], records: list[StageRecord]
+    ) -> list[ScriptPrediction] | None:
+        reg = self._choices["script_identifier"]
+        if reg is None:
+            self._missing(
+                records,
+                "script_identifier",
+                f"no script identifier is installed; every word is read as {self.config.default_script!r}",
+            )
+            return None
+        if not crops:
+            records.append(StageRecord(stage="script_identifier", implementation=reg.name, status="ran"))
+            return []
+        with self._timed(records, "script_identifier", reg, page.source):
+            preds = self._batched(self._instance(reg).identify, crops)  # type: ignore[attr-defined]
+        if len(preds) != len(crops):
+            raise KocrStageError(f"script identifier {reg.name!r} returned {len(preds)} predictions for {len(crops)} crops")
+        return preds
+
+    def _recognize(
+        self,
+        page: Page,
+        crops: list[np.ndarray],
+        predictions: list[ScriptPrediction] | None,
+        records: list[StageRecord],
+    ) -> Page:
+        if not self.registry.stages["recognizer"]:
+            self._missing(records, "recognizer")
+            return self._with_scripts(page, predictions)
+        scripts = [p.script for p in predictions] if predictions is not None else [self.config.default_script] * len(crops)
+        # Which recogniser(s) read each word: the one for its script, plus the runner-up script's
+        # when the identifier was unsure (the reading with the higher confidence wins).
+        plan: list[list[Registration]] = []
+        unsupported: list[bool] = []
+        for i, script in enumerate(scripts):
+            reg = self.recognizer_for(script)
+            unsupported.append(reg is None)
+            if reg is None:
+                reg = self.recognizer_for(self.config.default_script)
+            regs = [reg] if reg is not None else []
+            if predictions is not None and predictions[i].confidence < self.config.script_fallback_threshold:
+                ranked = predictions[i].ranked()
+                if len(ranked) > 1:
+                    alt = self.recognizer_for(ranked[1][0])
+                    if alt is not None and alt not in regs:
+                        regs.append(alt)
+            plan.append(regs)
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, regs in enumerate(plan):
+            for reg in regs:
+                groups[reg.name].append(i)
+        readings: dict[int, list[tuple[Reading, str]]] = defaultdict(list)
+        names = sorted(groups)
+        start = time.perf_counter()
+        for name in names:
+            reg = self.registry.get("recognizer", name)
+            idx = groups[name]
+            with self._timed([], "recognizer", reg, page.source):
+                out = self._batched(self._instance(reg).recognize, [crops[i] for i in idx])  # type: ignore[attr-defined]
+            if len(out) != len(idx):
+                raise KocrStageError(f"recogniser {name!r} returned {len(out)} readings for {len(idx)} crops")
+            for i, reading in zip(idx, out):
+                readings[i].append((reading, name))
+        records.append(
+            StageRecord(stage="recognizer", implementation=",".join(names) or None, status="ran",
+                        seconds=time.perf_counter() - start)
+        )
+        words = []
+        for i, word in enumerate(page.words):
+            update: dict[str, Any] = {}
+            if readings[i]:
+                reading, name = max(readings[i], key=lambda rn: rn[0].confidence)
+                update.update(text=reading.text, text_confidence=reading.confidence, recognizer=name,
+                              unsupported_script=unsupported[i], chars=_label_chars(word.chars, reading))
+            words.append(word.model_copy(update=update))
+        return self._with_scripts(page.model_copy(update={"words": words}), predictions)
+
+    @staticmethod
+    def _with_scripts(page: Page, predictions: list[ScriptPrediction] | None) -> Page:
+        if predictions is None:
+            return page
+        words = [w.model_copy(update={"script": p.script, "script_confidence": p.confidence})
+                 for w, p in zip(page.words, predictions)]
+        counts: dict[str, int] = defaultdict(int)
+        for p in predictions:
+            counts[p.script] += 1
+        total = sum(counts.values())
+        shares = {s: round(c / total, 4) for s, c in sorted(counts.items())} if total else {}
+        return page.model_copy(update={"words": words, "script_shares": shares})
+
+    def _understand(self, page: Page, records: list[StageRecord]) -> Page:
+        reg = self._choices["entity_recognizer"]
+        if reg is None:
+            self._missing(records, "entity_recognizer")
+        else:
+            with self._timed(records, "entity_recognizer", reg, page.source):
+                entities = self._instance(reg).recognize(page)  # type: ignore[attr-defined]
+            page = page.model_copy(update={"entities": entities})
+        reg = self._choices["clusterer"]
+        if reg is None:
+            self._missing(records, "clusterer")
+        else:
+            with self._timed(records, "clusterer", reg, page.source):
+                blocks = self._instance(reg).cluster(page)  # type: ignore[attr-defined]
+            page = page.model_copy(update={"blocks": blocks})
+        reg = self._choices["template_matcher"]
+        if reg is None:
+            self._missing(records, "template_matcher")
+        else:
+            templates = self.templates
+            with self._timed(records, "template_matcher", reg, page.source):
+                match = self._instance(reg).match(page, templates)  # type: ignore[attr-defined]
+            page = page.model_copy(update={"template_match": match})
+        return page
+
+    def _batched(self, fn, items: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        size = self.config.batch_size
+        for start in range(0, len(items), size):
+            out.extend(fn(items[start:start + size]))
+        return out
+
+
+def _label_chars(chars: list[Char], reading: Reading) -> list[Char]:
+    """Give each detected character box its letter when the counts agree (spaces have no box)."""
+    letters = [c for c in reading.text if not c.isspace()]
+    if not chars or len(letters) != len(chars):
+        return chars
+    confs = reading.char_confidences
+    if confs is not None and len(confs) == len(reading.text):
+        confs = [c for ch, c in zip(reading.text, confs) if not ch.isspace()]
+    else:
+        confs = None
+    return [
+        c.model_copy(update={"text": letter, **({"confidence": float(confs[k])} if confs else {})})
+        for k, (c, letter) in enumerate(zip(chars, letters))
+    ]

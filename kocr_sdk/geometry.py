@@ -1,0 +1,97 @@
+"""Quadrilaterals and boxes in image pixels, and the few operations every stage needs on them.
+
+A quad is four ``(x, y)`` points in reading order of the text they enclose: top-left, top-right,
+bottom-right, bottom-left *as the text reads*. For text rotated by 90° the "top-left" point is
+therefore not the one with the smallest coordinates; keeping the reading order in the point order
+is what lets a recogniser turn any crop upright without knowing how it was found.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+Point = tuple[float, float]
+Quad = tuple[Point, Point, Point, Point]
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+def quad_from_box(box: Sequence[float]) -> Quad:
+    """The axis-aligned quad of ``(x0, y0, x1, y1)``, points clockwise from the top-left."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+def box_from_quad(quad: Sequence[Sequence[float]]) -> Box:
+    """The smallest axis-aligned box holding ``quad``."""
+    xs = [float(p[0]) for p in quad]
+    ys = [float(p[1]) for p in quad]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def union_box(boxes: Sequence[Sequence[float]]) -> Box:
+    """The smallest box holding every box in ``boxes`` (which must not be empty)."""
+    arr = np.asarray(boxes, dtype=float)
+    return (float(arr[:, 0].min()), float(arr[:, 1].min()), float(arr[:, 2].max()), float(arr[:, 3].max()))
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two axis-aligned boxes."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def scale_quad(quad: Sequence[Sequence[float]], factor: float) -> Quad:
+    """``quad`` with every coordinate multiplied by ``factor`` (for images that were resized)."""
+    return tuple((float(x) * factor, float(y) * factor) for x, y in quad)  # type: ignore[return-value]
+
+
+def quad_size(quad: Sequence[Sequence[float]]) -> tuple[float, float]:
+    """Width along the reading direction and height across it, in pixels."""
+    q = np.asarray(quad, dtype=float)
+    width = (np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
+    height = (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
+    return float(width), float(height)
+
+
+def rotate_points(points: np.ndarray, angle: int, width: int, height: int) -> np.ndarray:
+    """Map points of a ``width``×``height`` image into the same image rotated counter-clockwise
+    by ``angle`` degrees (0/90/180/270), the way ``np.rot90`` rotates the pixel array."""
+    pts = np.asarray(points, dtype=float).copy()
+    x, y = pts[..., 0].copy(), pts[..., 1].copy()
+    angle %= 360
+    if angle == 0:
+        return pts
+    if angle == 90:
+        pts[..., 0], pts[..., 1] = y, width - x
+    elif angle == 180:
+        pts[..., 0], pts[..., 1] = width - x, height - y
+    elif angle == 270:
+        pts[..., 0], pts[..., 1] = height - y, x
+    else:
+        raise ValueError(f"angle must be a multiple of 90, got {angle}")
+    return pts
+
+
+def crop_quad(image: np.ndarray, quad: Sequence[Sequence[float]], height: int | None = None) -> np.ndarray:
+    """Cut the text inside ``quad`` out of ``image`` and warp it upright (reading left to right).
+
+    The output keeps the quad's aspect ratio; with ``height`` given it is scaled to that height.
+    Warping by the quad's point order is what turns rotated text upright.
+    """
+    import cv2
+
+    q = np.asarray(quad, dtype=np.float32)
+    w, h = quad_size(q)
+    w, h = max(1.0, w), max(1.0, h)
+    if height is not None:
+        w, h = max(1.0, w * height / h), float(height)
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(q, dst)
+    return cv2.warpPerspective(
+        image, matrix, (int(round(w)), int(round(h))), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )

@@ -1,0 +1,146 @@
+"""What a stage implementation is: the base classes plugins subclass, and the values they return.
+
+Every stage is a class with a ``name`` (unique within its stage), an optional ``priority`` (the
+engine's ``auto`` choice takes the highest), and a constructor taking ``device`` plus the
+options from the engine config. Classes are registered, not instances, so that registering a
+plugin never loads weights: the engine constructs only what it uses, once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from .document import Block, Entity, Page, TemplateMatch
+from .geometry import Quad
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .templates.schema import Template
+
+
+class DetectedChar(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    quad: Quad
+    confidence: float = 1.0
+
+
+class DetectedWord(BaseModel):
+    """A word the detector found: its quad in reading order, and its characters' quads."""
+
+    model_config = ConfigDict(extra="forbid")
+    quad: Quad
+    confidence: float = 1.0
+    chars: list[DetectedChar] = Field(default_factory=list)
+
+
+class Detection(BaseModel):
+    """A detector's answer for one page, in the pixels of the image it was given."""
+
+    model_config = ConfigDict(extra="forbid")
+    words: list[DetectedWord] = Field(default_factory=list)
+    orientation: int = 0
+    orientation_confidence: float | None = None
+
+
+class ScriptPrediction(BaseModel):
+    """Probabilities over scripts for one crop (need not cover every script)."""
+
+    model_config = ConfigDict(extra="forbid")
+    probabilities: dict[str, float]
+
+    def ranked(self) -> list[tuple[str, float]]:
+        return sorted(self.probabilities.items(), key=lambda kv: -kv[1])
+
+    @property
+    def script(self) -> str:
+        return self.ranked()[0][0]
+
+    @property
+    def confidence(self) -> float:
+        return self.ranked()[0][1]
+
+
+class Reading(BaseModel):
+    """A recogniser's reading of one crop."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    char_confidences: list[float] | None = None
+
+
+class Stage(ABC):
+    """Common shape of every stage implementation."""
+
+    name: ClassVar[str]
+    priority: ClassVar[int] = 0
+    description: ClassVar[str] = ""
+
+    def __init__(self, device: str = "cpu", **options: Any) -> None:
+        self.device = device
+        self.options = options
+
+
+class TextDetector(Stage):
+    """Finds words (and their characters) on a page image."""
+
+    @abstractmethod
+    def detect(self, image: np.ndarray) -> Detection:
+        """``image`` is RGB uint8 of shape (H, W, 3)."""
+
+
+class ScriptIdentifier(Stage):
+    """Says which script each word crop is written in, so the right recogniser reads it."""
+
+    scripts: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def identify(self, crops: list[np.ndarray]) -> list[ScriptPrediction]:
+        """``crops`` are upright RGB uint8 word images; one prediction per crop, in order."""
+
+
+class Recognizer(Stage):
+    """Reads the text of upright word crops. ``scripts`` are the scripts its weights cover."""
+
+    scripts: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def recognize(self, crops: list[np.ndarray]) -> list[Reading]:
+        """One reading per crop, in order."""
+
+
+class EntityRecognizer(Stage):
+    """Labels the named entities among a page's recognised words."""
+
+    @abstractmethod
+    def recognize(self, page: Page) -> list[Entity]:
+        ...
+
+
+class Clusterer(Stage):
+    """Groups a page's words into lines and blocks, in reading order."""
+
+    @abstractmethod
+    def cluster(self, page: Page) -> list[Block]:
+        ...
+
+
+class TemplateMatcher(Stage):
+    """Picks the registered template that fits the page and extracts its fields."""
+
+    @abstractmethod
+    def match(self, page: Page, templates: list["Template"]) -> TemplateMatch | None:
+        ...
+
+
+STAGE_BASES: dict[str, type[Stage]] = {
+    "detector": TextDetector,
+    "script_identifier": ScriptIdentifier,
+    "recognizer": Recognizer,
+    "entity_recognizer": EntityRecognizer,
+    "clusterer": Clusterer,
+    "template_matcher": TemplateMatcher,
+}

@@ -1,0 +1,216 @@
+"""Loading plugins and collecting what they register.
+
+One ``pluggy.PluginManager("kocr")`` holds kocr's own stage modules (``DEFAULT_PLUGINS``) and every
+plugin found through the ``kocr`` entry-point group. ``KOCR_LOAD_PLUGINS`` pins which third-party
+plugins load (comma-separated entry-point or distribution names; empty loads none), which is how
+the test suite keeps a stray installed plugin from changing its results.
+
+Each ``register_*`` hook implementation is called on its own, with a ``register`` bound to the
+plugin that implements it, so that a name claimed twice is reported with both distributions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+import pluggy
+
+from . import hookspecs
+from .errors import KocrConfigError, KocrPluginConflict, KocrPluginError
+from .interfaces import STAGE_BASES, Recognizer, Stage
+
+ENTRY_POINT_GROUP = "kocr"
+LOAD_ENV = "KOCR_LOAD_PLUGINS"
+
+# kocr's own implementations, registered exactly like third-party plugins.
+DEFAULT_PLUGINS: tuple[str, ...] = ("kocr_sdk.default_plugins.templates",)
+
+# hook name -> stage key (as in interfaces.STAGE_BASES)
+STAGE_HOOKS: dict[str, str] = {
+    "register_detectors": "detector",
+    "register_script_identifiers": "script_identifier",
+    "register_recognizers": "recognizer",
+    "register_entity_recognizers": "entity_recognizer",
+    "register_clusterers": "clusterer",
+    "register_template_matchers": "template_matcher",
+}
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Where a plugin came from."""
+
+    name: str
+    distribution: str
+    version: str | None
+
+    def describe(self) -> str:
+        return f"{self.distribution} {self.version}" if self.version else self.distribution
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One implementation a plugin registered for a stage."""
+
+    stage: str
+    name: str
+    factory: type[Stage]
+    plugin: PluginInfo
+
+    @property
+    def scripts(self) -> tuple[str, ...]:
+        return tuple(getattr(self.factory, "scripts", ()))
+
+    @property
+    def priority(self) -> int:
+        return int(getattr(self.factory, "priority", 0))
+
+
+@dataclass
+class Registry:
+    """Everything the loaded plugins registered, by stage and name."""
+
+    stages: dict[str, dict[str, Registration]] = field(default_factory=lambda: {k: {} for k in STAGE_BASES})
+    template_dirs: list[tuple[Path, PluginInfo]] = field(default_factory=list)
+    plugins: list[PluginInfo] = field(default_factory=list)
+
+    def get(self, stage: str, name: str) -> Registration:
+        try:
+            return self.stages[stage][name]
+        except KeyError:
+            available = ", ".join(sorted(self.stages[stage])) or "none installed"
+            raise KocrConfigError(f"no {stage.replace('_', ' ')} named {name!r} is registered (available: {available})") from None
+
+    def choose(self, stage: str) -> Registration | None:
+        """The registered implementation with the highest priority, or None when there is none."""
+        regs = list(self.stages[stage].values())
+        if not regs:
+            return None
+        return max(regs, key=lambda r: (r.priority, r.name))
+
+    def recognizers_for(self, script: str) -> list[Registration]:
+        """Recognisers whose weights cover ``script``, best first."""
+        regs = [r for r in self.stages["recognizer"].values() if script in r.scripts]
+        return sorted(regs, key=lambda r: (-r.priority, r.name))
+
+    def registered_by(self, plugin: PluginInfo) -> list[str]:
+        """Human-readable list of what ``plugin`` registered."""
+        out = [f"{stage}: {reg.name}" + (f" ({', '.join(reg.scripts)})" if reg.scripts else "")
+               for stage, regs in self.stages.items() for reg in regs.values() if reg.plugin == plugin]
+        out += [f"templates: {path}" for path, p in self.template_dirs if p == plugin]
+        return out
+
+
+def _selected_entry_points() -> list[metadata.EntryPoint]:
+    eps = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+    pinned = os.environ.get(LOAD_ENV)
+    if pinned is None:
+        return eps
+    wanted = {s.strip() for s in pinned.split(",") if s.strip()}
+    return [ep for ep in eps if ep.name in wanted or (ep.dist is not None and ep.dist.name in wanted)]
+
+
+def create_plugin_manager(
+    extra_plugins: Iterable[Any] = (), load_entrypoints: bool = True, default_plugins: Iterable[str] = DEFAULT_PLUGINS
+) -> tuple[pluggy.PluginManager, dict[int, PluginInfo]]:
+    """A plugin manager with kocr's own plugins, installed ones and ``extra_plugins`` registered.
+
+    Returns the manager and, for each registered plugin object's ``id``, where it came from.
+    """
+    pm = pluggy.PluginManager("kocr")
+    pm.add_hookspecs(hookspecs)
+    infos: dict[int, PluginInfo] = {}
+    version = _own_version()
+    for modname in default_plugins:
+        module = importlib.import_module(modname)
+        pm.register(module, name=modname)
+        infos[id(module)] = PluginInfo(modname, "kocr-sdk", version)
+    if load_entrypoints:
+        for ep in _selected_entry_points():
+            if pm.get_plugin(ep.name) is not None:
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a broken plugin must not look like a kocr bug
+                dist = ep.dist.name if ep.dist else "unknown distribution"
+                raise KocrPluginError(
+                    f"plugin {ep.name!r} from {dist} failed to import: {type(exc).__name__}: {exc} "
+                    f"(uninstall it, or set {LOAD_ENV} to the plugins you want)"
+                ) from exc
+            pm.register(plugin, name=ep.name)
+            dist = ep.dist
+            infos[id(plugin)] = PluginInfo(ep.name, dist.name if dist else ep.name, dist.version if dist else None)
+    for plugin in extra_plugins:
+        name = getattr(plugin, "__name__", None) or type(plugin).__name__
+        pm.register(plugin, name=name)
+        infos[id(plugin)] = PluginInfo(name, f"(registered in code: {name})", None)
+    return pm, infos
+
+
+def collect(pm: pluggy.PluginManager, infos: dict[int, PluginInfo]) -> Registry:
+    """Call every registration hook of every plugin and gather the results, refusing conflicts."""
+    registry = Registry()
+    seen: list[PluginInfo] = []
+    for plugin in pm.get_plugins():
+        info = infos.get(id(plugin)) or PluginInfo(str(pm.get_name(plugin)), str(pm.get_name(plugin)), None)
+        if info not in seen:
+            seen.append(info)
+    registry.plugins = seen
+
+    for hook_name, stage in STAGE_HOOKS.items():
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+            info = infos.get(id(impl.plugin)) or PluginInfo(impl.plugin_name, impl.plugin_name, None)
+            impl.function(register=_stage_registrar(registry, stage, info))
+    for impl in pm.hook.register_template_sources.get_hookimpls():
+        info = infos.get(id(impl.plugin)) or PluginInfo(impl.plugin_name, impl.plugin_name, None)
+
+        def add_dir(path: Any, _info: PluginInfo = info) -> None:
+            registry.template_dirs.append((Path(path), _info))
+
+        impl.function(register=add_dir)
+    return registry
+
+
+def _stage_registrar(registry: Registry, stage: str, info: PluginInfo):
+    base = STAGE_BASES[stage]
+
+    def register(factory: type[Stage]) -> None:
+        if not (isinstance(factory, type) and issubclass(factory, base)):
+            raise KocrPluginError(
+                f"plugin {info.describe()} registered {factory!r} as a {stage}, "
+                f"but it is not a subclass of kocr_sdk.interfaces.{base.__name__}"
+            )
+        name = getattr(factory, "name", None)
+        if not isinstance(name, str) or not name:
+            raise KocrPluginError(f"plugin {info.describe()} registered {factory.__name__} without a `name`")
+        if issubclass(factory, Recognizer) and not factory.scripts:
+            raise KocrPluginError(f"recognizer {name!r} from {info.describe()} declares no `scripts`")
+        existing = registry.stages[stage].get(name)
+        if existing is not None and existing.factory is not factory:
+            raise KocrPluginConflict(
+                f"two plugins register a {stage.replace('_', ' ')} named {name!r}: "
+                f"{existing.plugin.describe()} and {info.describe()}; uninstall one, or set "
+                f"{LOAD_ENV} to the plugins you want"
+            )
+        registry.stages[stage][name] = Registration(stage, name, factory, info)
+
+    return register
+
+
+def load_registry(extra_plugins: Iterable[Any] = (), load_entrypoints: bool = True) -> Registry:
+    """Load every plugin and return what they registered."""
+    pm, infos = create_plugin_manager(extra_plugins, load_entrypoints)
+    return collect(pm, infos)
+
+
+def _own_version() -> str | None:
+    try:
+        return metadata.version("kocr-sdk")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return None
+

@@ -1,0 +1,85 @@
+"""The YAML form-template format, as pydantic models.
+
+A template says how to recognise a kind of form (keywords that must or may appear, fuzzily) and
+where each named field's value lies relative to a label on the page. Matching itself is a stage
+(``TemplateMatcher``); this module only defines and validates the format, so that template
+authors get errors naming the file, the line and the field before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FieldType = Literal["text", "date", "amount", "biz_reg_no", "phone", "rrn", "number"]
+Position = Literal["right", "below", "same_cluster", "region"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KeywordRule(_Strict):
+    """A phrase that identifies the form; matched fuzzily (rapidfuzz score 0–100)."""
+
+    text: str = Field(min_length=1)
+    required: bool = False
+    threshold: float = Field(80.0, ge=0, le=100)
+    weight: float = Field(1.0, gt=0)
+
+
+class MatchRules(_Strict):
+    keywords: list[KeywordRule] = Field(min_length=1)
+    min_score: float = Field(0.6, ge=0, le=1, description="Share of keyword weight that must be found.")
+    layout: dict[str, str] = Field(default_factory=dict, description="Free-form layout hints (e.g. orientation).")
+
+
+class FieldSpec(_Strict):
+    """Where one field's value is, what it looks like, and how to normalise it."""
+
+    anchors: list[str] = Field(default_factory=list, description="Label phrases next to the value (fuzzy).")
+    anchor_threshold: float = Field(80.0, ge=0, le=100)
+    position: Position = "right"
+    region: tuple[float, float, float, float] | None = Field(
+        None, description="Page-relative (x0, y0, x1, y1) in 0..1, for position: region."
+    )
+    pattern: str | None = Field(None, description="Regular expression the value must match.")
+    entity: str | None = Field(None, description="Expected NER label of the value.")
+    type: FieldType = "text"
+    required: bool = False
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _position_needs(self) -> "FieldSpec":
+        if self.position == "region":
+            if self.region is None:
+                raise ValueError("position 'region' needs `region: [x0, y0, x1, y1]` in page-relative units")
+            x0, y0, x1, y1 = self.region
+            if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
+                raise ValueError("region must satisfy 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1")
+        elif not self.anchors:
+            raise ValueError(f"position {self.position!r} needs at least one anchor phrase")
+        return self
+
+
+class Template(_Strict):
+    """One form template."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    name: str
+    version: str = "1"
+    languages: list[str] = Field(default_factory=lambda: ["ko"])
+    match: MatchRules
+    fields: dict[str, FieldSpec] = Field(min_length=1)
+    source: str | None = Field(None, description="File the template was loaded from (set by the loader).")

@@ -1,0 +1,74 @@
+"""YAML reading with pydantic validation errors mapped back to ``file:line: key: message``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import KocrError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """The YAML node a pydantic error location points at (as deep as the location exists)."""
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == str(key):
+                    node = v
+                    break
+            else:
+                return node
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return node
+    return node
+
+
+def read_yaml_mapping(path: Path, error: type[KocrError], what: str) -> tuple[dict[str, Any], yaml.Node | None]:
+    """Parse ``path`` as a YAML mapping, returning the data and its node tree (for line numbers)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise error(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise error(f"{path}:1: a {what} must be a YAML mapping")
+    return data, root
+
+
+def located_errors(exc: ValidationError, path: Path | str, root: yaml.Node | None) -> str:
+    """One ``file:line: key: message`` line per validation error."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        node = node_at(root, loc) if root is not None else None
+        line = node.start_mark.line + 1 if node is not None else 1
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        lines.append(f"{path}:{line}: {key}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def validate_yaml_file(
+    path: str | Path, build: Callable[[dict[str, Any]], M], error: type[KocrError], what: str
+) -> M:
+    """Read ``path`` and build a model from it with ``build``; errors name file, line and key."""
+    path = Path(path)
+    data, root = read_yaml_mapping(path, error, what)
+    try:
+        return build(data)
+    except ValidationError as exc:
+        raise error(located_errors(exc, path, root)) from None
