@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -23,7 +24,7 @@ from .config import EngineConfig, resolve_device
 from .document import Char, Document, Page, StageRecord, Word
 from .errors import KocrConfigError, KocrError, KocrStageError
 from .geometry import crop_quad, scale_quad
-from .interfaces import Reading, Recognizer, ScriptPrediction, Stage
+from .interfaces import Reading, ScriptPrediction, Stage
 from .io import PageImage, iter_pages
 from .plugins import Registration, Registry, collect, create_plugin_manager
 from .templates import Template, discover_templates, load_template
@@ -155,8 +156,7 @@ class Engine:
         records: list[StageRecord] = []
         page = self._detect(page, pim, records)
         crops = [crop_quad(pim.image, scale_quad(wd.quad, pim.scale), CROP_HEIGHT) for wd in page.words]
-        predictions = self._identify_scripts(page, crops, records)
-        page = self._recognize(page, crops, predictions, records)
+        page = self._recognize(page, crops, records)
         page = self._understand(page, records)
         page = page.model_copy(update={"stages": records})
         for result in self._pm.hook.postprocess_page(page=page, image=pim.image):
@@ -213,8 +213,22 @@ class Engine:
             update={"words": words, "orientation": orientation, "orientation_confidence": detection.orientation_confidence}
         )
 
+    def read_crops(self, crops: list[np.ndarray], scripts: list[str] | None = None) -> list[CropReading]:
+        """Identify the script of upright word crops and read each with its script's recogniser.
+
+        With ``scripts`` given (e.g. ground truth in an evaluation), identification is skipped.
+        This is the recognition half of the pipeline without detection; the engine's page
+        reading goes through it too.
+        """
+        records: list[StageRecord] = []
+        if scripts is not None:
+            predictions = [ScriptPrediction(probabilities={s: 1.0}) for s in scripts]
+        else:
+            predictions = self._identify_scripts("<crops>", crops, records)
+        return self._read(crops, predictions, records, "<crops>")
+
     def _identify_scripts(
-        self, page: Page, crops: list[np.ndarray], records: list[StageRecord]
+        self, source: str | None, crops: list[np.ndarray], records: list[StageRecord]
     ) -> list[ScriptPrediction] | None:
         reg = self._choices["script_identifier"]
         if reg is None:
@@ -227,30 +241,34 @@ class Engine:
         if not crops:
             records.append(StageRecord(stage="script_identifier", implementation=reg.name, status="ran"))
             return []
-        with self._timed(records, "script_identifier", reg, page.source):
+        with self._timed(records, "script_identifier", reg, source):
             preds = self._batched(self._instance(reg).identify, crops)  # type: ignore[attr-defined]
         if len(preds) != len(crops):
             raise KocrStageError(f"script identifier {reg.name!r} returned {len(preds)} predictions for {len(crops)} crops")
         return preds
 
-    def _recognize(
+    def _read(
         self,
-        page: Page,
         crops: list[np.ndarray],
         predictions: list[ScriptPrediction] | None,
         records: list[StageRecord],
-    ) -> Page:
+        source: str | None,
+    ) -> list[CropReading]:
+        """Group crops by script, run each group through its recogniser in batches, keep order."""
+        scripts = [p.script for p in predictions] if predictions is not None else [self.config.default_script] * len(crops)
+        if predictions is None:
+            results = [CropReading() for _ in crops]
+        else:
+            results = [CropReading(script=p.script, script_confidence=p.confidence) for p in predictions]
         if not self.registry.stages["recognizer"]:
             self._missing(records, "recognizer")
-            return self._with_scripts(page, predictions)
-        scripts = [p.script for p in predictions] if predictions is not None else [self.config.default_script] * len(crops)
+            return results
         # Which recogniser(s) read each word: the one for its script, plus the runner-up script's
         # when the identifier was unsure (the reading with the higher confidence wins).
-        plan: list[list[Registration]] = []
-        unsupported: list[bool] = []
+        groups: dict[str, list[int]] = defaultdict(list)
         for i, script in enumerate(scripts):
             reg = self.recognizer_for(script)
-            unsupported.append(reg is None)
+            results[i].unsupported_script = reg is None
             if reg is None:
                 reg = self.recognizer_for(self.config.default_script)
             regs = [reg] if reg is not None else []
@@ -260,49 +278,38 @@ class Engine:
                     alt = self.recognizer_for(ranked[1][0])
                     if alt is not None and alt not in regs:
                         regs.append(alt)
-            plan.append(regs)
-        groups: dict[str, list[int]] = defaultdict(list)
-        for i, regs in enumerate(plan):
-            for reg in regs:
-                groups[reg.name].append(i)
-        readings: dict[int, list[tuple[Reading, str]]] = defaultdict(list)
-        names = sorted(groups)
+            for r in regs:
+                groups[r.name].append(i)
         start = time.perf_counter()
+        names = sorted(groups)
         for name in names:
             reg = self.registry.get("recognizer", name)
             idx = groups[name]
-            with self._timed([], "recognizer", reg, page.source):
+            with self._timed([], "recognizer", reg, source):
                 out = self._batched(self._instance(reg).recognize, [crops[i] for i in idx])  # type: ignore[attr-defined]
             if len(out) != len(idx):
                 raise KocrStageError(f"recogniser {name!r} returned {len(out)} readings for {len(idx)} crops")
             for i, reading in zip(idx, out):
-                readings[i].append((reading, name))
+                best = results[i].reading
+                if best is None or reading.confidence > best.confidence:
+                    results[i].reading, results[i].recognizer = reading, name
         records.append(
             StageRecord(stage="recognizer", implementation=",".join(names) or None, status="ran",
                         seconds=time.perf_counter() - start)
         )
-        words = []
-        for i, word in enumerate(page.words):
-            update: dict[str, Any] = {}
-            if readings[i]:
-                reading, name = max(readings[i], key=lambda rn: rn[0].confidence)
-                update.update(text=reading.text, text_confidence=reading.confidence, recognizer=name,
-                              unsupported_script=unsupported[i], chars=_label_chars(word.chars, reading))
-            words.append(word.model_copy(update=update))
-        return self._with_scripts(page.model_copy(update={"words": words}), predictions)
+        return results
 
-    @staticmethod
-    def _with_scripts(page: Page, predictions: list[ScriptPrediction] | None) -> Page:
-        if predictions is None:
-            return page
-        words = [w.model_copy(update={"script": p.script, "script_confidence": p.confidence})
-                 for w, p in zip(page.words, predictions)]
-        counts: dict[str, int] = defaultdict(int)
-        for p in predictions:
-            counts[p.script] += 1
-        total = sum(counts.values())
-        shares = {s: round(c / total, 4) for s, c in sorted(counts.items())} if total else {}
-        return page.model_copy(update={"words": words, "script_shares": shares})
+    def _recognize(self, page: Page, crops: list[np.ndarray], records: list[StageRecord]) -> Page:
+        predictions = self._identify_scripts(page.source, crops, records)
+        results = self._read(crops, predictions, records, page.source)
+        words = []
+        for word, res in zip(page.words, results):
+            update: dict[str, Any] = {"script": res.script, "script_confidence": res.script_confidence}
+            if res.reading is not None:
+                update.update(text=res.reading.text, text_confidence=res.reading.confidence, recognizer=res.recognizer,
+                              unsupported_script=res.unsupported_script, chars=_label_chars(word.chars, res.reading))
+            words.append(word.model_copy(update=update))
+        return page.model_copy(update={"words": words, "script_shares": _script_shares(results)})
 
     def _understand(self, page: Page, records: list[StageRecord]) -> Page:
         reg = self._choices["entity_recognizer"]
@@ -335,6 +342,26 @@ class Engine:
         for start in range(0, len(items), size):
             out.extend(fn(items[start:start + size]))
         return out
+
+
+@dataclass
+class CropReading:
+    """What the engine learned about one word crop: its script and its reading."""
+
+    script: str | None = None
+    script_confidence: float | None = None
+    reading: Reading | None = None
+    recognizer: str | None = None
+    unsupported_script: bool = False
+
+
+def _script_shares(results: list[CropReading]) -> dict[str, float]:
+    counts: dict[str, int] = defaultdict(int)
+    for r in results:
+        if r.script is not None:
+            counts[r.script] += 1
+    total = sum(counts.values())
+    return {s: round(c / total, 4) for s, c in sorted(counts.items())} if total else {}
 
 
 def _label_chars(chars: list[Char], reading: Reading) -> list[Char]:
