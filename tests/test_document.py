@@ -1,0 +1,68 @@
+import json
+import xml.etree.ElementTree as ET
+
+from kocr_sdk import Document, Engine
+from kocr_sdk.document import Block, Char, Entity, FieldValue, Line, Page, StageRecord, TemplateMatch, Word
+from kocr_sdk.geometry import quad_from_box
+
+
+def full_document() -> Document:
+    w0 = Word(id="w0", quad=((10.5, 10.25), (50, 10), (50, 30), (10, 30)), confidence=0.9,
+              chars=[Char(id="w0c0", quad=quad_from_box((10, 10, 30, 30)), text="등", confidence=0.5)],
+              script="hangul", script_confidence=0.97, text="등록번호", text_confidence=0.88, recognizer="vitstr")
+    w1 = Word(id="w1", quad=quad_from_box((60, 10, 160, 30)), text="214-86-18758", script="digits")
+    line = Line(id="l0", quad=quad_from_box((10, 10, 160, 30)), word_ids=["w0", "w1"])
+    page = Page(
+        index=0, source="a.png", width=200, height=100, scale=0.5, orientation=90, orientation_confidence=0.7,
+        words=[w0, w1], blocks=[Block(id="b0", quad=line.quad, lines=[line])],
+        entities=[Entity(id="e0", label="BIZ_REG_NO", text="214-86-18758", word_ids=["w1"], confidence=0.9, valid=True)],
+        template_match=TemplateMatch(template_id="kr-business-registration", score=0.8, fields={
+            "registration_number": FieldValue(name="registration_number", value="214-86-18758",
+                                              normalized="2148618758", confidence=0.9, word_ids=["w1"], valid=True)}),
+        script_shares={"hangul": 0.5, "digits": 0.5},
+        stages=[StageRecord(stage="detector", implementation="x", status="ran", seconds=0.1)],
+    )
+    return Document(kocr_version="0.1.0", pages=[page], metadata={"k": [1, 2]})
+
+
+def test_json_round_trip_is_lossless():
+    doc = full_document()
+    again = Document.model_validate_json(doc.model_dump_json())
+    assert again == doc
+    assert again.pages[0].words[0].quad[0] == (10.5, 10.25)
+
+
+def test_box_is_derived_from_quad():
+    w = Word(id="w", quad=((5, 1), (9, 2), (8, 7), (4, 6)))
+    assert w.box == (4.0, 1.0, 9.0, 7.0)
+
+
+def test_text_follows_reading_order_of_lines():
+    doc = full_document()
+    assert doc.pages[0].text == "등록번호 214-86-18758"
+    # without blocks, detector order
+    page = doc.pages[0].model_copy(update={"blocks": []})
+    assert page.text == "등록번호 214-86-18758"
+
+
+def test_schema_export_describes_the_document():
+    schema = Document.json_schema()
+    assert schema["title"] == "Document"
+    assert "Word" in schema["$defs"] and "TemplateMatch" in schema["$defs"]
+    json.dumps(schema)
+
+
+def test_hocr_is_well_formed_and_has_word_boxes():
+    hocr = full_document().to_hocr()
+    root = ET.fromstring(hocr.split("\n", 2)[2])  # skip the XML declaration and doctype
+    ns = {"h": "http://www.w3.org/1999/xhtml"}
+    words = root.findall(".//h:span[@class='ocrx_word']", ns)
+    assert [w.text for w in words] == ["등록번호", "214-86-18758"]
+    assert "bbox 10 10 50 30" in words[0].attrib["title"]
+
+
+def test_timings_sum_per_stage(fake_plugin, white_page):
+    doc = Engine(plugins=[fake_plugin], load_entrypoints=False).read([white_page, white_page])
+    t = doc.timings()
+    assert set(t) >= {"detector", "recognizer", "clusterer"}
+    assert all(v >= 0 for v in t.values())

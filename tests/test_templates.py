@@ -1,0 +1,74 @@
+import pytest
+from click.testing import CliRunner
+
+from kocr_sdk import Engine, KocrConfigError, KocrTemplateError
+from kocr_sdk.cli.main import cli
+from kocr_sdk.templates import discover_templates, load_template
+
+GOOD = """\
+id: test-form
+name: Test
+match:
+  keywords:
+    - {text: 견적서, required: true}
+fields:
+  total:
+    anchors: [합계]
+    type: amount
+"""
+
+
+def write(tmp_path, text, name="t.yaml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_good_template_loads(tmp_path):
+    t = load_template(write(tmp_path, GOOD))
+    assert t.id == "test-form" and t.fields["total"].type == "amount" and t.match.keywords[0].required
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (GOOD.replace("type: amount", "type: money"), r"t.yaml:9: fields.total.type: Input should be"),
+        (GOOD.replace("    anchors: [합계]\n", "    pattern: '([0-9'\n"), r"t.yaml:8: fields.total.pattern: Value error, not a valid regular expression"),
+        (GOOD.replace("    anchors: [합계]\n", ""), r"t.yaml:8: fields.total: Value error, position 'right' needs at least one anchor"),
+        (GOOD.replace("id: test-form", "id: Test Form"), r"t.yaml:1: id: String should match pattern"),
+        (GOOD + "colour: red\n", r"t.yaml:10: colour: Extra inputs are not permitted"),
+        ("id: [unclosed\n", r"t.yaml:2: not valid YAML"),
+        ("- a\n- b\n", r"a template must be a YAML mapping"),
+    ],
+)
+def test_malformed_templates_name_file_line_and_field(tmp_path, text, expected):
+    with pytest.raises(KocrTemplateError, match=expected):
+        load_template(write(tmp_path, text))
+
+
+def test_region_position_needs_a_valid_region(tmp_path):
+    text = GOOD.replace("    anchors: [합계]\n", "    position: region\n    region: [0.5, 0.1, 0.2, 0.3]\n")
+    with pytest.raises(KocrTemplateError, match="region must satisfy"):
+        load_template(write(tmp_path, text))
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    write(tmp_path, GOOD, "a.yaml")
+    write(tmp_path, GOOD, "b.yaml")
+    with pytest.raises(KocrTemplateError, match="already defined"):
+        discover_templates([tmp_path])
+
+
+def test_cli_validate_reports_errors(tmp_path):
+    p = write(tmp_path, GOOD.replace("type: amount", "type: money"))
+    result = CliRunner().invoke(cli, ["templates", "validate", str(p)])
+    assert result.exit_code == 1 and "fields.total.type" in result.stderr
+
+
+def test_engine_forced_template_by_id_and_path(tmp_path):
+    e = Engine(load_entrypoints=False, template="kr-receipt")
+    assert [t.id for t in e.templates] == ["kr-receipt"]
+    e = Engine(load_entrypoints=False, template=str(write(tmp_path, GOOD)))
+    assert [t.id for t in e.templates] == ["test-form"]
+    with pytest.raises(KocrConfigError, match="no template with id"):
+        Engine(load_entrypoints=False, template="nope").templates
