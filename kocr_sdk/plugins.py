@@ -28,7 +28,10 @@ ENTRY_POINT_GROUP = "kocr"
 LOAD_ENV = "KOCR_LOAD_PLUGINS"
 
 # kocr's own implementations, registered exactly like third-party plugins.
-DEFAULT_PLUGINS: tuple[str, ...] = ("kocr_sdk.default_plugins.templates",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "kocr_sdk.default_plugins.templates",
+    "kocr_sdk.default_plugins.recognition",
+)
 
 # hook name -> stage key (as in interfaces.STAGE_BASES)
 STAGE_HOOKS: dict[str, str] = {

@@ -19,7 +19,7 @@ from kocr_sdk.plugins import load_registry
 
 def test_builtin_plugins_register_through_the_same_hooks():
     registry = load_registry(load_entrypoints=False)
-    assert [p.distribution for p in registry.plugins] == ["kocr-sdk"]
+    assert {p.distribution for p in registry.plugins} == {"kocr-sdk"}
     assert registry.template_dirs and registry.template_dirs[0][1].distribution == "kocr-sdk"
 
 

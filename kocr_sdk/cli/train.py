@@ -1,0 +1,45 @@
+"""``kocr train``: train kocr's models on data kocr generates, resumably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import KocrGroup, note
+
+
+@click.group(cls=KocrGroup)
+def train() -> None:
+    """Train models (recognizer, ...) on synthetic data; runs resume from checkpoints."""
+
+
+@train.command("recognizer")
+@click.option("--script", type=click.Choice(["hangul", "latin"]), default="hangul", show_default=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Training config YAML.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
+@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to continue from.")
+@click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
+@click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total.")
+@click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Afterwards, write shippable fp16 weights here.")
+@click.option("-q", "--quiet", is_flag=True)
+def train_recognizer(script, config_path, out, resume, max_minutes, max_steps, export_to, quiet) -> None:
+    """Train a column-patch ViTSTR recogniser for one script."""
+    from ..errors import KocrConfigError
+    from ..training.recognizer import RecognizerTrainConfig, export_weights, train as run
+    from ..yamlio import validate_yaml_file
+
+    if config_path:
+        cfg = validate_yaml_file(config_path, RecognizerTrainConfig.model_validate, KocrConfigError, "training config")
+    else:
+        cfg = RecognizerTrainConfig(script=script, out=Path(f"runs/recognizer-{script}"))
+    updates = {k: v for k, v in {"out": out, "max_minutes": max_minutes, "max_steps": max_steps}.items() if v is not None}
+    cfg = cfg.model_copy(update=updates)
+    if resume is not None and not resume.exists():
+        raise KocrConfigError(f"checkpoint to resume from not found: {resume}")
+    result = run(cfg, resume=resume, progress=not quiet)
+    note(f"stopped at step {result['step']} ({result['samples_seen']:,} samples); validation: {result['val']}")
+    if export_to:
+        meta = export_weights(cfg.out / "last.pt", export_to)
+        note(f"wrote {export_to} (step {meta['step']})")

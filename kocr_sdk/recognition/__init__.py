@@ -1,0 +1,1 @@
+"""Text recognition: charsets, crop preprocessing, and recogniser architectures (one folder each)."""

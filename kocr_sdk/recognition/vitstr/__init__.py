@@ -1,0 +1,6 @@
+"""ViTSTR with column patches: the TO-BE recogniser of DESIGN.md."""
+
+from .model import ARCHS, ColumnViT, create_model
+from .decode import greedy_decode
+
+__all__ = ["ColumnViT", "ARCHS", "create_model", "greedy_decode"]

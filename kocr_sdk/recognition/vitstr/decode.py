@@ -1,0 +1,40 @@
+"""Greedy CTC decoding with per-character confidences.
+
+Each frame's most likely class is taken; runs of the same class collapse to one emission and
+blanks are dropped. An emission's confidence is the highest probability in its run, a
+character's the lowest of its jamo's (see ``Charset.decode``), and the word's the lowest of its
+characters' — a word is only as sure as its least sure letter.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..charset import Charset
+
+
+def greedy_decode(logits: torch.Tensor, frames: torch.Tensor, charset: Charset) -> list[tuple[str, float, list[float]]]:
+    """``logits`` (B, T, C), ``frames`` (B,) valid lengths → [(text, confidence, char confidences)]."""
+    probs = logits.detach().float().softmax(-1)
+    conf, best = probs.max(-1)
+    out = []
+    for b in range(logits.shape[0]):
+        n = int(frames[b])
+        ids: list[int] = []
+        confs: list[float] = []
+        prev = -1
+        for t in range(n):
+            k = int(best[b, t])
+            c = float(conf[b, t])
+            if k == prev:
+                if k != 0 and c > confs[-1]:
+                    confs[-1] = c
+                continue
+            prev = k
+            if k != 0:
+                ids.append(k)
+                confs.append(c)
+        text, char_conf = charset.decode(ids, confs)
+        word_conf = min(char_conf) if char_conf else 0.0
+        out.append((text, word_conf, char_conf))
+    return out

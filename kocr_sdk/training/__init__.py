@@ -1,0 +1,1 @@
+"""Training loops for kocr's models (``kocr train ...``): resumable, seeded, CPU or CUDA."""

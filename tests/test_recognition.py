@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+import torch
+
+from kocr_sdk.recognition.charset import Charset, compose, decompose, hangul_charset, latin_charset
+from kocr_sdk.recognition.preprocess import batch_tensors, normalise
+from kocr_sdk.recognition.vitstr import create_model, greedy_decode
+
+
+@pytest.mark.parametrize("text", ["사업자등록증", "각아", "뷁", "(주)한빛 2019년", "TEL 02-555-0123", "㈜₩1,000원", "값없음"])
+def test_hangul_charset_round_trip(text):
+    cs = hangul_charset()
+    assert cs.decode(cs.encode(text))[0] == text
+
+
+def test_every_syllable_round_trips():
+    cs = hangul_charset()
+    syllables = "".join(chr(c) for c in range(0xAC00, 0xD7A4))
+    assert cs.decode(cs.encode(syllables))[0] == syllables
+    assert decompose(compose(18, 20, 27)) == (18, 20, 27)
+
+
+def test_out_of_charset_characters_are_reported_not_dropped():
+    cs = latin_charset()
+    assert cs.unknown("abc한글中") == ["한", "글", "中"]
+    with pytest.raises(ValueError, match="outside charset 'latin': '한글'"):
+        cs.encode("a한글")
+
+
+def test_decode_confidence_of_a_syllable_is_its_weakest_jamo():
+    cs = hangul_charset()
+    ids = cs.encode("각")
+    text, confs = cs.decode(ids, [0.9, 0.5, 0.8])
+    assert text == "각" and confs == [0.5]
+
+
+def test_stray_jamo_are_dropped():
+    cs = hangul_charset()
+    medial = cs.index["<M0>"]
+    assert cs.decode([medial, cs.index["A"]])[0] == "A"
+
+
+def test_whitespace_collapses_to_one_space():
+    cs = Charset("t", "ab")
+    assert cs.decode(cs.encode("a   b "))[0] == "a b"
+
+
+def test_greedy_decode_collapses_repeats_and_blanks():
+    cs = Charset("t", "ab")
+    a, b = cs.index["a"], cs.index["b"]
+    seq = [a, a, 0, a, b, b, 0]
+    logits = torch.full((1, len(seq), len(cs)), -10.0)
+    for t, k in enumerate(seq):
+        logits[0, t, k] = 10.0
+    text, conf, _ = greedy_decode(logits, torch.tensor([len(seq)]), cs)[0]
+    assert text == "aab" and conf > 0.99
+    # frames beyond the valid length are ignored
+    assert greedy_decode(logits, torch.tensor([3]), cs)[0][0] == "a"
+
+
+def test_normalise_keeps_aspect_and_inverts_dark_on_light():
+    crop = np.full((64, 200, 3), 250, np.uint8)
+    crop[20:40, 20:180] = 10
+    img = normalise(crop)
+    assert img.shape == (32, 100) and img.dtype == np.float32
+    assert img[15, 50] > 0.9 and img[2, 2] < 0.1
+
+
+def test_padding_into_a_wider_bucket_does_not_change_the_output():
+    torch.manual_seed(0)
+    cs = hangul_charset()
+    model = create_model("vitstr-tiny", len(cs)).eval()
+    img = np.random.default_rng(0).random((32, 96)).astype(np.float32)
+    x1, w1 = batch_tensors([img])
+    x2, w2 = batch_tensors([img], pad_to=256)
+    with torch.no_grad():
+        a = model(x1, w1)[0, :24]
+        b = model(x2, w2)[0, :24]
+    assert torch.allclose(a, b, atol=1e-5)
