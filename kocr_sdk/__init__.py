@@ -10,6 +10,7 @@ from .document import Block, Char, Document, Entity, FieldValue, Line, Page, Sta
 from .engine import Engine  # noqa: E402
 from .errors import (  # noqa: E402
     KocrConfigError,
+    KocrDataError,
     KocrError,
     KocrInputError,
     KocrModelError,
@@ -37,7 +38,7 @@ __all__ = [
     "__version__", "Engine", "EngineConfig", "resolve_device",
     "Document", "Page", "Block", "Line", "Word", "Char", "Entity", "FieldValue", "TemplateMatch", "StageRecord",
     "KocrError", "KocrInputError", "KocrConfigError", "KocrPluginError", "KocrPluginConflict",
-    "KocrTemplateError", "KocrModelError", "KocrStageError",
+    "KocrTemplateError", "KocrModelError", "KocrStageError", "KocrDataError",
     "hookimpl", "TextDetector", "ScriptIdentifier", "Recognizer", "EntityRecognizer", "Clusterer",
     "TemplateMatcher", "Detection", "DetectedWord", "DetectedChar", "ScriptPrediction", "Reading",
 ]

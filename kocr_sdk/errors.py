@@ -38,3 +38,10 @@ class KocrModelError(KocrError):
 
 class KocrStageError(KocrError):
     """A pipeline stage failed on a page; the message names the stage and its implementation."""
+
+
+class KocrDataError(KocrError):
+    """An evaluation file (ground truth, predictions, or a dataset to convert) is malformed.
+
+    The message names the file and line (or the file and entry) so the user can fix the data.
+    """

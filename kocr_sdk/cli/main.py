@@ -157,6 +157,16 @@ def templates_validate(paths) -> None:
         fail(f"{bad} of {len(files)} templates are invalid")
 
 
+from ..eval.cli import eval_cmd  # noqa: E402
+
+cli.add_command(eval_cmd)
+
+
+from .train import train  # noqa: E402
+
+cli.add_command(train)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

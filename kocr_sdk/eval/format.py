@@ -29,19 +29,12 @@ from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import KocrError
+from ..errors import KocrDataError
 
 Poly = list[tuple[float, float]]
 
 #: Page keys the format defines; every other page key is metadata to break figures down by.
 PAGE_KEYS = ("image", "words", "fields")
-
-
-class KocrDataError(KocrError):
-    """An evaluation file (ground truth, predictions, or a dataset to convert) is malformed.
-
-    The message names the file and line (or the file and entry) so the user can fix the data.
-    """
 
 
 def _check_poly(value: Any) -> Any:
@@ -169,22 +162,29 @@ def dumps_page(page: EvalPage | dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def write_pages(path: str | Path, pages: Iterable[EvalPage | dict[str, Any]]) -> int:
-    """Write pages to ``path`` (parents created; written to a temp file then renamed); returns the count."""
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` so that no reader sees half a file (temp file, then rename), readable by all
+    like any file the user writes (``mkstemp`` alone would leave it private)."""
     import os
     import tempfile
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    count = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for page in pages:
-                fh.write(dumps_page(page))
-                count += 1
+            fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return count
+
+
+def write_pages(path: str | Path, pages: Iterable[EvalPage | dict[str, Any]]) -> int:
+    """Write pages to ``path`` as JSONL (parents created, written atomically); returns the count."""
+    lines = [dumps_page(page) for page in pages]
+    write_text(path, "".join(lines))
+    return len(lines)

@@ -55,9 +55,9 @@ class EvalReport(BaseModel):
         return json.dumps(self.model_dump(), indent=2, ensure_ascii=False) + "\n"
 
     def write(self, path: str | Path) -> None:
-        from ..cli.common import write_atomic
+        from .format import write_text
 
-        write_atomic(Path(path), self.to_json())
+        write_text(path, self.to_json())
 
     def table(self):
         """A rich Table of the rows; columns nothing was measured for are left out."""
@@ -78,7 +78,10 @@ class EvalReport(BaseModel):
         """The table, then the notes (missing stages first), to ``console`` (stdout by default)."""
         from rich.console import Console
 
-        console = console or Console()
+        if console is None:
+            console = Console()
+            if not console.is_terminal:  # a pipe or a file: no terminal width to respect
+                console = Console(width=160)
         console.print(self.table())
         for note in self.notes:
             console.print(f"note: {note}", style="yellow", highlight=False)

@@ -31,7 +31,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "detector": (
         "word_precision", "word_recall", "word_hmean", "e2e_precision", "e2e_recall", "e2e_hmean", "cer",
         "char_f1_precision", "char_f1_recall", "char_f1", "word_accuracy", "script_accuracy",
-        "char_precision", "char_recall", "char_hmean",
+        "char_precision", "char_recall", "char_hmean", "pages_per_second", "seconds_per_page",
     ),
     "recognizer": (
         "e2e_precision", "e2e_recall", "e2e_hmean", "cer", "char_f1_precision", "char_f1_recall", "char_f1",
@@ -56,11 +56,14 @@ class Predictions:
     notes: list[str] = field(default_factory=list)
 
 
-def pair_predictions(gt_pages: list[EvalPage], pred_pages: Iterable[EvalPage]) -> Predictions:
+def pair_predictions(
+    gt_pages: list[EvalPage], pred_pages: Iterable[EvalPage], *, subset: bool = False
+) -> Predictions:
     """Align predicted pages with ground-truth pages by ``image``, falling back to the file name.
 
     ``kocr read`` writes only the file name of each image, while ground truth may hold a path
     relative to its folder (``images/001.png``); both are accepted, ambiguity is not guessed at.
+    ``subset`` says the ground truth was cut short (``--limit``), so unpaired predictions are expected.
     """
     by_image: dict[str, EvalPage] = {}
     by_name: dict[str, list[EvalPage]] = {}
@@ -84,7 +87,7 @@ def pair_predictions(gt_pages: list[EvalPage], pred_pages: Iterable[EvalPage]) -
         notes.append(f"{missing} of {len(gt_pages)} ground-truth pages have no prediction (e.g. {example}); "
                      "they are scored as empty predictions")
     extra = sum(1 for pages in by_name.values() for p in pages if id(p) not in used)
-    if extra:
+    if extra and not subset:
         notes.append(f"{extra} predicted pages match no ground-truth page and are left out")
     return Predictions(pages=aligned, seconds=[None] * len(aligned), crop_texts=[None] * len(aligned), notes=notes)
 
@@ -163,7 +166,11 @@ def run_engine(
         out.missing_stages.setdefault("recognizer", "no recogniser is installed")
     if unread:
         detail = ", ".join(f"{n} {s}" for s, n in unread.most_common())
-        out.notes.append(f"ground-truth crops no installed recogniser could read ({detail}) count as wrong")
+        read = sum(1 for texts in out.crop_texts if texts for t in texts if t is not None)
+        if read == 0:  # nothing could be read at all: not a score of zero, a missing recogniser
+            out.missing_stages.setdefault("recognizer", f"no installed recogniser reads these crops ({detail})")
+        else:
+            out.notes.append(f"ground-truth crops no installed recogniser could read ({detail}) count as wrong")
     return out
 
 
@@ -211,7 +218,10 @@ def evaluate(
                 threshold=threshold,
             )
         )
-    unmeasured = {name for stage in predictions.missing_stages for name in NEEDS.get(stage, ())}
+    missing = dict(predictions.missing_stages)
+    if not any(gt.fields for gt in gt_pages):
+        missing.pop("template_matcher", None)  # nothing to match: its absence changes no figure
+    unmeasured = {name for stage in missing for name in NEEDS.get(stage, ())}
 
     def fig(tally) -> dict[str, Any]:
         values = figures(tally)
@@ -226,7 +236,7 @@ def evaluate(
         breakdowns[key] = {value: fig(total(rs)) for value, rs in sorted(groups.items())}
     scripts = sorted({s for r in results for s in r.scripts()})
     notes = list(predictions.notes)
-    for stage, why in sorted(predictions.missing_stages.items()):
+    for stage, why in sorted(missing.items()):
         if stage not in NEEDS:
             continue  # clustering, NER: no figure of kocr eval depends on them
         figs = ", ".join(sorted(set(NEEDS.get(stage, ())))) or "none"
@@ -240,6 +250,6 @@ def evaluate(
         overall=fig(total(results)),
         by_script={s: fig(total(results, s)) for s in scripts},
         by=breakdowns,
-        missing_stages=dict(predictions.missing_stages),
+        missing_stages=missing,
         notes=notes,
     )
