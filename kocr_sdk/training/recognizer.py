@@ -182,7 +182,8 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
         persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers > 0 else None,
     )
     start = time.time()
-    running, last = 0.0, None
+    running: float | None = None
+    last = None
 
     def checkpoint() -> None:
         save_checkpoint(ckpt_path, model, optimizer, step=step, samples_seen=samples_seen, config=cfg.model_dump(mode="json"),
@@ -210,7 +211,8 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
             optimizer.step()
             step += 1
             samples_seen += x.shape[0]
-            running = 0.98 * running + 0.02 * float(loss) if step > 1 else float(loss)
+            value = loss.item()
+            running = value if running is None else 0.98 * running + 0.02 * value
             if bar is not None:
                 bar.update(task, completed=step, info=f"loss {running:.3f}")
             if step % cfg.log_every == 0:
