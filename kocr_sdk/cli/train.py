@@ -43,3 +43,47 @@ def train_recognizer(script, config_path, out, resume, max_minutes, max_steps, e
     if export_to:
         meta = export_weights(cfg.out / "last.pt", export_to)
         note(f"wrote {export_to} (step {meta['step']})")
+
+
+@train.command("detector")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Training config YAML (the package's is kocr_sdk/detection/configs/detector.yaml).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
+@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to continue from.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Override the config's device.")
+@click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
+@click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total.")
+@click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/detector-anchor-free.pt to ship).")
+@click.option("-q", "--quiet", is_flag=True)
+def train_detector(config_path, out, resume, device, max_minutes, max_steps, export_to, quiet) -> None:
+    """Train the one-shot anchor-free text detector on synthetic pages."""
+    from ..errors import KocrConfigError
+    from ..training.detector import DetectorTrainConfig, export_weights, train as run
+    from ..yamlio import validate_yaml_file
+
+    if config_path:
+        cfg = validate_yaml_file(config_path, DetectorTrainConfig.model_validate, KocrConfigError, "training config")
+    else:
+        cfg = DetectorTrainConfig()
+    updates = {k: v for k, v in {"out": out, "device": device, "max_minutes": max_minutes,
+                                 "max_steps": max_steps}.items() if v is not None}
+    cfg = cfg.model_copy(update=updates)
+    if resume is not None and not resume.exists():
+        raise KocrConfigError(f"checkpoint to resume from not found: {resume}")
+    result = run(cfg, resume=resume, progress=not quiet)
+    note(f"stopped at step {result['step']} ({result['samples_seen']:,} samples); validation: {result['val']}")
+    if export_to:
+        meta = export_weights(cfg.out / "last.pt", export_to)
+        note(f"wrote {export_to} (step {meta['step']})")
+
+
+@train.command("export")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def export(checkpoint: Path, out: Path) -> None:
+    """Write shippable fp16 recogniser weights from a training checkpoint."""
+    from ..training.recognizer import export_weights
+
+    meta = export_weights(checkpoint, out)
+    note(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, step {meta['step']})")
