@@ -77,3 +77,13 @@ def test_padding_into_a_wider_bucket_does_not_change_the_output():
         a = model(x1, w1)[0, :24]
         b = model(x2, w2)[0, :24]
     assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_syllable_baseline_charset_has_the_2350_ks_x_1001_syllables():
+    from kocr_sdk.recognition.charset import hangul_syllable_charset, ks_x_1001_syllables
+
+    syllables = ks_x_1001_syllables()
+    assert len(syllables) == 2350 and "가" in syllables and "뷁" not in syllables
+    cs = hangul_syllable_charset()
+    assert cs.decode(cs.encode("사업자 등록"))[0] == "사업자 등록"
+    assert cs.unknown("뷁") == ["뷁"]

@@ -135,4 +135,22 @@ def latin_charset() -> Charset:
     return Charset("latin", PRINTABLE_ASCII + "€£¥₩°±×÷§©®™·•–—‘’“”…")
 
 
-CHARSETS = {"hangul": hangul_charset, "latin": latin_charset}
+def ks_x_1001_syllables() -> str:
+    """The 2,350 syllables of KS X 1001 (those EUC-KR encodes in two bytes)."""
+    out = []
+    for code in range(HANGUL_BASE, HANGUL_LAST + 1):
+        try:
+            encoded = chr(code).encode("euc-kr")
+        except UnicodeEncodeError:
+            continue
+        if len(encoded) == 2:  # Python's codec writes the other syllables as 8-byte jamo sequences
+            out.append(chr(code))
+    return "".join(out)
+
+
+def hangul_syllable_charset() -> Charset:
+    """The baseline the jamo charset is measured against: one class per KS X 1001 syllable."""
+    return Charset("hangul-syllables", PRINTABLE_ASCII + KOREAN_DOC_SYMBOLS + ks_x_1001_syllables())
+
+
+CHARSETS = {"hangul": hangul_charset, "latin": latin_charset, "hangul-syllables": hangul_syllable_charset}

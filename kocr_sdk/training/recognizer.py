@@ -36,6 +36,7 @@ class RecognizerTrainConfig(BaseModel):
 
     script: Literal["hangul", "latin"] = "hangul"
     arch: str = "vitstr-tiny"
+    charset: str | None = Field(None, description="Charset name; default: the script's own.")
     batch_size: int = Field(64, ge=1)
     lr: float = 1e-3
     weight_decay: float = 0.05
@@ -161,7 +162,7 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     device = resolve_device(cfg.device)  # type: ignore[arg-type]
-    charset = CHARSETS[cfg.script]()
+    charset = CHARSETS[cfg.charset or cfg.script]()
     model = create_model(cfg.arch, len(charset)).to(device)
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "pos" not in n]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "pos" in n]
