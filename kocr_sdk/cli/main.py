@@ -162,9 +162,11 @@ from ..eval.cli import eval_cmd  # noqa: E402
 cli.add_command(eval_cmd)
 
 
+from .synth import synth  # noqa: E402
 from .train import train  # noqa: E402
 
 cli.add_command(train)
+cli.add_command(synth)
 
 
 def main() -> None:
