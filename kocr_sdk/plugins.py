@@ -31,6 +31,7 @@ LOAD_ENV = "KOCR_LOAD_PLUGINS"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "kocr_sdk.default_plugins.templates",
     "kocr_sdk.default_plugins.recognition",
+    "kocr_sdk.default_plugins.detection",
 )
 
 # hook name -> stage key (as in interfaces.STAGE_BASES)

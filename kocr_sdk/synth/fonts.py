@@ -1,130 +1,355 @@
-"""Fonts on this machine, what they cover, and which are held out from training.
+"""Fonts on this machine: what each covers, and which designs are held out from training.
 
-Coverage is read from each face's cmap with fontTools, so a string is only ever rendered with a
-font that has every one of its characters (no tofu boxes in the training data). Fonts are held
-out *by family name*: evaluation always uses families no model ever trained on.
+Three rules keep the data honest:
+
+1. **No tofu.** Each face's coverage is read from its cmap with fontTools. A face joins a
+   script's pool only if it covers that script's reference set entirely (all 2,350 KS X 1001
+   syllables for Hangul, printable ASCII for Latin; :mod:`.charsets`), and every single string
+   is checked again (:meth:`FontFace.covers`) before it is drawn with a face — a string with a
+   character the face lacks goes to another face or is redrawn, never rendered as boxes. The
+   renderer refuses glyphs that come out empty as well (:mod:`.render`).
+2. **Held-out designs.** Fonts are held out *by family name* (:data:`HELDOUT_FAMILIES`), with a
+   design's variants and metric twins on the same side (Noto Serif CJK KR/JP/SC/TC/HK share
+   their Hangul; Liberation Serif and Tinos are the same design under two names), so that
+   evaluation (``split="heldout"``) always uses designs no model trained on.
+3. **Families, not files, are sampled.** A family with ten weights is not ten times as likely
+   as one with a single file: :class:`FontPool` picks a family first, then one of its faces.
+
+Discovery reads a few hundred font files (5 s for the CJK collections); its result is cached
+in ``$KOCR_CACHE_DIR`` (default ``~/.cache/kocr``), keyed by each file's path, size and mtime,
+so DataLoader workers start in well under a second.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import hashlib
+import json
+import os
+import random
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Sequence
 
 from ..errors import KocrError
+from .charsets import coverage_sets
 
-FONT_DIRS = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts"]
-SUFFIXES = {".ttf", ".otf", ".ttc"}
+__all__ = [
+    "FontFace", "FontPool", "HELDOUT_FAMILIES", "EXCLUDED_FAMILIES", "HANDWRITING_FAMILIES",
+    "discover_fonts", "select_fonts", "font_pool", "is_heldout", "FONT_DIRS",
+]
 
-# Held-out designs: a serif and two gothic Korean designs, a handwriting one, and Latin serif,
-# sans and monospace designs. Matched by family-name prefix so that a design's variants
-# (Noto Serif CJK KR/JP/SC..., UnBatang/UnJamoBatang, Liberation Serif and its twin Tinos) stay
-# together on the held-out side. Never used for training.
-HELDOUT_PREFIXES = (
-    "Noto Serif CJK", "UnBatang", "UnJamoBatang", "UnDotum", "UnJamoDotum", "Baekmuk Gulim",
-    "Nanum Pen Script", "Liberation Serif", "Tinos", "Carlito", "FreeMono",
+#: Where fonts are looked for, besides ``--font-dir`` directories.
+FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts",
+             Path.home() / ".local/share/fonts")
+SUFFIXES = {".ttf", ".otf", ".ttc", ".otc"}
+
+#: Designs never used for training (matched as family-name prefixes). A serif, two gothics and a
+#: handwriting design for Korean; a serif, a sans and a monospace design for Latin (the
+#: Liberation superfamily with its Croscore twins, and Carlito). Training keeps other designs of
+#: every style: NanumMyeongjo and Baekmuk Batang (serif), Nanum/Noto Sans gothics, Nanum Brush,
+#: UnPen and NanumBarunpen (handwriting), UnTaza (typewriter), Nimbus/Free/DejaVu Latin.
+HELDOUT_FAMILIES: tuple[str, ...] = (
+    "Noto Serif CJK",                 # Korean serif (Myeongjo); all regional variants
+    "UnBatang", "UnJamoBatang",       # Korean serif, a second design (jamo variant with it)
+    "UnDotum", "UnJamoDotum",         # Korean gothic
+    "Baekmuk Gulim",                  # Korean rounded gothic
+    "Nanum Pen Script",               # Korean handwriting
+    "Liberation Serif", "Tinos",      # Latin serif (Times-metric; twins)
+    "Liberation Sans", "Arimo",       # Latin sans (Arial-metric; twins, incl. Liberation Sans Narrow)
+    "Liberation Mono", "Cousine",     # Latin monospace (Courier New-metric; twins)
+    "Carlito",                        # Latin humanist sans (Calibri-metric)
 )
-# Symbol and dingbat faces map letters to pictures: never text.
+
+#: Symbol and dingbat faces map letters to pictures: never text.
 EXCLUDED_FAMILIES = frozenset({"D050000L", "Standard Symbols PS", "DejaVu Math TeX Gyre"})
+
+#: Handwriting-like designs: pages use them for filled-in values and signatures.
+HANDWRITING_FAMILIES = frozenset({
+    "Nanum Pen Script", "Nanum Brush Script", "NanumBarunpen", "UnPen", "UnPenheulim", "UnPilgi", "UnPilgia",
+})
+
+#: Sampling weight of a family relative to 1.0: display, archaic and calligraphic designs are
+#: rare on documents, and the YetHangul/Eco variants repeat another family's design.
+FAMILY_WEIGHTS: dict[str, float] = {
+    "Z003": 0.2, "UnYetgul": 0.3, "UnGraphic": 0.5, "UnDinaru": 0.5, "UnJamoNovel": 0.4, "UnJamoSora": 0.4,
+    "UnGungseo": 0.5, "Baekmuk Headline": 0.5, "Nanum Brush Script": 0.6, "UnPilgia": 0.5,
+    "NanumBarunGothic YetHangul": 0.2, "NanumMyeongjo YetHangul": 0.2, "NanumGothic Eco": 0.3,
+    "NanumMyeongjo Eco": 0.3, "NanumSquare_ac": 0.5, "URW Gothic": 0.6, "URW Bookman": 0.7,
+}
+
+_CACHE_VERSION = 2
+_REGION = re.compile(r" (KR|JP|SC|TC|HK)$")
 
 
 def is_heldout(family: str) -> bool:
-    return family.startswith(HELDOUT_PREFIXES)
+    """Whether ``family`` belongs to a held-out design."""
+    return family.startswith(HELDOUT_FAMILIES)
 
 
-KS_X_1001_SAMPLE = "가각간갈감갑값강개객걀거건걸검겁게겨격견결겹경계고곡곤골곰곱곳공과관광괴교구국군굴굽궁권귀규균그극근글금급기긴길김깊까깎깐깔깜깝깨꺼꼬꼭꽃꾸꿈뀌끄끈끊끌끔끝끼낌나낙난날낡남납낫낮낯낱낳내냄냉너널넓넘넣네넥넷녀녁년념녕노녹논놀놈농높놓뇌누눈눕뉴느는늘능늦늬니닌닐님다닥닦단닫달닭닮담답닷당닿대댁댐더덕던덜덤덥덧덩덮데델도독돈돌돕동돼되된두둑둘둥뒤뒷드득든듣들듬듭듯등디딩딪따딱딸땀땅때땜떠떡떤떨떻떼또똑뚜뚫뚱뛰뜨뜩뜯뜰뜻띄라락란람랍랑랗래랜램랫략량러럭런럴럼럽럿렁렇레렉렌려력련렬렵령례로록론롬롭롯료루룩룹룻뤄류륙률륭르른름릇릎리릭린림립릿마막만많말맑맘맙맛망맞맡맣매맥맨맵맺머먹먼멀멈멋멍멎메멘멩며면멸명몇모목몰몸몹못몽묘무묵묶문묻물뭄뭇뭐뭘뭣므미민믿밀밉밌및밑바박밖반받발밝밟밤밥방밭배백뱀뱃뱉버번벌범법벗베벤벨벼벽변별볍병볕보복볶본볼봄봇봉뵈뵙부북분불붉붐붓붕붙뷰브븐블비빌빔빗빚빛빠빡빨빵빼뺏뺨뻐뻔뻗뼈뼉뽑뿌뿐쁘쁨사삭산살삶삼삿상새색샌생샤서석섞선설섬섭섯성세섹센셈셋셔션소속손솔솜솟송솥쇄쇠쇼수숙순숟술숨숫숭숲쉬쉰쉽슈스슨슬슴습슷승시식신싣실싫심십싯싱싶싸싹싼쌀쌍쌓써썩썰썹쎄쏘쏟쑤쓰쓴쓸씀씌씨씩씬씹씻아악안앉않알앓암압앗앙앞애액앨야약얀얄얇양얕얗얘어억언얹얻얼엄업없엇엉엊엌엎에엔엘여역연열엷염엽엿영옆예옛오옥온올옮옳옷옹와완왕왜왠외왼요욕용우욱운울움웃웅워원월웨웬위윗유육율으윽은을음응의이익인일읽잃임입잇있잊잎자작잔잖잘잠잡잣장잦재쟁쟤저적전절젊점접젓정젖제젠젯져조족존졸좀좁종좋좌죄주죽준줄줌줍중쥐즈즉즌즐즘증지직진질짐집짓징짙짚짜짝짧째쨌쩌쩍쩐쩔쩜쪽쫓쭈쭉찌찍찢차착찬찮찰참찻창찾채책챔챙처척천철첩첫청체쳐초촉촌촛총촬최추축춘출춤춥춧충취츠측츰층치칙친칠침칫칭카칸칼캄캐캠커컨컬컴컵컷케켓켜코콘콜콤콩쾌쿄쿠퀴크큰클큼키킬타탁탄탈탑탓탕태택탤터턱턴털텅테텍텔템토톤톨톱통퇴투툴툼퉁튀튜트특튼튿틀틈티틱팀팅파팎판팔팝패팩팬퍼퍽페펜펴편펼평폐포폭폰표푸푹풀품풍퓨프플픔피픽필핏핑하학한할함합항해핵핸햄햇행향허헌험헤헬혀현혈협형혜호혹혼홀홈홉홍화확환활황회획횟효후훈훌훔훨휘휴흉흐흑흔흘흙흡흥흩희흰히힘"
+def design_of(family: str) -> str:
+    """The design a family belongs to: regional CJK variants are one design (same Hangul, same Latin)."""
+    return _REGION.sub("", family)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FontFace:
-    """One face of a font file (a .ttc holds several), and the scripts it covers fully."""
+    """One face of a font file (a ``.ttc`` holds several) and what it covers.
+
+    ``scripts`` names the reference sets the face covers *entirely*; :meth:`covers` answers for
+    any particular string.
+    """
 
     path: str
     index: int
     family: str
+    style: str
     scripts: frozenset[str]
     mono: bool
+    weight: int = 400
+    italic: bool = False
+    _bmp: bytes = field(default=b"", repr=False)
+    _astral: frozenset[int] = field(default=frozenset(), repr=False)
 
     @property
     def heldout(self) -> bool:
         return is_heldout(self.family)
 
-    @functools.cached_property
-    def cmap(self) -> frozenset[int]:
-        return _cmap(self.path, self.index)
+    @property
+    def design(self) -> str:
+        return design_of(self.family)
+
+    @property
+    def handwriting(self) -> bool:
+        return self.family in HANDWRITING_FAMILIES
+
+    @property
+    def name(self) -> str:
+        """``Family Style`` — how ground truth records the face."""
+        return self.family if self.style in ("", "Regular") else f"{self.family} {self.style}"
 
     def covers(self, text: str) -> bool:
-        cmap = self.cmap
-        return all(ord(c) in cmap for c in text if not c.isspace())
+        """Whether every non-space character of ``text`` has a glyph in this face."""
+        bmp = self._bmp
+        for ch in text:
+            o = ord(ch)
+            if o < 0x10000:
+                if not bmp[o] and not ch.isspace():
+                    return False
+            elif o not in self._astral:
+                return False
+        return True
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.index))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FontFace) and (self.path, self.index) == (other.path, other.index)
 
 
-@functools.lru_cache(maxsize=None)
-def _cmap(path: str, index: int) -> frozenset[int]:
-    from fontTools.ttLib import TTFont
+# ----------------------------------------------------------------------------------- discovery
+def _cache_path() -> Path:
+    root = os.environ.get("KOCR_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "kocr")
+    return Path(root) / "fonts.json"
 
-    font = TTFont(path, fontNumber=index, lazy=True)
-    return frozenset(font.getBestCmap() or {})
 
-
-def _faces(path: Path) -> list[tuple[int, str, bool]]:
-    from fontTools.ttLib import TTCollection, TTFont
-
-    fonts = TTCollection(str(path), lazy=True).fonts if path.suffix.lower() == ".ttc" else [TTFont(str(path), lazy=True)]
-    out = []
-    for i, f in enumerate(fonts):
-        name = f["name"]
-        family = (name.getDebugName(16) or name.getDebugName(1) or path.stem).strip()
-        mono = bool(getattr(f.get("post"), "isFixedPitch", 0))
-        out.append((i, family, mono))
+def _ranges(codes: Iterable[int]) -> list[list[int]]:
+    out: list[list[int]] = []
+    for c in sorted(codes):
+        if out and c == out[-1][1] + 1:
+            out[-1][1] = c
+        else:
+            out.append([c, c])
     return out
 
 
-LATIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-HAN_SAMPLE = "中国人大日本年月出入上下"
-KANA_SAMPLE = "あいうえおカキクケコ"
+def _read_file(path: Path) -> list[dict]:
+    """Every face of one font file, with its cmap as code-point ranges."""
+    from fontTools.ttLib import TTCollection, TTFont
+
+    if path.suffix.lower() in (".ttc", ".otc"):
+        fonts = TTCollection(str(path), lazy=True).fonts
+    else:
+        fonts = [TTFont(str(path), lazy=True)]
+    faces = []
+    for index, font in enumerate(fonts):
+        name = font["name"]
+        family = (name.getDebugName(16) or name.getDebugName(1) or path.stem).strip()
+        style = (name.getDebugName(17) or name.getDebugName(2) or "Regular").strip()
+        cmap = font.getBestCmap() or {}
+        advances = set()
+        try:
+            hmtx = font["hmtx"]
+            advances = {hmtx[cmap[ord(c)]][0] for c in "iMW.0" if ord(c) in cmap}
+        except Exception:  # no hmtx (bitmap-only face): treat as proportional
+            advances = {0, 1}
+        os2 = font["OS/2"] if "OS/2" in font else None
+        weight = int(getattr(os2, "usWeightClass", 400) or 400)
+        italic = bool(getattr(os2, "fsSelection", 0) & 1) or bool(getattr(font.get("post"), "italicAngle", 0))
+        faces.append({"index": index, "family": family, "style": style, "mono": len(advances) == 1,
+                      "weight": weight, "italic": italic, "cmap": _ranges(cmap)})
+    return faces
+
+
+def _load_cache() -> dict:
+    try:
+        data = json.loads(_cache_path().read_text(encoding="utf-8"))
+        return data["files"] if data.get("version") == _CACHE_VERSION else {}
+    except Exception:  # missing, unreadable or from another version: rebuild
+        return {}
+
+
+def _save_cache(files: dict) -> None:
+    path = _cache_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"version": _CACHE_VERSION, "files": files}), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # a read-only home is no reason to fail; discovery just stays slow
+        pass
+
+
+def _face_from_entry(path: str, entry: dict) -> FontFace:
+    bmp = bytearray(0x10000)
+    astral = set()
+    for lo, hi in entry["cmap"]:
+        if lo < 0x10000:
+            bmp[lo:min(hi, 0xFFFF) + 1] = b"\x01" * (min(hi, 0xFFFF) - lo + 1)
+        if hi >= 0x10000:
+            astral.update(range(max(lo, 0x10000), hi + 1))
+    scripts = frozenset(s for s, chars in coverage_sets().items() if all(bmp[ord(c)] for c in chars))
+    return FontFace(path, entry["index"], entry["family"], entry["style"], scripts, entry["mono"], entry["weight"],
+                    entry["italic"], bytes(bmp), frozenset(astral))
 
 
 @functools.lru_cache(maxsize=None)
 def discover_fonts(extra_dirs: tuple[str, ...] = ()) -> tuple[FontFace, ...]:
-    """Every face under the font directories covering at least Latin, with its full-coverage scripts."""
-    faces = []
+    """Every usable face under :data:`FONT_DIRS` and ``extra_dirs`` (at least Latin-capable).
+
+    Files are visited in sorted path order, so the result — and everything sampled from it — is
+    the same on every run with the same fonts installed.
+    """
+    files = []
     for root in [*FONT_DIRS, *map(Path, extra_dirs)]:
-        if not root.is_dir():
-            continue
-        for path in sorted(root.rglob("*")):
-            if path.suffix.lower() not in SUFFIXES:
-                continue
+        if root.is_dir():
+            files += [p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()]
+    cache = _load_cache()
+    changed = False
+    faces: list[FontFace] = []
+    for path in sorted(set(files)):
+        key = str(path)
+        st = path.stat()
+        stamp = f"{st.st_size}:{int(st.st_mtime)}"
+        entry = cache.get(key)
+        if entry is None or entry.get("stamp") != stamp:
             try:
-                entries = _faces(path)
-            except Exception:  # an unreadable font file is skipped, not fatal
+                entry = {"stamp": stamp, "faces": _read_file(path)}
+            except Exception:  # a broken font file is skipped, not fatal
+                entry = {"stamp": stamp, "faces": []}
+            cache[key] = entry
+            changed = True
+        for face_entry in entry["faces"]:
+            if face_entry["family"] in EXCLUDED_FAMILIES:
                 continue
-            for index, family, mono in entries:
-                cmap = _cmap(str(path), index)
-                scripts = set()
-                if all(ord(c) in cmap for c in LATIN):
-                    scripts.add("latin")
-                if all(ord(c) in cmap for c in KS_X_1001_SAMPLE):
-                    scripts.add("hangul")
-                if all(ord(c) in cmap for c in HAN_SAMPLE):
-                    scripts.add("han")
-                if all(ord(c) in cmap for c in KANA_SAMPLE):
-                    scripts.add("kana")
-                if "latin" in scripts and family not in EXCLUDED_FAMILIES:
-                    faces.append(FontFace(str(path), index, family, frozenset(scripts), mono))
+            face = _face_from_entry(key, face_entry)
+            if "latin" in face.scripts or "hangul" in face.scripts:
+                faces.append(face)
+    if changed:
+        _save_cache(cache)
     return tuple(faces)
 
 
-def select_fonts(script: str, split: str = "train", extra_dirs: tuple[str, ...] = ()) -> list[FontFace]:
-    """Faces covering ``script`` in the ``train``, ``heldout`` or ``all`` split; refuses to return none."""
-    faces = [f for f in discover_fonts(extra_dirs) if script in f.scripts]
+# ----------------------------------------------------------------------------------- selection
+def _install_hint(script: str, split: str) -> str:
+    return (
+        f"no usable {script} font for split {split!r}: install fonts with "
+        "`apt-get install fonts-nanum fonts-noto-cjk` (the held-out split also needs fonts-unfonts-core "
+        "fonts-baekmuk fonts-liberation fonts-crosextra-carlito) or pass --font-dir DIR "
+        f"(a directory of .ttf/.otf/.ttc files; held-out families: {', '.join(HELDOUT_FAMILIES)})"
+    )
+
+
+def select_fonts(script: str, split: str = "train", extra_dirs: Sequence[str] = ()) -> list[FontFace]:
+    """Faces covering ``script`` in the ``train``, ``heldout`` or ``all`` split.
+
+    Raises :class:`KocrError` saying what to install when there is none.
+    """
+    if split not in ("train", "heldout", "all"):
+        raise KocrError(f"unknown font split {split!r}: use train, heldout or all")
+    faces = [f for f in discover_fonts(tuple(extra_dirs)) if script in f.scripts]
     if split == "train":
         faces = [f for f in faces if not f.heldout]
     elif split == "heldout":
         faces = [f for f in faces if f.heldout]
     if not faces:
-        raise KocrError(
-            f"no usable {script} font for split {split!r}: install fonts with "
-            "`apt-get install fonts-nanum fonts-noto-cjk fonts-unfonts-core fonts-liberation` "
-            "or pass --font-dir DIR"
-        )
+        raise KocrError(_install_hint(script, split))
     return faces
+
+
+def _face_weight(face: FontFace) -> float:
+    w = 1.0
+    if face.weight < 300:
+        w *= 0.25  # hairline weights vanish under blur: some, not many
+    elif face.weight >= 700:
+        w *= 0.6
+    if face.italic:
+        w *= 0.3
+    return w
+
+
+class FontPool:
+    """Faces to draw from, sampled family first (weighted by :data:`FAMILY_WEIGHTS`), then face."""
+
+    def __init__(self, faces: Sequence[FontFace]) -> None:
+        if not faces:
+            raise KocrError("a font pool needs at least one face")
+        groups: dict[str, list[FontFace]] = {}
+        for f in faces:
+            groups.setdefault(f.design, []).append(f)
+        self.designs = sorted(groups)
+        self.faces = {d: groups[d] for d in self.designs}
+        self.design_weights = [FAMILY_WEIGHTS.get(d, 1.0) for d in self.designs]
+        self.face_weights = {d: [_face_weight(f) for f in groups[d]] for d in self.designs}
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.faces.values())
+
+    def __iter__(self):
+        for d in self.designs:
+            yield from self.faces[d]
+
+    def choose(self, rng: random.Random, text: str | None = None, tries: int = 12) -> FontFace | None:
+        """A face that covers ``text`` (any face when None); None when ``tries`` draws all lack a character."""
+        for _ in range(tries):
+            design = rng.choices(self.designs, self.design_weights)[0]
+            face = rng.choices(self.faces[design], self.face_weights[design])[0]
+            if text is None or face.covers(text):
+                return face
+        if text is not None:  # the rare string few faces cover: look through all of them, in order
+            able = [f for f in self if f.covers(text)]
+            if able:
+                return rng.choice(able)
+        return None
+
+    def subset(self, keep) -> "FontPool | None":
+        """The faces for which ``keep(face)`` holds, or None when there are none."""
+        faces = [f for f in self if keep(f)]
+        return FontPool(faces) if faces else None
+
+
+@functools.lru_cache(maxsize=None)
+def font_pool(script: str, split: str = "train", extra_dirs: tuple[str, ...] = ()) -> FontPool:
+    """The :class:`FontPool` of ``script`` faces in ``split`` (cached per process)."""
+    return FontPool(select_fonts(script, split, extra_dirs))
+
+
+def fonts_fingerprint(faces: Iterable[FontFace]) -> str:
+    """A short hash of which faces a generator draws from: two runs with the same fingerprint and
+    seed give identical samples (the fingerprint changes when fonts are installed or removed)."""
+    h = hashlib.sha1()
+    for f in faces:
+        h.update(f"{Path(f.path).name}:{f.index}:{f.family};".encode())
+    return h.hexdigest()[:12]

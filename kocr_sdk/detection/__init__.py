@@ -1,0 +1,6 @@
+"""Text detection (STD): models that find words and their characters on a page.
+
+One folder per architecture, each holding its network, its training targets and its decoding
+beside each other (docTR style): ``anchor_free/`` is the TO-BE detector of DESIGN.md. The
+``TextDetector`` stages that wrap them for the engine live in :mod:`.detector`.
+"""

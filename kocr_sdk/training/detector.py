@@ -1,0 +1,335 @@
+"""Training the anchor-free text detector on synthetic pages (``kocr train detector``).
+
+Pages come from ``kocr_sdk.synth.pages.PageGenerator`` on the fly; each is cut into
+``crops_per_page`` training crops. The data stream is a pure function of (seed, sample index):
+sample ``i`` is crop ``i % crops_per_page`` of page ``i // crops_per_page``, augmented with a
+generator seeded by ``(seed, i)``, and batch ``t`` is samples ``[t·B, (t+1)·B)``. DataLoader
+workers each build every ``n``-th batch and the loader hands them out in batch order, so the
+stream is the same for any number of workers, and resuming from a checkpoint that recorded
+``samples_seen`` continues it exactly.
+
+Augmentation, per crop: a scale chosen so that the page's median word height (across the
+reading direction) lands log-uniformly in ``text_height_range`` pixels — the sizes the model
+must handle at inference, where pages run at ≤ ``inference.max_side`` and auto-scaling moves
+stray text sizes back into that range; a crop centred near a random word (``text_focus``) or
+anywhere; a rotation by a random multiple of 90° (``rotate_prob``, so every orientation is seen
+whatever the generator renders); and colour inversion (``invert_prob``: white text on dark
+fills). Boxes cut by the crop edge become "don't care".
+
+Validation runs the real inference path (scaling, padding, decoding — :mod:`kocr_sdk.detection.detector`)
+on whole held-out pages in held-out fonts and scores them with :mod:`kocr_sdk.eval`'s matching:
+word and character H-mean at IoU ≥ 0.5, page orientation accuracy, duplicate rate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from ..detection.anchor_free.loss import DetectionLoss, LossConfig
+from ..detection.anchor_free.model import PAD_VALUE, create_model, normalise
+from ..detection.anchor_free.targets import GroundTruth, TargetConfig, collate, encode
+from ..detection.detector import InferenceConfig, detect_array
+from .checkpoint import load_checkpoint, save_checkpoint
+
+GeneratorFactory = Callable[[str, int], Any]
+"""``(split, seed) -> generator`` whose ``.sample(index)`` returns ``(RGB uint8 image, record)``."""
+
+
+class DetectorTrainConfig(BaseModel):
+    """Everything that defines a detector training run (YAML-loadable)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arch: str = "afd-slim"
+    batch_size: int = Field(8, ge=1)
+    crop_size: int = Field(512, ge=64, description="Square training crops; a multiple of 32.")
+    crops_per_page: int = Field(2, ge=1)
+    text_height_range: tuple[float, float] = (10.0, 80.0)
+    min_scale: float = 0.15
+    max_scale: float = 4.0
+    text_focus: float = Field(0.8, ge=0, le=1)
+    rotate_prob: float = Field(0.5, ge=0, le=1)
+    invert_prob: float = Field(0.05, ge=0, le=1)
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 300
+    total_steps: int = Field(30_000, description="Length of the cosine schedule, across all sessions.")
+    max_minutes: float | None = Field(None, description="Stop (with a checkpoint) after this long.")
+    max_steps: int | None = None
+    val_every: int = 500
+    val_pages: int = 20
+    log_every: int = 20
+    seed: int = 0
+    val_seed: int = 10_007
+    threads: int = 1
+    workers: int = 1
+    amp: bool = Field(True, description="bfloat16 autocast on CUDA (ignored on CPU).")
+    out: Path = Path("runs/detector")
+    device: str = "auto"
+    data: dict[str, Any] = Field(default_factory=dict, description="Options passed to the page generator.")
+    targets: TargetConfig = Field(default_factory=TargetConfig)
+    loss: LossConfig = Field(default_factory=LossConfig)
+    inference: InferenceConfig = Field(default_factory=InferenceConfig)
+
+    @field_validator("crop_size")
+    @classmethod
+    def _multiple_of_32(cls, v: int) -> int:
+        if v % 32:
+            raise ValueError("crop_size must be a multiple of 32 (the network's deepest stride)")
+        return v
+
+
+def page_generator(split: str, seed: int, **options: Any):
+    """The synthetic page generator (imported here so this module loads without it)."""
+    from ..synth.pages import PageGenerator
+
+    return PageGenerator(split=split, seed=seed, **options)
+
+
+def word_heights(gt: GroundTruth) -> np.ndarray:
+    """Height of each kept word across its reading direction (the mean of its two side edges)."""
+    q = gt.word_quads[~gt.word_ignore]
+    if not len(q):
+        return np.zeros(0)
+    return (np.linalg.norm(q[:, 3] - q[:, 0], axis=1) + np.linalg.norm(q[:, 2] - q[:, 1], axis=1)) / 2
+
+
+def make_sample(image: np.ndarray, record: dict[str, Any], index: int, cfg: DetectorTrainConfig) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Training crop ``index`` of a page: (RGB uint8 crop, its target maps). Pure in (seed, index)."""
+    import cv2
+
+    rng = np.random.default_rng([cfg.seed, index])
+    size = cfg.crop_size
+    gt = GroundTruth.from_record(record)
+    height, width = image.shape[:2]
+    heights = word_heights(gt)
+    lo, hi = cfg.text_height_range
+    if len(heights):
+        scale = math.exp(rng.uniform(math.log(lo), math.log(hi))) / max(float(np.median(heights)), 1.0)
+    else:
+        scale = math.exp(rng.uniform(math.log(0.5), math.log(1.5)))
+    scale = min(max(scale, cfg.min_scale), cfg.max_scale)
+    region = max(1, round(size / scale))
+    scale = size / region
+
+    kept = np.nonzero(~gt.word_ignore)[0]
+    if len(kept) and rng.random() < cfg.text_focus:
+        q = gt.word_quads[kept[rng.integers(len(kept))]]
+        centre = q.mean(axis=0) + rng.uniform(-0.4, 0.4, 2) * region
+    else:
+        centre = rng.uniform([0, 0], [width, height])
+    x0, y0 = int(round(centre[0] - region / 2)), int(round(centre[1] - region / 2))
+    patch = np.full((region, region, 3), PAD_VALUE, np.uint8)
+    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + region, width), min(y0 + region, height)
+    if sx0 < sx1 and sy0 < sy1:
+        patch[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = image[sy0:sy1, sx0:sx1, :3]
+    crop = cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    gt = gt.affine(scale, -x0 * scale, -y0 * scale)
+    if rng.random() < cfg.rotate_prob:
+        k = int(rng.integers(1, 4))
+        crop = np.ascontiguousarray(np.rot90(crop, k))
+        gt = gt.rot90(k, size, size)
+    if rng.random() < cfg.invert_prob:
+        crop = 255 - crop
+    gt = gt.clip(size, size, cfg.targets.min_visible)
+    return crop, encode(gt, size, size, cfg.targets)
+
+
+class PageStream(IterableDataset):
+    """Endless batches ``(uint8 images (B, 3, S, S), target maps)`` from batch ``start_batch`` on."""
+
+    def __init__(self, cfg: DetectorTrainConfig, start_batch: int, factory: GeneratorFactory | None = None) -> None:
+        self.cfg, self.start_batch, self.factory = cfg, start_batch, factory
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
+        info = get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info else (0, 1)
+        cfg = self.cfg
+        gen = (self.factory or (lambda split, seed: page_generator(split, seed, **cfg.data)))("train", cfg.seed)
+        cached: tuple[int, Any] | None = None
+        t = self.start_batch + wid
+        while True:
+            images, maps = [], []
+            for i in range(t * cfg.batch_size, (t + 1) * cfg.batch_size):
+                page = i // cfg.crops_per_page
+                if cached is None or cached[0] != page:
+                    cached = (page, gen.sample(page))
+                image, record = cached[1]
+                crop, target = make_sample(image, record, i, cfg)
+                images.append(torch.from_numpy(crop).permute(2, 0, 1))
+                maps.append(target)
+            yield torch.stack(images), collate(maps)
+            t += nw
+
+
+def validation_set(cfg: DetectorTrainConfig, factory: GeneratorFactory | None = None) -> list[tuple[np.ndarray, dict[str, Any]]]:
+    """Whole pages in held-out fonts, from a seed training never uses."""
+    gen = (factory or (lambda split, seed: page_generator(split, seed, **cfg.data)))("heldout", cfg.val_seed)
+    return [gen.sample(i) for i in range(cfg.val_pages)]
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any]]], cfg: InferenceConfig,
+             device: str = "cpu", stride: int = 4) -> dict[str, Any]:
+    """Word and character H-mean (kocr_sdk.eval matching), orientation accuracy and duplicates."""
+    from ..eval.format import EvalPage
+    from ..eval.matching import iou_matrix
+    from ..eval.metrics import figures, score_page, total
+
+    was_training = model.training
+    model.eval()
+    results, correct, duplicated, gt_words, seconds = [], 0, 0, 0, 0.0
+    try:
+        for n, (image, record) in enumerate(pages):
+            start = time.perf_counter()
+            decoded, _ = detect_array(model, image, cfg, device, stride)
+            seconds += time.perf_counter() - start
+            word_quads, char_quads = decoded.word_quads(), decoded.char_quads()
+            pred_words = [{"poly": word_quads[i].tolist(),
+                           "chars": [{"poly": char_quads[j].tolist()} for j in decoded.chars_of(i)]}
+                          for i in range(len(decoded))]
+            gt = EvalPage.model_validate({**record, "image": str(record.get("image", f"val-{n}"))})
+            pred = EvalPage(image=gt.image, words=pred_words)
+            results.append(score_page(gt, pred))
+            correct += int(decoded.orientation == int(record.get("orientation", 0) or 0) % 360)
+            kept = [w.poly for w in gt.words if not w.ignore]
+            gt_words += len(kept)
+            if kept and len(decoded):
+                duplicated += int(((iou_matrix(kept, word_quads) >= 0.5).sum(axis=1) >= 2).sum())
+    finally:
+        model.train(was_training)
+    f = figures(total(results))
+    keys = ("word_precision", "word_recall", "word_hmean", "char_precision", "char_recall", "char_hmean")
+    out = {k: (round(f[k], 4) if f[k] is not None else None) for k in keys}
+    out.update(pages=len(pages), orientation_accuracy=round(correct / max(len(pages), 1), 4),
+               duplicate_rate=round(duplicated / max(gt_words, 1), 5),
+               seconds_per_page=round(seconds / max(len(pages), 1), 3))
+    return out
+
+
+def lr_at(step: int, cfg: DetectorTrainConfig) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.total_steps - cfg.warmup_steps))
+    return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool = True,
+          generator: GeneratorFactory | None = None) -> dict[str, Any]:
+    """Train (or continue training) and return the last validation result.
+
+    ``generator`` replaces the synthetic page generator (``(split, seed) -> object with
+    .sample(index)``), e.g. to train on pages read from disk.
+    """
+    from ..config import resolve_device
+
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    # Before any OpenCV call and before the DataLoader forks: a worker forked after OpenCV has
+    # started its thread pool deadlocks in its first parallel call (seen here: cv2.setNumThreads
+    # in the worker hung forever).
+    import cv2
+
+    cv2.setNumThreads(1)
+    device = resolve_device(cfg.device)  # type: ignore[arg-type]
+    model = create_model(cfg.arch).to(device)
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.ndim < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
+    )
+    criterion = DetectionLoss(cfg.loss)
+    step, samples_seen, history = 0, 0, []
+    ckpt_path = cfg.out / "last.pt"
+    if resume is not None:
+        payload = load_checkpoint(resume, model, optimizer)
+        step, samples_seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    log = (cfg.out / "log.jsonl").open("a")
+    val = validation_set(cfg, generator)
+    loader = DataLoader(
+        PageStream(cfg, samples_seen // cfg.batch_size, generator), batch_size=None, num_workers=cfg.workers,
+        persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers > 0 else None,
+    )
+    use_amp = cfg.amp and device.startswith("cuda")
+    start = time.time()
+    running: dict[str, float] = {}
+    last = None
+
+    def checkpoint() -> None:
+        save_checkpoint(ckpt_path, model, optimizer, step=step, samples_seen=samples_seen,
+                        config=cfg.model_dump(mode="json"), arch=cfg.arch, history=history)
+
+    bar = None
+    if progress:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        bar = Progress(TextColumn("step {task.completed}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn())
+        task = bar.add_task("train", total=cfg.max_steps or cfg.total_steps, completed=step, info="")
+        bar.start()
+    try:
+        model.train()
+        for images, targets in loader:
+            done = (cfg.max_steps is not None and step >= cfg.max_steps) or (
+                cfg.max_minutes is not None and time.time() - start > cfg.max_minutes * 60)
+            if done:
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, cfg)
+            x = normalise(images.to(device, non_blocking=True))
+            targets = {k: v.to(device, non_blocking=True) for k, v in targets.items()}
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                out = model(x)
+            loss, parts = criterion(out, targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimizer.step()
+            step += 1
+            samples_seen += x.shape[0]
+            parts["loss"] = float(loss.detach())
+            running = {k: (0.95 * running[k] + 0.05 * v if step > 1 and k in running else v) for k, v in parts.items()}
+            if bar is not None:
+                bar.update(task, completed=step, info=f"loss {running['loss']:.3f}")
+            if step % cfg.log_every == 0:
+                log.write(json.dumps({"step": step, "samples": samples_seen, **{k: round(v, 4) for k, v in running.items()},
+                                      "lr": optimizer.param_groups[0]["lr"],
+                                      "minutes": round((time.time() - start) / 60, 2)}) + "\n")
+                log.flush()
+            finished = (cfg.max_steps is not None and step >= cfg.max_steps) or (
+                cfg.max_minutes is not None and time.time() - start > cfg.max_minutes * 60)
+            if step % cfg.val_every == 0 or finished:
+                last = evaluate(model, val, cfg.inference, device, cfg.targets.stride)
+                history.append({"step": step, "samples": samples_seen, **last})
+                log.write(json.dumps({"step": step, "val": last}) + "\n")
+                log.flush()
+                checkpoint()
+            if finished:
+                break
+    finally:
+        if bar is not None:
+            bar.stop()
+        log.close()
+    return {"step": step, "samples_seen": samples_seen, "val": last}
+
+
+def export_weights(checkpoint: Path, out: Path) -> dict[str, Any]:
+    """Write the shippable weights: fp16 state, architecture, target/inference settings, figures."""
+    payload = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    cfg = DetectorTrainConfig.model_validate(payload["config"])
+    state = {k: v.half() if v.is_floating_point() else v for k, v in payload["model"].items()}
+    meta = {"arch": payload["arch"], "targets": cfg.targets.model_dump(mode="json"),
+            "inference": cfg.inference.model_dump(mode="json"), "step": payload["step"],
+            "samples_seen": payload["samples_seen"], "val": payload["history"][-1] if payload.get("history") else None}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": state, "meta": meta}, out)
+    return meta

@@ -1,0 +1,384 @@
+"""The anchor-free detector: targets ↔ decoding round trip, OHEM, losses, model shapes, the
+stage's registration, and the training loop's plumbing (on tiny drawn pages)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from kocr_sdk.detection.anchor_free import (
+    STRIDE,
+    DecodeConfig,
+    DetectionLoss,
+    GroundTruth,
+    LossConfig,
+    TargetConfig,
+    collate,
+    create_model,
+    decode,
+    encode,
+    flop_breakdown,
+    fuse_batchnorm,
+    ohem_bce,
+    ohem_select,
+)
+from kocr_sdk.detection.anchor_free.model import OUTPUT_CHANNELS
+from kocr_sdk.detection.anchor_free.targets import quad_orientations
+
+torch.set_num_threads(1)
+
+
+# ------------------------------------------------------------------------------------ helpers
+def layout(seed: int = 0, width: int = 480, height: int = 320) -> GroundTruth:
+    """Lines of words made of characters of random widths, in several text sizes (8–30 px)."""
+    rng = np.random.default_rng(seed)
+    words, chars, owner = [], [], []
+    y = 12.0
+    while True:
+        h = float(rng.uniform(8, 30))
+        if y + h > height - 8:
+            break
+        x = 10.0
+        while True:
+            widths = [float(rng.uniform(0.6, 1.0) * max(h, 9)) for _ in range(int(rng.integers(1, 7)))]
+            if x + sum(widths) > width - 10:
+                break
+            x0 = x
+            for w in widths:
+                chars.append([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+                owner.append(len(words))
+                x += w
+            words.append([[x0, y], [x, y], [x, y + h], [x0, y + h]])
+            x += 0.7 * h + 4
+        y += 1.5 * h + 4
+    return GroundTruth(np.array(words), np.array(chars), np.array(owner))
+
+
+def as_predictions(maps: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    """Target maps dressed as network outputs (logits where the network gives logits)."""
+    out = {}
+    for k in ("char_ctr", "word_ctr"):
+        p = np.clip(maps[k], 1e-6, 1 - 1e-6)
+        out[k] = torch.from_numpy(np.log(p / (1 - p))).float()[None]
+    for k in ("char_reg", "word_reg", "char_off", "word_off"):
+        out[k] = torch.from_numpy(maps[k])[None]
+    out["orient"] = torch.from_numpy(maps["orient"] * 20 - 10)[None]
+    return out
+
+
+def match_quads(expected: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """For each expected quad, the index of the found quad with the nearest corners (in order)."""
+    dist = np.abs(expected[:, None] - found[None]).max(axis=(2, 3))
+    return dist.argmin(axis=1), dist.min(axis=1)
+
+
+# ------------------------------------------------------------------------------------ round trip
+@pytest.mark.parametrize("peaks", ["votes", "centerness"])
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_targets_decode_round_trip(k, peaks):
+    width, height = 480, 320
+    gt = layout(k)
+    if k:
+        gt = gt.rot90(k, width, height)
+        if k % 2:
+            width, height = height, width
+    maps = encode(gt, height, width)
+    assert maps["char_ctr"].shape == (1, height // STRIDE, width // STRIDE)
+    decoded = decode(as_predictions(maps), height, width, DecodeConfig(peaks=peaks))
+
+    assert len(decoded) == len(gt.word_quads)
+    assert len(decoded.char_boxes) == len(gt.char_quads)
+    words, word_err = match_quads(gt.word_quads, decoded.word_quads())
+    chars, char_err = match_quads(gt.char_quads, decoded.char_quads())
+    # corners in reading order, within a pixel: boxes, point order and orientation all survive
+    assert word_err.max() < 1.0 and char_err.max() < 1.0
+    assert len(set(words.tolist())) == len(words)
+    # every character lands in its own word, and inside it in reading order
+    assert (decoded.char_word[chars] == words[gt.char_word]).all()
+    for w in range(len(gt.word_quads)):
+        assert decoded.chars_of(words[w]).tolist() == chars[gt.char_word == w].tolist()
+    assert decoded.orientation == 90 * k and decoded.orientation_confidence == 1.0
+    assert (quad_orientations(decoded.word_quads()) == k).all()
+
+
+def test_narrow_letters_survive_where_a_plain_max_pool_merges_them():
+    gt = layout(0)  # has characters down to ~5 px wide: centres one cell apart
+    maps = as_predictions(encode(gt, 320, 480))
+    same_box = decode(maps, 320, 480, DecodeConfig(peaks="centerness"))
+    plain = decode(maps, 320, 480, DecodeConfig(peaks="centerness", same_box=0))
+    assert len(same_box.char_boxes) == len(gt.char_quads)
+    assert len(plain.char_boxes) < len(gt.char_quads)
+    assert len(plain) == len(same_box) == len(gt.word_quads)  # words are far apart: both rules agree
+
+
+def test_centre_votes_merge_a_second_peak_on_a_long_word():
+    words = np.array([[[40, 40], [240, 40], [240, 60], [40, 60]]], float)
+    gt = GroundTruth(words, np.zeros((0, 4, 2)), np.zeros(0, np.int64))
+    maps = encode(gt, 96, 288)
+    i, j = 12, int(140 // STRIDE)  # the centre cell; a second local maximum 4 cells to its right,
+    maps["word_ctr"][0, i, j + 4] = maps["word_ctr"][0, i, j]  # whose offset misses the centre by 1.3 cells
+    maps["word_off"][0, i, j + 4] += 1.3
+    pred = as_predictions(maps)
+    assert len(decode(pred, 96, 288, DecodeConfig(peaks="centerness"))) == 2  # out of its 3×3 window
+    voted = decode(pred, 96, 288, DecodeConfig(peaks="votes"))
+    assert len(voted) == 1
+    assert np.abs(voted.word_boxes[0] - [40, 40, 240, 60]).max() < 2  # the vote-weighted mean box
+
+
+def test_rotation_keeps_reading_order():
+    gt = layout(3)
+    turned = gt.rot90(1, 480, 320)
+    assert (quad_orientations(turned.word_quads) == 1).all()
+    assert turned.orientation == 90
+    # a word's first corner (top-left as it reads) is its image-bottom-left after a 90° turn
+    q = turned.word_quads[0]
+    assert q[0][0] == q[:, 0].min() and q[0][1] == q[:, 1].max()
+
+
+def test_tiny_boxes_get_a_positive_location_and_smaller_boxes_win():
+    words = np.array([[[40, 40], [120, 40], [120, 70], [40, 70]], [[60, 50], [63, 50], [63, 53], [60, 53]]], float)
+    gt = GroundTruth(words, np.zeros((0, 4, 2)), np.zeros(0, np.int64))
+    maps = encode(gt, 128, 160)
+    # the 3-pixel box, inside the large one, owns the cell holding its centre
+    i, j = int(51.5 // STRIDE), int(61.5 // STRIDE)
+    assert maps["word_ctr"][0, i, j] > 0
+    half = np.exp(maps["word_reg"][:, i, j]) * STRIDE
+    assert half.max() < 4  # distances to the small box's sides, not the large one's
+    cx = (j + 0.5) * STRIDE + maps["word_off"][0, i, j] * STRIDE
+    assert cx == pytest.approx(61.5)
+
+
+def test_ignored_and_unannotated_words_are_dont_care():
+    words = np.array([[[10, 10], [60, 10], [60, 30], [10, 30]], [[10, 50], [60, 50], [60, 70], [10, 70]]], float)
+    gt = GroundTruth(words, np.zeros((0, 4, 2)), np.zeros(0, np.int64), word_ignore=np.array([True, False]))
+    maps = encode(gt, 96, 96)
+    assert maps["word_ignore"][0, 5, 8] and maps["word_ctr"][0, 5, 8] == 0  # inside the ignored word
+    assert maps["word_ctr"][0, 15, 8] > 0  # the kept word is a target
+    assert maps["char_ignore"][0, 15, 8]  # ... whose characters are not annotated
+
+
+def test_clip_marks_cut_boxes_dont_care():
+    words = np.array([[[-30, 10], [20, 10], [20, 30], [-30, 30]], [[40, 10], [80, 10], [80, 30], [40, 30]]], float)
+    gt = GroundTruth(words, np.zeros((0, 4, 2)), np.zeros(0, np.int64)).clip(96, 96, 0.6)
+    assert gt.word_ignore.tolist() == [True, False]
+
+
+# ------------------------------------------------------------------------------------ losses
+@pytest.mark.parametrize("n_pos,n_neg", [(10, 200), (10, 25), (0, 500), (7, 0)])
+def test_ohem_keeps_every_positive_and_the_hardest_negatives(n_pos, n_neg):
+    torch.manual_seed(0)
+    size = 32 * 32
+    loss = torch.rand(1, 1, 32, 32)
+    flat = torch.zeros(size, dtype=torch.long)
+    flat[:n_pos] = 1
+    flat[n_pos:n_pos + n_neg] = 2  # the rest are "don't care"
+    flat = flat[torch.randperm(size)].reshape(1, 1, 32, 32)
+    positive, negative = flat == 1, flat == 2
+    kept = ohem_select(loss, positive, negative, ratio=3.0, min_negatives=100)
+    expected = min(n_neg, 3 * n_pos) if n_pos else min(n_neg, 100)
+    assert int(kept.sum()) == expected
+    assert not (kept & ~negative).any()
+    if 0 < expected < n_neg:
+        assert loss[kept].min() >= loss[negative & ~kept].max()
+
+
+def test_ohem_is_per_image_and_ratio_is_configurable():
+    loss = torch.rand(2, 1, 16, 16)
+    positive = torch.zeros(2, 1, 16, 16, dtype=torch.bool)
+    positive[0, 0, :2, :5] = True  # 10 positives on image 0, 1 on image 1
+    positive[1, 0, 0, 0] = True
+    kept = ohem_select(loss, positive, ~positive, ratio=5.0, min_negatives=0)
+    assert kept[0].sum() == 50 and kept[1].sum() == 5
+
+
+def _targets(gt: GroundTruth, size: int = 128) -> dict[str, torch.Tensor]:
+    return collate([encode(gt, size, size)])
+
+
+def test_loss_is_finite_on_an_empty_page_and_trains():
+    empty = GroundTruth(np.zeros((0, 4, 2)), np.zeros((0, 4, 2)), np.zeros(0, np.int64))
+    model = create_model("afd-tiny")
+    out = model(torch.randn(1, 3, 128, 128))
+    total, parts = DetectionLoss()(out, _targets(empty))
+    assert math.isfinite(float(total.detach())) and float(total.detach()) > 0  # the hardest negatives still teach
+    assert all(math.isfinite(v) for v in parts.values())
+    assert parts["char_reg"] == 0 and parts["word_off"] == 0 and parts["orient"] == 0
+    total.backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def test_loss_prefers_the_true_maps():
+    gt = layout(1, 128, 128)
+    tgt = _targets(gt)
+    perfect = {k: v.clone() for k, v in as_predictions({k: v[0].numpy() for k, v in tgt.items()}).items()}
+    noisy = {k: v + torch.randn_like(v) for k, v in perfect.items()}
+    loss = DetectionLoss(LossConfig())
+    assert float(loss(perfect, tgt)[0]) < float(loss(noisy, tgt)[0])
+    assert loss(perfect, tgt)[1]["word_reg"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_ohem_bce_ignores_dont_care():
+    logits = torch.full((1, 1, 8, 8), 5.0)  # confident "centre" everywhere
+    target = torch.zeros(1, 1, 8, 8)
+    target[0, 0, 0, 0] = 1.0
+    valid = torch.zeros(1, 1, 8, 8, dtype=torch.bool)
+    valid[0, 0, 0, :4] = True  # 1 positive, 3 negatives; everything else don't care
+    loss = ohem_bce(logits, target, valid)
+    expected = (torch.nn.functional.softplus(torch.tensor(-5.0)) + 3 * torch.nn.functional.softplus(torch.tensor(5.0))) / 4
+    assert float(loss) == pytest.approx(float(expected), rel=1e-5)
+
+
+# ------------------------------------------------------------------------------------ model
+def test_model_outputs_at_stride_4():
+    model = create_model("afd-slim").eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, 3, 96, 160))
+    assert set(out) == set(OUTPUT_CHANNELS)
+    for name, channels in OUTPUT_CHANNELS.items():
+        assert out[name].shape == (2, channels, 96 // STRIDE, 160 // STRIDE)
+
+
+def test_folded_batchnorm_gives_the_same_outputs_and_flops_are_counted():
+    model = create_model("afd-tiny").eval()
+    for m in model.modules():  # non-trivial statistics, so folding has something to fold
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        ref = model(x)
+        fused = fuse_batchnorm(model)(x)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    for k in ref:
+        assert torch.allclose(ref[k], fused[k], atol=1e-4)
+    flops = flop_breakdown(create_model("afd-tiny"), 64, 96)
+    assert flops["conv"] > 0 and flops["bn"] > 0
+
+
+# ------------------------------------------------------------------------------------ stage
+def _write_weights(path, arch: str = "afd-tiny"):
+    model = create_model(arch)
+    state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    meta = {"arch": arch, "targets": TargetConfig().model_dump(mode="json"), "inference": {"max_side": 256}}
+    torch.save({"model": state, "meta": meta}, path)
+
+
+def test_stage_is_not_registered_without_weights(tmp_path, monkeypatch):
+    from kocr_sdk.detection import detector
+    from kocr_sdk.plugins import load_registry
+
+    monkeypatch.setattr(detector, "WEIGHTS_PATH", tmp_path / "detector-anchor-free.pt")
+    assert "anchor-free" not in load_registry(load_entrypoints=False).stages["detector"]
+
+
+def test_stage_registers_and_detects_with_weights(tmp_path, monkeypatch, white_page):
+    from kocr_sdk import Engine
+    from kocr_sdk.detection import detector
+    from kocr_sdk.plugins import load_registry
+
+    path = tmp_path / "detector-anchor-free.pt"
+    _write_weights(path)
+    monkeypatch.setattr(detector, "WEIGHTS_PATH", path)
+    assert "anchor-free" in load_registry(load_entrypoints=False).stages["detector"]
+    stage = detector.AnchorFreeDetector(decode={"word_threshold": 0.5})
+    assert stage.config.max_side == 256 and stage.config.decode.word_threshold == 0.5
+    result = stage.detect(np.full((300, 500, 3), 255, np.uint8))
+    assert result.orientation in (0, 90, 180, 270)
+    assert stage.last_scale == pytest.approx(256 / 500)
+    engine = Engine(load_entrypoints=False)
+    assert engine.describe()["detector"] == "anchor-free"
+    assert engine.read(white_page).pages[0].stages[0].status == "ran"
+
+
+def test_detections_come_back_in_original_pixels():
+    from kocr_sdk.detection.detector import InferenceConfig, run_pass
+
+    class MapsFromTargets(torch.nn.Module):
+        """Answers with the encoded ground truth of the (resized) page it is shown."""
+
+        def forward(self, x):
+            h, w = x.shape[-2:]
+            return {k: v.to(x.device) for k, v in as_predictions(encode(gt.affine(0.5, 0, 0), h, w)).items()}
+
+    gt = layout(5, 480, 320)
+    image = np.full((320, 480, 3), 255, np.uint8)
+    decoded = run_pass(MapsFromTargets(), image, 0.5, InferenceConfig(auto_scale=False))
+    _, err = match_quads(gt.word_quads, decoded.word_quads())
+    assert err.max() < 1.5
+
+
+# ------------------------------------------------------------------------------------ training
+class DrawnPages:
+    """Pages of dark rectangles standing for characters (a test double for the synthetic generator)."""
+
+    def __init__(self, split: str, seed: int) -> None:
+        self.seed = seed + (1000 if split == "heldout" else 0)
+
+    def sample(self, index: int):
+        import cv2
+
+        gt = layout(self.seed * 100_000 + index, 192, 160)
+        image = np.full((160, 192, 3), 255, np.uint8)
+        for q in gt.char_quads:
+            x0, y0 = q.min(axis=0)
+            x1, y1 = q.max(axis=0)
+            cv2.rectangle(image, (int(x0) + 1, int(y0) + 1), (int(x1) - 2, int(y1) - 1), (30, 30, 30), -1)
+        record = {"image": f"drawn-{index}.png", "orientation": 0, "words": [
+            {"text": "", "poly": gt.word_quads[w].tolist(),
+             "chars": [{"text": "", "poly": gt.char_quads[c].tolist()} for c in np.nonzero(gt.char_word == w)[0]]}
+            for w in range(len(gt.word_quads))]}
+        return image, record
+
+
+def _train_config(tmp_path, **kw):
+    from kocr_sdk.training.detector import DetectorTrainConfig
+
+    return DetectorTrainConfig(arch="afd-tiny", batch_size=2, crop_size=96, val_every=2, val_pages=1, workers=0,
+                               device="cpu", out=tmp_path / "run", log_every=1, **kw)
+
+
+def test_training_samples_are_a_pure_function_of_seed_and_index(tmp_path):
+    from kocr_sdk.training.detector import make_sample
+
+    cfg = _train_config(tmp_path)
+    image, record = DrawnPages("train", 0).sample(3)
+    a, ta = make_sample(image, record, 7, cfg)
+    b, tb = make_sample(image, record, 7, cfg)
+    c, _ = make_sample(image, record, 8, cfg)
+    assert a.shape == (96, 96, 3) and np.array_equal(a, b) and not np.array_equal(a, c)
+    assert all(np.array_equal(ta[k], tb[k]) for k in ta)
+
+
+def test_training_checkpoints_and_resumes(tmp_path):
+    from kocr_sdk.training.detector import export_weights, train
+
+    cfg = _train_config(tmp_path, max_steps=2)
+    result = train(cfg, progress=False, generator=DrawnPages)
+    assert result["step"] == 2 and result["samples_seen"] == 4
+    assert set(result["val"]) >= {"word_hmean", "char_hmean", "orientation_accuracy", "duplicate_rate"}
+    lines = [json.loads(line) for line in (cfg.out / "log.jsonl").read_text().splitlines()]
+    assert any("val" in line for line in lines) and all(math.isfinite(line.get("loss", 0)) for line in lines)
+    resumed = train(cfg.model_copy(update={"max_steps": 3}), resume=cfg.out / "last.pt", progress=False,
+                    generator=DrawnPages)
+    assert resumed["step"] == 3 and resumed["samples_seen"] == 6
+    meta = export_weights(cfg.out / "last.pt", tmp_path / "w.pt")
+    assert meta["arch"] == "afd-tiny" and meta["step"] == 3
+    from kocr_sdk.detection.detector import load_weights
+
+    model, loaded = load_weights(tmp_path / "w.pt")
+    assert loaded["targets"]["stride"] == STRIDE
+
+
+def test_default_training_config_file_is_valid():
+    from pathlib import Path
+
+    from kocr_sdk.errors import KocrConfigError
+    from kocr_sdk.training.detector import DetectorTrainConfig
+    from kocr_sdk.yamlio import validate_yaml_file
+
+    path = Path(__file__).resolve().parents[1] / "kocr_sdk" / "detection" / "configs" / "detector.yaml"
+    assert validate_yaml_file(path, DetectorTrainConfig.model_validate, KocrConfigError, "training config") == DetectorTrainConfig()
