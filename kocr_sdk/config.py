@@ -48,6 +48,10 @@ class EngineConfig(BaseSettings):
     max_pixels: int = Field(500_000_000, ge=1, description="Images above this many pixels are refused.")
     min_side: int = Field(8, ge=1, description="Images with a shorter side hold no readable text.")
     batch_size: int = Field(64, ge=1)
+    crop_margin: float = Field(
+        0.15, ge=0, le=1,
+        description="Room around each word crop, as a fraction of the word's height on every side.",
+    )
     threads: int | None = Field(None, ge=1, description="torch intra-op threads; None leaves torch's default.")
     options: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Constructor options per implementation name."

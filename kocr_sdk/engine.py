@@ -155,7 +155,8 @@ class Engine:
             return page
         records: list[StageRecord] = []
         page = self._detect(page, pim, records)
-        crops = [crop_quad(pim.image, scale_quad(wd.quad, pim.scale), CROP_HEIGHT) for wd in page.words]
+        crops = [crop_quad(pim.image, scale_quad(wd.quad, pim.scale), CROP_HEIGHT, self.config.crop_margin)
+                 for wd in page.words]
         page = self._recognize(page, crops, records)
         page = self._understand(page, records)
         page = page.model_copy(update={"stages": records})

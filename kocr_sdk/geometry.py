@@ -77,15 +77,34 @@ def rotate_points(points: np.ndarray, angle: int, width: int, height: int) -> np
     return pts
 
 
-def crop_quad(image: np.ndarray, quad: Sequence[Sequence[float]], height: int | None = None) -> np.ndarray:
+def grow_quad(quad: Sequence[Sequence[float]], margin: float) -> np.ndarray:
+    """``quad`` grown by ``margin`` × its height on every side, along its own axes (so a rotated
+    or skewed quad grows in its reading frame, not in image axes)."""
+    q = np.asarray(quad, dtype=np.float64)
+    if margin == 0:
+        return q
+    _, h = quad_size(q)
+    pad = margin * max(h, 1.0)
+    along = (q[1] - q[0]) + (q[2] - q[3])
+    across = (q[3] - q[0]) + (q[2] - q[1])
+    along /= max(np.linalg.norm(along), 1e-9)
+    across /= max(np.linalg.norm(across), 1e-9)
+    signs = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float64)
+    return q + pad * (signs[:, :1] * along + signs[:, 1:] * across)
+
+
+def crop_quad(image: np.ndarray, quad: Sequence[Sequence[float]], height: int | None = None,
+              margin: float = 0.0) -> np.ndarray:
     """Cut the text inside ``quad`` out of ``image`` and warp it upright (reading left to right).
 
     The output keeps the quad's aspect ratio; with ``height`` given it is scaled to that height.
-    Warping by the quad's point order is what turns rotated text upright.
+    Warping by the quad's point order is what turns rotated text upright. ``margin`` (a fraction
+    of the quad's height, on every side) leaves the breathing room recognisers were trained with:
+    detector and ground-truth quads hug the ink, training crops do not.
     """
     import cv2
 
-    q = np.asarray(quad, dtype=np.float32)
+    q = grow_quad(quad, margin).astype(np.float32)
     w, h = quad_size(q)
     w, h = max(1.0, w), max(1.0, h)
     if height is not None:

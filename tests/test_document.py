@@ -66,3 +66,21 @@ def test_timings_sum_per_stage(fake_plugin, white_page):
     t = doc.timings()
     assert set(t) >= {"detector", "recognizer", "clusterer"}
     assert all(v >= 0 for v in t.values())
+
+
+def test_crop_margin_grows_a_rotated_quad_in_its_own_frame():
+    import numpy as np
+
+    from kocr_sdk.geometry import crop_quad, grow_quad, quad_size
+
+    # a 100×20 word read bottom-to-top (turned 90° counter-clockwise): TL is bottom-left
+    quad = [(10, 110), (10, 10), (30, 10), (30, 110)]
+    grown = grow_quad(quad, 0.25)
+    w, h = quad_size(grown)
+    assert (round(w), round(h)) == (110, 30)  # 5 px (0.25 × height 20) on every side
+    assert np.allclose(grown[0], (5, 115))
+    image = np.full((130, 50), 255, np.uint8)
+    image[10:110, 10:30] = 0
+    assert crop_quad(image, quad, 20).shape == (20, 100)
+    padded = crop_quad(image, quad, 30, margin=0.25)
+    assert padded.shape == (30, 110) and padded[0].min() == 255 and padded[15, 55] == 0

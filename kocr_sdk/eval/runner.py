@@ -151,7 +151,7 @@ def run_engine(
             out.seconds.append(None)
         if crops and stages.get("recognizer") != "missing":
             polys = [scale_quad(w.poly, pim.scale) for w in gt.words]
-            images = [crop_quad(pim.image, q, CROP_HEIGHT) for q in polys]
+            images = [crop_quad(pim.image, q, CROP_HEIGHT, engine.config.crop_margin) for q in polys]
             scripts = [w.script or "other" for w in gt.words] if gt_scripts else None
             readings = engine.read_crops(images, scripts) if images else []
             texts: list[str | None] = []
