@@ -371,6 +371,19 @@ def test_training_checkpoints_and_resumes(tmp_path):
 
     model, loaded = load_weights(tmp_path / "w.pt")
     assert loaded["targets"]["stride"] == STRIDE
+    # shipped weights are a checkpoint too: the next session continues from them
+    warm = train(cfg.model_copy(update={"max_steps": 4, "out": tmp_path / "run2"}), resume=tmp_path / "w.pt",
+                 progress=False, generator=DrawnPages)
+    assert warm["step"] == 4 and warm["samples_seen"] == 8
+
+
+def test_schedule_warms_up_decays_and_rewarms_a_warm_start():
+    from kocr_sdk.training.schedule import REWARM_STEPS, lr_at
+
+    assert lr_at(0, 1.0, 10, 100) == 0.1 and lr_at(9, 1.0, 10, 100) == 1.0
+    assert lr_at(55, 1.0, 10, 100) < lr_at(20, 1.0, 10, 100) and abs(lr_at(100, 1.0, 10, 100) - 0.02) < 1e-9
+    assert lr_at(50, 1.0, 10, 100, rewarm_from=50) == pytest.approx(lr_at(50, 1.0, 10, 100) / REWARM_STEPS)
+    assert lr_at(50 + REWARM_STEPS, 1.0, 10, 1000, rewarm_from=50) == lr_at(50 + REWARM_STEPS, 1.0, 10, 1000)
 
 
 def test_default_training_config_file_is_valid():

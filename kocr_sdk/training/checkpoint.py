@@ -54,8 +54,21 @@ def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
 
 
 def load_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None = None) -> dict[str, Any]:
+    """Restore ``model`` (and ``optimizer``) from a resume checkpoint or from shipped weights.
+
+    Shipped weights (``{"model": fp16 state, "meta": {...}}``, written by ``export_weights``)
+    are accepted too, so that the weights committed in the package are the checkpoint the
+    next session continues from, without committing a second, optimiser-laden file. They carry
+    the step and the data position but no optimiser moments: the payload then says
+    ``warm_start: True`` and trainers re-warm the learning rate while AdamW rebuilds them.
+    """
     payload = torch.load(path, map_location="cpu", weights_only=False)
-    model.load_state_dict(payload["model"])
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["model"].items()})
+    if "optimizer" not in payload and "meta" in payload:
+        meta = payload["meta"]
+        val = meta.get("val")
+        return {"step": int(meta.get("step", 0)), "samples_seen": int(meta.get("samples_seen", 0)),
+                "history": [val] if val else [], "warm_start": True, "meta": meta}
     if optimizer is not None and "optimizer" in payload:
         optimizer.load_state_dict(_expand_optimizer(payload["optimizer"]))
     return payload

@@ -39,6 +39,7 @@ from ..detection.anchor_free.model import PAD_VALUE, create_model, normalise
 from ..detection.anchor_free.targets import GroundTruth, TargetConfig, collate, encode
 from ..detection.detector import InferenceConfig, detect_array
 from .checkpoint import load_checkpoint, save_checkpoint
+from .schedule import lr_at
 
 GeneratorFactory = Callable[[str, int], Any]
 """``(split, seed) -> generator`` whose ``.sample(index)`` returns ``(RGB uint8 image, record)``."""
@@ -216,13 +217,6 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
     return out
 
 
-def lr_at(step: int, cfg: DetectorTrainConfig) -> float:
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.total_steps - cfg.warmup_steps))
-    return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
 def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool = True,
           generator: GeneratorFactory | None = None) -> dict[str, Any]:
     """Train (or continue training) and return the last validation result.
@@ -249,10 +243,12 @@ def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool =
     )
     criterion = DetectionLoss(cfg.loss)
     step, samples_seen, history = 0, 0, []
+    rewarm_from: int | None = None
     ckpt_path = cfg.out / "last.pt"
     if resume is not None:
         payload = load_checkpoint(resume, model, optimizer)
         step, samples_seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
+        rewarm_from = step if payload.get("warm_start") else None
     cfg.out.mkdir(parents=True, exist_ok=True)
     log = (cfg.out / "log.jsonl").open("a")
     val = validation_set(cfg, generator)
@@ -284,7 +280,7 @@ def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool =
             if done:
                 break
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg)
+                group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps, rewarm_from)
             x = normalise(images.to(device, non_blocking=True))
             targets = {k: v.to(device, non_blocking=True) for k, v in targets.items()}
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):

@@ -12,7 +12,6 @@ of two CPU cores (../shared/TRAINING.md: one thread per process beats two thread
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from ..recognition.charset import CHARSETS, Charset
 from ..recognition.preprocess import HEIGHT, batch_tensors, normalise
 from ..recognition.vitstr import create_model, greedy_decode
 from .checkpoint import load_checkpoint, save_checkpoint
+from .schedule import lr_at
 
 
 class RecognizerTrainConfig(BaseModel):
@@ -148,13 +148,6 @@ def evaluate(model, charset: Charset, data: list[tuple[np.ndarray, str, str]], b
     return result
 
 
-def lr_at(step: int, cfg: RecognizerTrainConfig) -> float:
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.total_steps - cfg.warmup_steps))
-    return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
 def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool = True) -> dict[str, Any]:
     """Train (or continue training) and return the last validation result."""
     from ..config import resolve_device
@@ -170,10 +163,12 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
     )
     step, samples_seen, history = 0, 0, []
+    rewarm_from: int | None = None
     ckpt_path = cfg.out / "last.pt"
     if resume is not None:
         payload = load_checkpoint(resume, model, optimizer)
         step, samples_seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
+        rewarm_from = step if payload.get("warm_start") else None
     cfg.out.mkdir(parents=True, exist_ok=True)
     log = (cfg.out / "log.jsonl").open("a")
     val = validation_set(cfg, charset)
@@ -201,7 +196,7 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
         model.train()
         for x, widths, targets, lengths, _ in loader:
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg)
+                group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps, rewarm_from)
             x, widths = x.to(device), widths.to(device)
             logits = model(x, widths)
             log_probs = logits.log_softmax(-1).transpose(0, 1)

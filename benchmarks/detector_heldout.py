@@ -1,0 +1,90 @@
+"""The shipped (or any) anchor-free detector on held-out synthetic pages, and its speed on A4.
+
+    python benchmarks/detector_heldout.py [--weights W] [--pages 100] [--seed 1] [--out results.json]
+
+Quality: ``--pages`` whole pages from ``PageGenerator(split="heldout", seed)`` — fonts the
+detector never trained on, a seed training never used (training validates on seed 10007) —
+run through the real inference path and scored with ``kocr_sdk.eval`` matching (IoU ≥ 0.5):
+word and character P/R/H-mean, page orientation accuracy, duplicate rate (ground-truth words
+that two predictions match). These are issue 4's targets.
+
+Speed: a 1240×1754 page (A4 at 150 dpi) rendered by the generator, timed end to end
+(``AnchorFreeDetector.detect``: scaling, network, decoding) on 1 and on 2 torch threads;
+best and median of ``--repeats`` runs. Wall-clock figures: run on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--weights", type=Path, help="weights file (default: the shipped one)")
+    ap.add_argument("--pages", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--out", type=Path, help="write the figures here as JSON")
+    args = ap.parse_args()
+
+    import cv2
+    import numpy as np
+    import torch
+
+    cv2.setNumThreads(1)
+    from kocr_sdk.detection.detector import WEIGHTS_PATH, AnchorFreeDetector, InferenceConfig
+    from kocr_sdk.synth.pages import PageGenerator
+    from kocr_sdk.training.detector import evaluate
+
+    weights = args.weights or WEIGHTS_PATH
+    detector = AnchorFreeDetector(weights=weights)
+    cfg = InferenceConfig.model_validate(detector.meta.get("inference", {}))
+    gen = PageGenerator(split="heldout", seed=args.seed)
+    torch.set_num_threads(1)
+    pages = [gen.sample(i) for i in range(args.pages)]
+    quality = evaluate(detector.model, pages, cfg)
+    layouts: dict[str, list] = {}
+    for page in pages:
+        layouts.setdefault(page[1]["layout"], []).append(page)
+    by_layout = {name: evaluate(detector.model, group, cfg) for name, group in sorted(layouts.items())}
+    result = {"weights": str(weights), "step": detector.meta.get("step"), "pages": args.pages, "seed": args.seed,
+              "quality": quality, "by_layout": by_layout}
+    print(json.dumps(quality, indent=1))
+    for name, q in by_layout.items():
+        print(f"  {name:10s} pages {q['pages']:3d}  word H {q['word_hmean']}  char H {q['char_hmean']}  "
+              f"orientation {q['orientation_accuracy']}")
+
+    if not args.no_speed:
+        a4 = None
+        for i in range(200):  # the first upright full-size A4 page of the generator
+            image, record = gen.sample(10_000 + i)
+            if image.shape[:2] == (1754, 1240):
+                a4 = image
+                break
+        if a4 is None:
+            a4 = np.full((1754, 1240, 3), 255, np.uint8)
+        speed = {}
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            detector.detect(a4)
+            times = []
+            for _ in range(args.repeats):
+                t0 = time.perf_counter()
+                found = detector.detect(a4)
+                times.append(time.perf_counter() - t0)
+            speed[f"{threads}_thread"] = {"best_s": round(min(times), 3), "median_s": round(statistics.median(times), 3),
+                                          "words": len(found.words)}
+        result["speed_a4"] = speed
+        print("A4 1240×1754, end to end:", json.dumps(speed))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
