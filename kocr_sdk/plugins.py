@@ -32,6 +32,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "kocr_sdk.default_plugins.templates",
     "kocr_sdk.default_plugins.recognition",
     "kocr_sdk.default_plugins.detection",
+    "kocr_sdk.default_plugins.layout",
 )
 
 # hook name -> stage key (as in interfaces.STAGE_BASES)
