@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from .geometry import Box, Quad, box_from_quad
 
@@ -86,14 +86,25 @@ class Entity(_Model):
 
 
 class FieldValue(_Model):
-    """One named field of a matched template."""
+    """One named field of a matched template.
+
+    ``value`` is the text as printed (what a reviewer compares with the page); ``normalized`` is
+    what software keys on (ISO 8601 date, ``{"value": 1234000, "currency": "KRW"}``, digits of an
+    ID number), a JSON value so that a Document's JSON round-trip stays lossless.
+    ``confidence`` multiplies the OCR confidence of the value's words, the fuzzy score of the
+    label it was found by, and whether its pattern and validation passed; ``needs_review`` is set
+    below the matcher's review threshold, on failed validation, or when a required field is missing.
+    """
 
     name: str
     value: str | None
-    normalized: Any = None
+    normalized: JsonValue = None
     confidence: float = Field(0.0, ge=0.0, le=1.0)
     word_ids: list[str] = Field(default_factory=list)
-    valid: bool | None = None
+    quad: Quad | None = Field(None, description="Quad around the value's words, in reading order.")
+    valid: bool | None = Field(None, description="Result of the type's validator (check digit, real date...).")
+    needs_review: bool = False
+    anchor: str | None = Field(None, description="The label text the value was found next to, as read.")
 
 
 class TemplateMatch(_Model):
@@ -103,6 +114,9 @@ class TemplateMatch(_Model):
     template_version: str | None = None
     score: float = Field(ge=0.0, le=1.0)
     fields: dict[str, FieldValue] = Field(default_factory=dict)
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="Score of every template considered, by id (why this one won)."
+    )
 
 
 class StageRecord(_Model):

@@ -15,7 +15,7 @@ def test_no_plugins_runs_and_names_every_missing_stage(white_page):
     page = doc.pages[0]
     assert page.words == [] and page.width == 200 and page.height == 100
     missing = {r.stage for r in page.missing_stages}
-    assert missing == {"detector", "script_identifier", "recognizer", "entity_recognizer", "template_matcher"}
+    assert missing == {"detector", "script_identifier", "recognizer", "entity_recognizer"}
     assert all("install" in r.message or "no script identifier" in r.message for r in page.missing_stages)
 
 

@@ -1,10 +1,12 @@
-"""Registers the form templates shipped with kocr (the top-level ``templates/`` directory)."""
+"""Registers the form templates shipped with kocr (the top-level ``templates/`` directory) and
+kocr's own template matcher."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..hookspecs import hookimpl
+from ..templates.matcher import FuzzyTemplateMatcher
 
 
 def shipped_templates_dir() -> Path | None:
@@ -21,3 +23,8 @@ def register_template_sources(register):
     directory = shipped_templates_dir()
     if directory is not None:
         register(directory)
+
+
+@hookimpl
+def register_template_matchers(register):
+    register(FuzzyTemplateMatcher)

@@ -79,14 +79,15 @@ def layout_page(page: Page, config: ClusterConfig | None = None) -> Layout:
     if n == 0:
         return Layout(geo, [], np.zeros((0, 4)), np.zeros(0), [], np.zeros((0, 4)))
 
-    i, j, d = line_pairs(geo.boxes, geo.heights, cfg)
+    floor = cfg.height_floor * float(np.percentile(geo.heights, 75))
+    i, j, d = line_pairs(geo.boxes, geo.heights, cfg, floor)
     word_labels = dbscan_labels(n, i, j, d, cfg.line_gap, cfg.min_samples)
     order, starts = _grouped(word_labels, geo.boxes[:, 0], geo.boxes[:, 1])  # left to right in a line
     lines = _runs(order, starts)
     line_boxes = _union_boxes(geo.boxes, order, starts)
     line_heights = _median_heights(word_labels, geo.heights)
 
-    i, j, d = block_pairs(line_boxes, line_heights, cfg)
+    i, j, d = block_pairs(line_boxes, line_heights, cfg, floor)
     line_labels = dbscan_labels(len(lines), i, j, d, cfg.block_gap, cfg.min_samples)
     order, starts = _grouped(line_labels)
     blocks = [[g[k] for k in row_order(line_boxes[g])] if len(g) > 1 else g for g in _runs(order, starts)]
@@ -101,6 +102,34 @@ def layout_page(page: Page, config: ClusterConfig | None = None) -> Layout:
     lines = [lines[k] for k in line_order]
     line_boxes, line_heights = line_boxes[line_order], line_heights[line_order]
     blocks = [[remap[k] for k in block] for block in blocks]
+    return Layout(geo, lines, line_boxes, line_heights, blocks, block_boxes)
+
+
+def layout_from_blocks(page: Page, config: ClusterConfig | None = None) -> Layout:
+    """The :class:`Layout` of a page some clusterer already wrote ``page.blocks`` for.
+
+    Stages after clustering reason in the reading frame; this rebuilds the frame geometry for
+    whatever clusterer ran, so a plugin's lines and blocks are used as it made them.
+    """
+    cfg = config or ClusterConfig()
+    quads = np.asarray([w.quad for w in page.words], dtype=np.float64).reshape(-1, 4, 2)
+    frame = ReadingFrame.for_page(page, cfg.deskew, quads)
+    geo = WordGeometry.of(quads, frame)
+    index = {w.id: k for k, w in enumerate(page.words)}
+    lines: list[list[int]] = []
+    blocks: list[list[int]] = []
+    for block in page.blocks:
+        members = []
+        for line in block.lines:
+            words = [index[i] for i in line.word_ids if i in index]
+            if words:
+                members.append(len(lines))
+                lines.append(words)
+        if members:
+            blocks.append(members)
+    line_boxes = np.array([_union_boxes(geo.boxes, np.asarray(w), np.zeros(1, np.intp))[0] for w in lines]).reshape(-1, 4)
+    line_heights = np.array([float(np.median(geo.heights[w])) for w in lines])
+    block_boxes = np.array([_union_boxes(line_boxes, np.asarray(b), np.zeros(1, np.intp))[0] for b in blocks]).reshape(-1, 4)
     return Layout(geo, lines, line_boxes, line_heights, blocks, block_boxes)
 
 

@@ -20,9 +20,10 @@ class ClusterConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     line_gap: float = Field(
-        1.2, gt=0,
+        1.5, gt=0,
         description="Largest horizontal gap between two words of one line, in heights of the taller word. "
-                    "An inter-word space is ~0.3; a key and a value in a column far to its right are several.",
+                    "An inter-word space is ~0.3 (up to ~1.2 after a '.' in a monospaced receipt); a key and "
+                    "a value in a column far to its right, or two table columns, are several.",
     )
     line_overlap: float = Field(
         0.5, gt=0, le=1,
@@ -42,6 +43,12 @@ class ClusterConfig(BaseModel):
         1.7, ge=1,
         description="Lines whose text heights differ by more than this factor (a title above body text) are "
                     "not one block.",
+    )
+    height_floor: float = Field(
+        0.9, ge=0, le=1,
+        description="A word counts as at least this share of the page's typical text height (75th percentile "
+                    "of word heights) when gaps are scaled: digits and punctuation are shorter than the letters "
+                    "around them, and a date's '6.' must not make the space after it look wide.",
     )
     min_samples: int = Field(
         1, ge=1,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
-from sklearn.cluster import DBSCAN
 
 from .config import ClusterConfig
 
@@ -42,8 +41,10 @@ def band_pairs(starts: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.nd
     return order[i_sorted], order[j_sorted]
 
 
-def line_pairs(boxes: np.ndarray, heights: np.ndarray, cfg: ClusterConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs of words that may share a line, and their distance: horizontal gap / taller height.
+def line_pairs(boxes: np.ndarray, heights: np.ndarray, cfg: ClusterConfig,
+               floor: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of words that may share a line, and their distance: horizontal gap / taller height
+    (at least ``floor``, see ``ClusterConfig.height_floor``).
 
     Words are candidates only if their vertical extents overlap by ``line_overlap`` of the
     shorter one, so rows above and below, however close, are never in reach.
@@ -54,20 +55,22 @@ def line_pairs(boxes: np.ndarray, heights: np.ndarray, cfg: ClusterConfig) -> tu
     a, b = boxes[i], boxes[j]
     overlap = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
     shorter = np.minimum(heights[i], heights[j])
-    taller = np.maximum(heights[i], heights[j])
+    taller = np.maximum(np.maximum(heights[i], heights[j]), floor)
     gap = np.maximum(0.0, np.maximum(a[:, 0], b[:, 0]) - np.minimum(a[:, 2], b[:, 2]))
     dist = gap / taller
     keep = (overlap >= cfg.line_overlap * shorter) & (dist <= cfg.line_gap)
     return i[keep], j[keep], dist[keep]
 
 
-def block_pairs(boxes: np.ndarray, heights: np.ndarray, cfg: ClusterConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs of lines that may share a block, and their distance: vertical gap / smaller height.
+def block_pairs(boxes: np.ndarray, heights: np.ndarray, cfg: ClusterConfig,
+                floor: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of lines that may share a block, and their distance: vertical gap / smaller height
+    (at least ``floor``).
 
     Lines must overlap horizontally (columns side by side never do) and have similar text
     heights (a title is not part of the paragraph under it).
     """
-    reach = boxes[:, 3] + cfg.block_gap * heights
+    reach = boxes[:, 3] + cfg.block_gap * np.maximum(heights, floor)
     i, j = band_pairs(boxes[:, 1], reach)
     if len(i) == 0:
         return i, j, np.zeros(0)
@@ -77,7 +80,7 @@ def block_pairs(boxes: np.ndarray, heights: np.ndarray, cfg: ClusterConfig) -> t
     x_overlap = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
     narrower = np.minimum(a[:, 2] - a[:, 0], b[:, 2] - b[:, 0])
     gap = np.maximum(0.0, np.maximum(a[:, 1], b[:, 1]) - np.minimum(a[:, 3], b[:, 3]))
-    dist = gap / smaller
+    dist = gap / np.maximum(smaller, floor)
     keep = ((x_overlap > 0) & (x_overlap >= cfg.block_overlap * narrower)
             & (larger <= cfg.block_height_ratio * smaller) & (dist <= cfg.block_gap))
     return i[keep], j[keep], dist[keep]
@@ -91,6 +94,8 @@ def dbscan_labels(n: int, i: np.ndarray, j: np.ndarray, dist: np.ndarray, eps: f
     """
     if n == 0:
         return np.zeros(0, np.intp)
+    from sklearn.cluster import DBSCAN  # imported on first use: registering the plugin must stay cheap
+
     graph = _sorted_graph(n, np.concatenate([i, j]), np.concatenate([j, i]), np.concatenate([dist, dist]) + _TINY)
     labels = DBSCAN(eps=eps + 2 * _TINY, min_samples=min_samples, metric="precomputed").fit(graph).labels_.copy()
     noise = labels < 0

@@ -12,28 +12,34 @@ from __future__ import annotations
 import numpy as np
 
 
-def row_order(boxes: np.ndarray, overlap: float = 0.5) -> list[int]:
-    """Indices of ``boxes`` (N, 4) in reading order of rows: by vertical position, and left to
-    right among boxes that overlap vertically by ``overlap`` of the shorter one."""
+def rows_of(boxes: np.ndarray, overlap: float = 0.5) -> list[list[int]]:
+    """Indices of ``boxes`` (N, 4) grouped into rows, top to bottom, each row left to right.
+
+    A box joins the row above it when they overlap vertically by ``overlap`` of the shorter one;
+    rows are what "same line" means across a gap too wide for one Line (a key and its value).
+    """
     n = len(boxes)
-    if n <= 1:
-        return list(range(n))
+    if n == 0:
+        return []
     centre = (boxes[:, 1] + boxes[:, 3]) / 2
     order = np.argsort(centre, kind="stable")
     rows: list[list[int]] = []
     top = bottom = 0.0
-    for k in order:
+    for k in order.tolist():
         y0, y1 = boxes[k, 1], boxes[k, 3]
         if rows and min(bottom, y1) - max(top, y0) >= overlap * min(bottom - top, y1 - y0):
-            rows[-1].append(int(k))
+            rows[-1].append(k)
             top, bottom = min(top, y0), max(bottom, y1)
         else:
-            rows.append([int(k)])
+            rows.append([k])
             top, bottom = y0, y1
-    out: list[int] = []
-    for row in rows:
-        out.extend(sorted(row, key=lambda k: (boxes[k, 0], boxes[k, 1])))
-    return out
+    return [sorted(row, key=lambda k: (boxes[k, 0], boxes[k, 1])) for row in rows]
+
+
+def row_order(boxes: np.ndarray, overlap: float = 0.5) -> list[int]:
+    """Indices of ``boxes`` (N, 4) in reading order of rows: by vertical position, and left to
+    right among boxes that overlap vertically by ``overlap`` of the shorter one."""
+    return [k for row in rows_of(boxes, overlap) for k in row]
 
 
 def _groups(lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:

@@ -1,4 +1,5 @@
-"""Form templates: the YAML format (``schema``) and how files of it are found and loaded."""
+"""Form templates: the YAML format (``schema``), loading (``loader``), field types
+(``normalize``) and matching pages against templates (``matcher``)."""
 
 from .loader import discover_templates, load_template
 from .schema import FieldSpec, KeywordRule, MatchRules, Template
