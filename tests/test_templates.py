@@ -66,8 +66,8 @@ def test_cli_validate_reports_errors(tmp_path):
 
 
 def test_engine_forced_template_by_id_and_path(tmp_path):
-    e = Engine(load_entrypoints=False, template="kr-receipt")
-    assert [t.id for t in e.templates] == ["kr-receipt"]
+    e = Engine(load_entrypoints=False, template="kr_receipt")
+    assert [t.id for t in e.templates] == ["kr_receipt"]
     e = Engine(load_entrypoints=False, template=str(write(tmp_path, GOOD)))
     assert [t.id for t in e.templates] == ["test-form"]
     with pytest.raises(KocrConfigError, match="no template with id"):

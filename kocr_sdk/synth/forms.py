@@ -39,14 +39,32 @@ _ENTITY_KIND = {"PERSON": "person", "ORG": "org", "ADDRESS": "address", "DATE": 
                 "PHONE": "phone", "EMAIL": "email", "URL": "url", "BIZ_REG_NO": "biz_reg_no", "RRN": "rrn"}
 
 
+def document_code(rng: random.Random) -> str:
+    """An identifier as invoices and orders print them (``INV-2021-0042``, ``A10293``, ``000123``)."""
+    n, year = rng.randint(1, 99999), rng.randint(2015, 2035)
+    forms = (f"INV-{year}-{n % 10000:04d}", f"INV{n:05d}", f"{n:06d}", f"A{n:05d}", f"{year}{rng.randint(1, 12):02d}-{n % 1000:03d}",
+             f"{rng.choice('ABCDEFGHJKLMNPRSTUVWXYZ')}{rng.choice('ABCDEFGHJKLMNPRSTUVWXYZ')}-{n:05d}")
+    return rng.choice(forms)
+
+
 def field_value(text: TextSource, rng: random.Random, spec: FieldSpec, lang: str | None = "ko") -> Phrase:
-    """A value for a template field: by its ``type``, else its ``entity``; matching its ``pattern``."""
-    kind = _TYPE_KIND.get(spec.type) or _ENTITY_KIND.get(spec.entity or "") or "ko_word"
+    """A value for a template field: by its ``type``, else its ``entity``; matching its ``pattern``.
+
+    A free-text field with a ``pattern`` and no entity (an invoice number) gets identifier-like
+    codes: words of a language would never match it.
+    """
+    word_kind = "en_word" if lang == "en" else "ko_word"
+    kind = _TYPE_KIND.get(spec.type) or _ENTITY_KIND.get(spec.entity or "") or word_kind
+    if kind == word_kind and spec.pattern is not None:
+        kind = "code"
     entity = spec.entity
     for _ in range(50):
-        phrase = text.phrase(rng, kind, lang)
-        if kind == "ko_word":
-            phrase = Phrase(" ".join(text.phrase(rng, "ko_word").text for _ in range(rng.randint(1, 3))), "ko_word")
+        if kind == "code":
+            phrase = Phrase(document_code(rng), "number")
+        else:
+            phrase = text.phrase(rng, kind, lang)
+        if kind == word_kind:
+            phrase = Phrase(" ".join(text.phrase(rng, word_kind).text for _ in range(rng.randint(1, 3))), word_kind)
         if spec.pattern is None or re.search(spec.pattern, phrase.text):
             return Phrase(phrase.text, phrase.kind, entity or phrase.entity)
     raise KocrError(f"could not generate a value matching pattern {spec.pattern!r} (type {spec.type}, entity {spec.entity})")
@@ -54,6 +72,11 @@ def field_value(text: TextSource, rng: random.Random, spec: FieldSpec, lang: str
 
 def _norm(s: str) -> str:
     return re.sub(r"[\s:()]", "", s)
+
+
+def _language(template: Template) -> str:
+    """The language a form of ``template`` is printed in: its first listed language, Korean by default."""
+    return "en" if template.languages and template.languages[0] == "en" else "ko"
 
 
 class FormGenerator:
@@ -100,16 +123,17 @@ class FormGenerator:
     def _anchors(self, template: Template) -> set[str]:
         return {_norm(a) for spec in template.fields.values() for a in spec.anchors}
 
-    def _distractor_label(self, rng: random.Random, b: PageBuilder, template: Template) -> tuple[str, str]:
+    def _distractor_label(self, rng: random.Random, b: PageBuilder, template: Template,
+                          lang: str = "ko") -> tuple[str, str]:
         """A key label of some kind that is no anchor of this template (so the matcher is not misled)."""
         anchors = self._anchors(template)
         for _ in range(30):
             kind = rng.choice(list(KEY_LABELS))
-            label = b.text.key_label(rng, kind, "ko")
+            label = b.text.key_label(rng, kind, lang)
             n = _norm(label)
             if n and not any(n in a or a in n for a in anchors):
                 return label, kind
-        return "비고", "ko_word"
+        return ("Note", "en_word") if lang == "en" else ("비고", "ko_word")
 
     def _ordered_fields(self, rng: random.Random, template: Template) -> list[tuple[str, FieldSpec]]:
         items = list(template.fields.items())
@@ -119,8 +143,9 @@ class FormGenerator:
 
     def _sheet(self, rng: random.Random, template: Template, style: str) -> tuple[PageBuilder, dict[str, str]]:
         pages = self.pages
+        lang = _language(template)
         w, h = pages._size(rng)
-        b = PageBuilder(pages, rng, w, h, lang="ko")
+        b = PageBuilder(pages, rng, w, h, lang=lang)
         margin = w * rng.uniform(0.07, 0.11)
         right, bottom = w - margin, h - margin
         size = b.px(rng.uniform(9.5, 12))
@@ -130,7 +155,8 @@ class FormGenerator:
         title = self._title(template)
         anchors_used = set()
         if rng.random() < 0.5:
-            sub = rng.choice(("(법인사업자)", "(개인사업자)", "(공급자 보관용)", "(원본)", "(고객용)"))
+            sub = rng.choice(("(Original)", "(Customer copy)", "(Duplicate)") if lang == "en" else
+                             ("(법인사업자)", "(개인사업자)", "(공급자 보관용)", "(원본)", "(고객용)"))
             b.put(w / 2, y + asc, sub, b.face, size, align="center")
             y += lh
         y += size
@@ -149,7 +175,7 @@ class FormGenerator:
                 break
             anchor = rng.choice(spec.anchors)
             anchors_used.add(anchor)
-            value = field_value(self.text, rng, spec)
+            value = field_value(self.text, rng, spec, lang)
             hand = b.hand is not None and rng.random() < 0.4
             vface, vsize = (b.hand, int(size * 1.15)) if hand else (b.face, size)
             layer = pen if hand else 0
@@ -188,16 +214,17 @@ class FormGenerator:
                 fields[name] = fitted.text
             y += lh
             if rng.random() < 0.25 and y + lh < bottom:  # a distractor row between fields
-                dl, kind = self._distractor_label(rng, b, template)
+                dl, kind = self._distractor_label(rng, b, template, lang)
                 b.put(margin, y + asc, dl, b.face, size, max_right=value_x - size * 0.3)
-                dv = b.fit(b.text.phrase(rng, kind if kind in _TYPE_KIND.values() or kind in _ENTITY_KIND.values() else "ko_word", "ko"),
+                word_kind = "en_word" if lang == "en" else "ko_word"
+                dv = b.fit(b.text.phrase(rng, kind if kind in _TYPE_KIND.values() or kind in _ENTITY_KIND.values() else word_kind, lang),
                            b.face, size, right - value_x)
                 if dv is not None:
                     b.put(value_x, y + asc, dv, b.face, size)
                 y += lh
         for name, spec in regions:
             x0, y0, x1, y1 = spec.region  # type: ignore[misc]
-            value = field_value(self.text, rng, spec)
+            value = field_value(self.text, rng, spec, lang)
             fitted = b.fit(value, b.face, size, (x1 - x0) * w - 2)
             if fitted is not None and b.put(x0 * w + 1, y0 * h + asc + 1, fitted, b.face, size) is not None:
                 fields[name] = fitted.text
@@ -217,7 +244,7 @@ class FormGenerator:
                 b.put(margin, y + asc, kw, b.bold, size)
             y += lh
         if y + lh * 3 < bottom and rng.random() < 0.6:
-            b.put(w / 2, y + asc, b.text.phrase(rng, "date", "ko"), b.face, size, align="center")
+            b.put(w / 2, y + asc, b.text.phrase(rng, "date", lang), b.face, size, align="center")
         return b, fields
 
     def _receipt(self, rng: random.Random, template: Template) -> tuple[PageBuilder, dict[str, str]]:
