@@ -47,7 +47,7 @@ def main() -> None:
         image, label = gen.sample(i)
         i += 1
         if not charset.unknown(label["text"]):
-            data.append((normalise(image, HEIGHT), label["text"], label["kind"], label["font"]))
+            data.append((normalise(image, HEIGHT, int(meta.get("max_width", 256))), label["text"], label["kind"], label["font"]))
     int8 = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
     @torch.inference_mode()

@@ -237,6 +237,7 @@ def export_weights(checkpoint: Path, out: Path) -> dict[str, Any]:
     payload = torch.load(checkpoint, map_location="cpu", weights_only=False)
     state = {k: v.half() if v.is_floating_point() else v for k, v in payload["model"].items()}
     meta = {"arch": payload["arch"], "charset": payload["charset"], "step": payload["step"],
+            "max_width": int(payload.get("config", {}).get("max_width", 256)),
             "samples_seen": payload["samples_seen"], "val": payload["history"][-1] if payload.get("history") else None}
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"model": state, "meta": meta}, out)

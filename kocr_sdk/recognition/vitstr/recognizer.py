@@ -51,7 +51,10 @@ class VitstrRecognizer(Recognizer):
     def recognize(self, crops: list[np.ndarray]) -> list[Reading]:
         if not crops:
             return []
-        images = [normalise(c, HEIGHT) for c in crops]
+        # Wider crops are squeezed to the width training used: position embeddings past it were
+        # never trained, and a squeezed long word reads far better than untrained positions.
+        max_width = int(self.meta.get("max_width", 256))
+        images = [normalise(c, HEIGHT, max_width) for c in crops]
         order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
         out: list[Reading | None] = [None] * len(images)
         for s in range(0, len(order), 64):
