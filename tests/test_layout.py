@@ -9,38 +9,9 @@ import pytest
 
 from kocr_sdk import Engine, KocrConfigError
 from kocr_sdk.document import Page, Word
-from kocr_sdk.geometry import quad_from_box, rotate_points
+from kocr_sdk.geometry import quad_from_box
 from kocr_sdk.layout import ClusterConfig, DbscanClusterer, cluster_page, xy_cut
-
-H = 20  # text height in pixels
-
-
-def page_of(items, width=1000, height=1000, orientation=0):
-    """A page whose words are ``(text, (x0, y0, x1, y1))``, ids w0, w1, ... in the given order."""
-    words = [Word(id=f"w{i}", quad=quad_from_box(box), text=text) for i, (text, box) in enumerate(items)]
-    return Page(width=width, height=height, words=words, orientation=orientation)
-
-
-def row(texts, x, y, gap=8, char_w=14):
-    """Words laid left to right from (x, y), ``gap`` pixels apart."""
-    out = []
-    for t in texts:
-        w = char_w * len(t)
-        out.append((t, (x, y, x + w, y + H)))
-        x += w + gap
-    return out
-
-
-def turned(page, angle):
-    """``page`` rotated counter-clockwise by ``angle`` the way np.rot90 turns its image."""
-    words = []
-    for w in page.words:
-        q = rotate_points(np.asarray(w.quad), angle, page.width, page.height)
-        words.append(w.model_copy(update={"quad": tuple(map(tuple, q)), "box": None}))
-    words = [Word.model_validate(w.model_dump(exclude={"box"})) for w in words]
-    size = (page.height, page.width) if angle in (90, 270) else (page.width, page.height)
-    return Page(width=size[0], height=size[1], words=words, orientation=angle)
-
+from tests.builders import H, page_of, row, turned
 
 def lines_text(page, blocks):
     by_id = {w.id: w.text for w in page.words}
@@ -210,7 +181,7 @@ def test_block_and_line_ids_and_boxes_are_consistent():
 
 
 def test_engine_runs_the_dbscan_clusterer_by_default_with_options(fake_plugin, white_page):
-    eng = Engine(load_entrypoints=False, clusterer="dbscan", plugins=[fake_plugin])
+    eng = Engine(load_entrypoints=False, clusterer="dbscan", detector="fixed", plugins=[fake_plugin])
     page = eng.read(white_page).pages[0]
     assert {r.stage: r.implementation for r in page.stages}["clusterer"] == "dbscan"
     assert page.text == "가나 가나\n\n가나"  # (10..60) and (70..130) on one line, the next line below

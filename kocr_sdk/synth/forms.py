@@ -118,7 +118,7 @@ class FormGenerator:
     def _title(self, template: Template) -> str:
         required = [k for k in template.match.keywords if k.required]
         pool = required or list(template.match.keywords)
-        return max(pool, key=lambda k: k.weight).text if pool else template.name
+        return max(pool, key=lambda k: k.weight).phrases[0] if pool else template.name
 
     def _anchors(self, template: Template) -> set[str]:
         return {_norm(a) for spec in template.fields.values() for a in spec.anchors}
@@ -229,8 +229,8 @@ class FormGenerator:
             if fitted is not None and b.put(x0 * w + 1, y0 * h + asc + 1, fitted, b.face, size) is not None:
                 fields[name] = fitted.text
         # the template's other keywords: headings and the issuer line, as the real form prints them
-        others = [k.text for k in template.match.keywords
-                  if k.text != title and _norm(k.text) not in {_norm(a) for a in anchors_used}]
+        others = [k.phrases[0] for k in template.match.keywords
+                  if k.phrases[0] != title and not {_norm(p) for p in k.phrases} & {_norm(a) for a in anchors_used}]
         y += size
         for kw in others:
             if y + lh * 2 > bottom or rng.random() < 0.25:
@@ -303,9 +303,10 @@ class FormGenerator:
         for name, spec in amounts:
             kv(name, spec, right_align=True)
         for kw in template.match.keywords:
-            if kw.text != title and not any(_norm(kw.text) == _norm(a) for _, s in items for a in s.anchors):
+            text = kw.phrases[0]
+            if text != title and not any(_norm(p) == _norm(a) for p in kw.phrases for _, s in items for a in s.anchors):
                 if rng.random() < 0.7:
-                    end = b.put(margin, y, f"{kw.text}:", face, size, cell=cell)
+                    end = b.put(margin, y, f"{text}:", face, size, cell=cell)
                     if end is not None:
                         b.put(end + cell, y, f"{rng.randint(0, 99999999):08d}", face, size, cell=cell)
                     y += lh

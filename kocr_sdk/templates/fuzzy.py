@@ -107,9 +107,13 @@ class PageIndex:
         return cls(page, layout, spans, [sp.key for sp in spans], line_of, pos_in_line, block_of_line, rank,
                    rows, row_of_line)
 
-    def scores(self, phrases: list[str]) -> np.ndarray:
-        """Fuzzy score (0–100) of every phrase (rows) against every span (columns)."""
+    def scores(self, phrases: list[str], partial: bool = False) -> np.ndarray:
+        """Fuzzy score (0–100) of every phrase (rows) against every span (columns).
+
+        ``partial`` scores the best-matching part of each span (``fuzz.partial_ratio``), for
+        phrases printed glued to other words.
+        """
         if not phrases or not self.spans:
             return np.zeros((len(phrases), len(self.spans)), np.float32)
-        return process.cdist([label_key(p) for p in phrases], self.keys, scorer=fuzz.ratio, processor=None,
-                             dtype=np.float32)
+        return process.cdist([label_key(p) for p in phrases], self.keys,
+                             scorer=fuzz.partial_ratio if partial else fuzz.ratio, processor=None, dtype=np.float32)

@@ -98,13 +98,19 @@ class _PageContext:
     layout: Layout
     index: PageIndex
     locator: Locator
-    scores: dict[str, np.ndarray] = field(default_factory=dict)
+    scores: dict[tuple[str, bool], np.ndarray] = field(default_factory=dict)
 
-    def phrase_scores(self, phrases: Sequence[str]) -> None:
-        todo = sorted({p for p in phrases if p not in self.scores})
+    def phrase_scores(self, phrases: Sequence[str], partial: bool = False) -> None:
+        """Score ``phrases`` against every span once per page (templates share phrases)."""
+        todo = sorted({p for p in phrases if (p, partial) not in self.scores})
         if todo:
-            for p, row in zip(todo, self.index.scores(todo)):
-                self.scores[p] = row
+            for p, row in zip(todo, self.index.scores(todo, partial)):
+                self.scores[(p, partial)] = row
+
+    def best(self, phrases: Sequence[str], partial: bool = False) -> np.ndarray:
+        """Per span, the best score of any of ``phrases``."""
+        self.phrase_scores(phrases, partial)
+        return np.max(np.stack([self.scores[(p, partial)] for p in phrases]), axis=0)
 
 
 def _context(page: Page, cfg: MatcherConfig) -> _PageContext:
@@ -116,7 +122,7 @@ def _context(page: Page, cfg: MatcherConfig) -> _PageContext:
 def _anchor_candidates(ctx: _PageContext, spec: FieldSpec) -> list[tuple[Span, float]]:
     if not spec.anchors or not ctx.index.spans:
         return []
-    best = np.max(np.stack([ctx.scores[a] for a in spec.anchors]), axis=0)
+    best = ctx.best(spec.anchors)
     hits = np.nonzero(best >= spec.anchor_threshold)[0]
     # Overlapping spans are one label read several ways ("개업연월일" and "개업연월일 2010년"):
     # keep the best-scoring of them, so a label never swallows its own value; on a tie the longer
@@ -200,20 +206,19 @@ def _field_value(ctx: _PageContext, name: str, spec: FieldSpec, cands: dict[str,
 def score_template(ctx: _PageContext, template: Template, cfg: MatcherConfig) -> TemplateScore:
     """Keywords, fields and the score of ``template`` on the page of ``ctx``."""
     rules = template.match
-    ctx.phrase_scores([k.text for k in rules.keywords] + [a for s in template.fields.values() for a in s.anchors])
     found: dict[str, float] = {}
     total = sum(k.weight for k in rules.keywords)
     hard = soft = 0.0
     missing_required = []
     for kw in rules.keywords:
-        row = ctx.scores[kw.text]
+        row = ctx.best(kw.phrases, kw.partial)
         best = float(row.max()) if len(row) else 0.0
-        found[kw.text] = best
+        found[kw.phrases[0]] = best
         if best >= kw.threshold:
             hard += kw.weight
             soft += kw.weight * best / 100.0
         elif kw.required:
-            missing_required.append(kw.text)
+            missing_required.append(kw.phrases[0])
     coverage = hard / total
     cands = {name: _anchor_candidates(ctx, spec) for name, spec in template.fields.items()}
     fields = {name: _field_value(ctx, name, spec, cands, cfg) for name, spec in template.fields.items()}

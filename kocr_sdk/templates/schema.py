@@ -22,12 +22,32 @@ class _Strict(BaseModel):
 
 
 class KeywordRule(_Strict):
-    """A phrase that identifies the form; matched fuzzily (rapidfuzz score 0–100)."""
+    """A phrase that identifies the form; matched fuzzily (rapidfuzz score 0–100).
 
-    text: str = Field(min_length=1)
+    ``text`` may list alternatives (``[합계, 결제금액]``): the rule is found when any of them is,
+    so that synonyms a form may print instead of each other do not dilute the coverage.
+    ``partial`` lets the phrase be part of a longer word, as an issuer line prints
+    ``역삼세무서장``; keep it off for short phrases, which would then match inside other words.
+    """
+
+    text: str | list[str]
     required: bool = False
     threshold: float = Field(80.0, ge=0, le=100)
     weight: float = Field(1.0, gt=0)
+    partial: bool = False
+
+    @field_validator("text")
+    @classmethod
+    def _not_empty(cls, v: str | list[str]) -> str | list[str]:
+        phrases = [v] if isinstance(v, str) else v
+        if not phrases or any(not p.strip() for p in phrases):
+            raise ValueError("a keyword needs a non-empty phrase (or a non-empty list of them)")
+        return v
+
+    @property
+    def phrases(self) -> list[str]:
+        """The alternatives, the first being the one a form most often prints."""
+        return [self.text] if isinstance(self.text, str) else list(self.text)
 
 
 class MatchRules(_Strict):
