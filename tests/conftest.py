@@ -29,6 +29,21 @@ def _isolate_plugins(monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _hide_shipped_weights(request, monkeypatch, tmp_path_factory):
+    """Tests of the engine's plumbing use fakes with known outputs; the shipped models would
+    outrank them (or read pages the fakes describe). They are hidden unless a test is marked
+    ``shipped_models``, which is how the tests of the real models opt in."""
+    if request.node.get_closest_marker("shipped_models"):
+        return
+    from kocr_sdk.detection import detector
+    from kocr_sdk.recognition.vitstr import recognizer
+
+    empty = tmp_path_factory.mktemp("no-weights")
+    monkeypatch.setattr(detector, "WEIGHTS_PATH", empty / "detector-anchor-free.pt")
+    monkeypatch.setattr(recognizer, "WEIGHTS_DIR", empty)
+
+
 # --- test doubles: plugins registered through the real hooks -----------------------------------
 # A fake detector that "finds" dark columns-runs would be too clever; these fakes return fixed,
 # known boxes so the tests can check the engine's plumbing exactly.

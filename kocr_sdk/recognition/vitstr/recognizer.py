@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -45,7 +46,9 @@ class VitstrRecognizer(Recognizer):
         # Dynamic int8 on the Linear layers is ~2.5x faster on CPU for a ~0.2 point accuracy cost
         # (../shared/TRAINING.md); it is the default CPU path.
         if (quantize is None and device == "cpu") or quantize:
-            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+            with warnings.catch_warnings():  # torch deprecates eager quantisation in favour of torchao
+                warnings.simplefilter("ignore", (DeprecationWarning, UserWarning))
+                self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
 
     @torch.inference_mode()
     def recognize(self, crops: list[np.ndarray]) -> list[Reading]:
