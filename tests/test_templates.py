@@ -39,11 +39,23 @@ def test_good_template_loads(tmp_path):
         (GOOD + "colour: red\n", r"t.yaml:10: colour: Extra inputs are not permitted"),
         ("id: [unclosed\n", r"t.yaml:2: not valid YAML"),
         ("- a\n- b\n", r"a template must be a YAML mapping"),
+        (GOOD.replace("{text: 견적서, required: true}", "{text: [], required: true}"),
+         r"t.yaml:5: match.keywords.0.text: Value error, a keyword needs a non-empty phrase"),
+        (GOOD.replace("{text: 견적서, required: true}", "{text: 견적서, threshold: 120}"),
+         r"t.yaml:5: match.keywords.0.threshold: Input should be less than or equal to 100"),
+        (GOOD.replace("    type: amount", "    type: amount\n    anchor_threshold: -1"),
+         r"t.yaml:10: fields.total.anchor_threshold: Input should be greater than or equal to 0"),
     ],
 )
 def test_malformed_templates_name_file_line_and_field(tmp_path, text, expected):
     with pytest.raises(KocrTemplateError, match=expected):
         load_template(write(tmp_path, text))
+
+
+def test_keyword_alternatives_and_partial_keywords_load(tmp_path):
+    t = load_template(write(tmp_path, GOOD.replace("{text: 견적서, required: true}",
+                                                   "{text: [견적서, 견 적 서], required: true, partial: true}")))
+    assert t.match.keywords[0].phrases == ["견적서", "견 적 서"] and t.match.keywords[0].partial
 
 
 def test_region_position_needs_a_valid_region(tmp_path):
