@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from kocr_sdk.document import Page, Word
@@ -36,3 +38,16 @@ def turned(page, angle):
         words.append(Word.model_validate({**w.model_dump(exclude={"box"}), "quad": tuple(map(tuple, q))}))
     size = (page.height, page.width) if angle in (90, 270) else (page.width, page.height)
     return Page(width=size[0], height=size[1], words=words, orientation=angle)
+
+
+def skewed(page, degrees, centre=None):
+    """``page`` with every quad turned by ``degrees`` about ``centre`` (default: the page centre)."""
+    cx, cy = centre if centre is not None else (page.width / 2, page.height / 2)
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    words = []
+    for w in page.words:
+        q = np.asarray(w.quad) - (cx, cy)
+        q = np.stack([q[:, 0] * c - q[:, 1] * s, q[:, 0] * s + q[:, 1] * c], axis=1) + (cx, cy)
+        words.append(Word.model_validate({**w.model_dump(exclude={"box"}), "quad": tuple(map(tuple, q))}))
+    return page.model_copy(update={"words": words})

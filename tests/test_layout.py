@@ -11,7 +11,7 @@ from kocr_sdk import Engine, KocrConfigError
 from kocr_sdk.document import Page, Word
 from kocr_sdk.geometry import quad_from_box
 from kocr_sdk.layout import ClusterConfig, DbscanClusterer, cluster_page, xy_cut
-from tests.builders import H, page_of, row, turned
+from tests.builders import H, page_of, row, skewed, turned
 
 def lines_text(page, blocks):
     by_id = {w.id: w.text for w in page.words}
@@ -121,22 +121,11 @@ def test_rotated_page_with_axis_aligned_quads_trusts_page_orientation():
     assert lines_text(flat, cluster_page(flat)) == lines_text(page, cluster_page(page))
 
 
-def skew(page, degrees, centre=(500, 500)):
-    angle = math.radians(degrees)
-    c, s = math.cos(angle), math.sin(angle)
-    words = []
-    for w in page.words:
-        q = np.asarray(w.quad) - centre
-        q = np.stack([q[:, 0] * c - q[:, 1] * s, q[:, 0] * s + q[:, 1] * c], axis=1) + centre
-        words.append(Word(id=w.id, quad=tuple(map(tuple, q)), text=w.text))
-    return page.model_copy(update={"words": words})
-
-
 @pytest.mark.parametrize("layout", [two_columns, key_values])
 def test_skewed_page_keeps_its_lines(layout):
     page = layout()
-    skewed = skew(page, 2.5)
-    assert lines_text(skewed, cluster_page(skewed)) == lines_text(page, cluster_page(page))
+    tilted = skewed(page, 2.5, centre=(500, 500))
+    assert lines_text(tilted, cluster_page(tilted)) == lines_text(page, cluster_page(page))
 
 
 def test_deskew_is_what_keeps_long_skewed_lines_apart():
@@ -145,10 +134,10 @@ def test_deskew_is_what_keeps_long_skewed_lines_apart():
         items += row([f"w{r}{k}" for k in range(25)], 50, 100 + r * int(H * 1.3), gap=8)  # 1,200 px lines
     page = page_of(items, width=1400)
     expected = [[" ".join(f"w{r}{k}" for k in range(25)) for r in range(6)]]
-    skewed = skew(page, 3, centre=(700, 200))  # the lines drift ~60 px (3 rows) end to end
+    tilted = skewed(page, 3, centre=(700, 200))  # the lines drift ~60 px (3 rows) end to end
     assert lines_text(page, cluster_page(page)) == expected
-    assert lines_text(skewed, cluster_page(skewed)) == expected
-    assert lines_text(skewed, cluster_page(skewed, ClusterConfig(deskew=False))) != expected
+    assert lines_text(tilted, cluster_page(tilted)) == expected
+    assert lines_text(tilted, cluster_page(tilted, ClusterConfig(deskew=False))) != expected
 
 
 def test_xy_cut_orders_header_columns_and_footer():

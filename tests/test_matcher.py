@@ -9,7 +9,7 @@ from kocr_sdk.document import Document, Entity, Page
 from kocr_sdk.layout import cluster_page
 from kocr_sdk.templates import Template, discover_templates
 from kocr_sdk.templates.matcher import FuzzyTemplateMatcher, MatcherConfig, match_templates, score_templates
-from tests.builders import H, page_of, row, turned
+from tests.builders import H, page_of, row, skewed, turned
 
 VALID_BRN, BAD_BRN = "124-81-00998", "124-81-00997"
 
@@ -110,6 +110,15 @@ def test_same_cluster_position_reads_on_into_the_block():
     assert m.fields["note"].value == "납기는 계약 후 30일"
 
 
+def test_same_cluster_stops_at_the_next_key_value_row():
+    items = row(["견적서"], 400, 40) + row(["비고:", "납기", "엄수"], 80, 120)
+    items += row(["발급일"], 80, 120 + int(H * 1.3)) + row(["2021.03.05"], 500, 120 + int(H * 1.3))
+    page = page_of(items)
+    assert len(cluster_page(page)[1].lines) == 2  # the remark and the next row's label are one block
+    m = match(page, template({"note": {"anchors": ["비고"], "position": "same_cluster"}}))
+    assert m.fields["note"].value == "납기 엄수"
+
+
 def test_region_position_uses_page_relative_coordinates_of_the_upright_page():
     items = row(["견적서"], 400, 40) + row(["No.", "2021-0042"], 800, 60) + row(["본문", "내용"], 80, 500)
     page = page_of(items)
@@ -117,6 +126,10 @@ def test_region_position_uses_page_relative_coordinates_of_the_upright_page():
     assert match(page, t).fields["doc_no"].value == "No. 2021-0042"
     rotated = turned(page, 90)
     assert match(rotated, t).fields["doc_no"].value == "No. 2021-0042"
+    # a skewed scan is no wider a page: the region stays a fraction of the paper
+    narrow = template({"doc_no": {"position": "region", "region": [0.82, 0.0, 1.0, 0.15]}})
+    assert match(page, narrow).fields["doc_no"].value == "No. 2021-0042"
+    assert match(skewed(page, 2.0), narrow).fields["doc_no"].value == "No. 2021-0042"
 
 
 @pytest.mark.parametrize("angle", [90, 180, 270])

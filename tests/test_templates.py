@@ -84,3 +84,25 @@ def test_engine_forced_template_by_id_and_path(tmp_path):
     assert [t.id for t in e.templates] == ["test-form"]
     with pytest.raises(KocrConfigError, match="no template with id"):
         Engine(load_entrypoints=False, template="nope").templates
+
+
+def test_the_documented_example_template_is_valid_and_matches(tmp_path):
+    import re
+    from pathlib import Path
+
+    from kocr_sdk.eval.oracle import page_from_record
+    from kocr_sdk.layout import cluster_page
+    from kocr_sdk.synth.forms import FormGenerator
+    from kocr_sdk.templates.matcher import score_templates
+
+    doc = (Path(__file__).parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(# 견적서.*?)```", doc, re.S).group(1)
+    (tmp_path / "kr_quotation.yaml").write_text(example, encoding="utf-8")
+    t = load_template(tmp_path / "kr_quotation.yaml")
+    assert {f.position for f in t.fields.values()} == {"right", "below", "same_cluster", "region"}
+    gen = FormGenerator(split="heldout", seed=5, template_dirs=[tmp_path])
+    image, record = gen.sample(0)
+    page = page_from_record(record)
+    best = score_templates(page.model_copy(update={"blocks": cluster_page(page)}), gen.templates)[0]
+    assert best.passed and best.template.id == "kr_quotation"
+    assert {k: best.fields[k].value for k in record["fields"]} == record["fields"]

@@ -12,7 +12,7 @@ from .common import KocrGroup, note, progress, write_atomic
 KINDS = ("lines", "pages", "forms")
 
 
-def _generator(kind: str, split: str, seed: int, font_dirs: tuple[str, ...]):
+def _generator(kind: str, split: str, seed: int, font_dirs: tuple[str, ...], template_dirs: tuple[str, ...] = ()):
     if kind == "lines":
         from ..synth.crops import CropGenerator
 
@@ -23,7 +23,7 @@ def _generator(kind: str, split: str, seed: int, font_dirs: tuple[str, ...]):
         return PageGenerator(split=split, seed=seed, font_dirs=font_dirs)
     from ..synth.forms import FormGenerator
 
-    return FormGenerator(split=split, seed=seed)
+    return FormGenerator(split=split, seed=seed, template_dirs=list(template_dirs) or None)
 
 
 def _record(kind: str, index: int, image, label: dict) -> dict:
@@ -43,15 +43,20 @@ def _record(kind: str, index: int, image, label: dict) -> dict:
               help="Which fonts: training fonts, held-out fonts (for evaluation), or all.")
 @click.option("--font-dir", "font_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Extra directory of fonts (repeatable).")
+@click.option("--template-dir", "template_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="forms: render these directories' templates instead of the shipped ones (repeatable).")
 @click.option("-q", "--quiet", is_flag=True)
-def synth(kind: str, count: int, out: Path, seed: int, split: str, font_dirs: tuple[str, ...], quiet: bool) -> None:
+def synth(kind: str, count: int, out: Path, seed: int, split: str, font_dirs: tuple[str, ...],
+          template_dirs: tuple[str, ...], quiet: bool) -> None:
     """Render KIND (lines | pages | forms) into OUT/: PNG images and gt.jsonl (a sample a line).
 
     The same seed gives byte-identical files. Re-running into the same directory rewrites it.
     """
     import cv2
 
-    gen = _generator(kind, split, seed, font_dirs)
+    if template_dirs and kind != "forms":
+        raise click.UsageError("--template-dir applies to forms only")
+    gen = _generator(kind, split, seed, font_dirs, template_dirs)
     out.mkdir(parents=True, exist_ok=True)
     lines = []
     for i in progress(range(count), count, f"synth {kind}", quiet):

@@ -181,7 +181,15 @@ class FormGenerator:
             layer = pen if hand else 0
             label = anchor + (rng.choice(("", ":", " :")) if style == "rows" else "")
             if style == "grid":
-                if spec.position == "below":
+                if spec.position == "same_cluster":  # label and value share one wide cell
+                    b.canvas.rect(margin, y, right, y + row_h, thickness=line_w)
+                    end = b.put(margin + size * 0.4, y + (row_h - asc - desc) / 2 + asc, label, b.face, size)
+                    if end is None:
+                        y += row_h
+                        continue
+                    x0 = end + size * rng.uniform(0.4, 1.0)
+                    fitted = b.fit(value, vface, vsize, right - x0 - size * 0.4)
+                elif spec.position == "below":
                     b.canvas.rect(margin, y, right, y + row_h, thickness=line_w)
                     b.put(margin + size * 0.4, y + (row_h - asc - desc) / 2 + asc, label, b.face, size)
                     y += row_h

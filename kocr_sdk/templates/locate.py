@@ -7,7 +7,8 @@ All geometry is in the page's reading frame (:mod:`kocr_sdk.layout.frame`), so "
   far column are separate Lines, as clustering must keep them), the nearest Line to its right
   in the same row.
 - ``below``: the nearest Line under the label that overlaps it horizontally.
-- ``same_cluster``: what follows the label in its Block, in reading order.
+- ``same_cluster``: what follows the label in its Block, in reading order, up to a line that
+  has a partner across a gap in its row (the next key–value row, not the value wrapping on).
 - ``region``: the words whose centres lie in a page-relative rectangle of the upright page.
 
 A value stops where another field's label starts (``blocked``), so that ``상호 ㈜한빛 대표자 홍길동``
@@ -17,11 +18,13 @@ read as one Line still yields two fields. Punctuation-only words right after a l
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Collection, Sequence
 
 import numpy as np
 
+from ..layout import ReadingFrame
 from .fuzzy import PageIndex
 
 
@@ -108,17 +111,24 @@ class Locator:
         block = layout.blocks[int(idx.block_of_line[line])]
         after = list(layout.lines[line][int(idx.pos_in_line[last]) + 1:])
         for other in block[block.index(line) + 1:]:
+            if len(idx.rows[int(idx.row_of_line[other])]) > 1:
+                break  # a line with a partner across a gap is the next key–value row, not a wrapped value
             after.extend(layout.lines[other])
         return _take([w for w in after if w not in anchor], blocked, self.texts)
 
     def region(self, region: tuple[float, float, float, float], exclude: Collection[int] = ()) -> list[int]:
         """Words centred in ``region`` (page-relative x0, y0, x1, y1 of the upright page), in reading order."""
-        layout = self.index.layout
-        if len(self.boxes) == 0:
+        page = self.index.page
+        if not page.words:
             return []
-        px0, py0, px1, py1 = layout.frame.page_box(self.index.page)
-        cx = ((self.boxes[:, 0] + self.boxes[:, 2]) / 2 - px0) / max(px1 - px0, 1e-9)
-        cy = ((self.boxes[:, 1] + self.boxes[:, 3]) / 2 - py0) / max(py1 - py0, 1e-9)
+        # Regions are fractions of the paper, which a skewed scan does not make any wider: use the
+        # frame's quarter turn only, in which the page's own rectangle is exactly the paper.
+        angle = self.index.layout.frame.angle
+        upright = ReadingFrame(round(angle / (math.pi / 2)) * (math.pi / 2))
+        centres = upright.to_frame(np.asarray([w.quad for w in page.words], dtype=np.float64).mean(axis=1))
+        px0, py0, px1, py1 = upright.page_box(page)
+        cx = (centres[:, 0] - px0) / max(px1 - px0, 1e-9)
+        cy = (centres[:, 1] - py0) / max(py1 - py0, 1e-9)
         x0, y0, x1, y1 = region
         inside = np.nonzero((cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1))[0].tolist()
         words = sorted((w for w in inside if w not in exclude), key=lambda w: self.index.rank[w])
