@@ -20,6 +20,8 @@ from .errors import (  # noqa: E402
     KocrTemplateError,
 )
 from .hookspecs import hookimpl  # noqa: E402
+from .layout import ClusterConfig, DbscanClusterer  # noqa: E402
+from .templates.matcher import FuzzyTemplateMatcher, MatcherConfig  # noqa: E402
 from .interfaces import (  # noqa: E402
     Clusterer,
     DetectedChar,
@@ -41,4 +43,5 @@ __all__ = [
     "KocrTemplateError", "KocrModelError", "KocrStageError", "KocrDataError",
     "hookimpl", "TextDetector", "ScriptIdentifier", "Recognizer", "EntityRecognizer", "Clusterer",
     "TemplateMatcher", "Detection", "DetectedWord", "DetectedChar", "ScriptPrediction", "Reading",
+    "ClusterConfig", "DbscanClusterer", "FuzzyTemplateMatcher", "MatcherConfig",
 ]
