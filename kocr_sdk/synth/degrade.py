@@ -240,7 +240,7 @@ class Lighting(_Op):
             side = (xx - px) * math.cos(a) + (yy - py) * math.sin(a)
             soft = r.uniform(0.01, 0.08)
             dark = _u(r, self.shadow)
-            field *= 1.0 - (1.0 - dark) / (1.0 + np.exp(-side / soft))
+            field *= 1.0 - (1.0 - dark) / (1.0 + np.exp(np.minimum(-side / soft, 80.0)))  # no overflow far from the edge
         field = cv2.resize(field.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
         if r.random() < self.crease_prob:
             # a fold: a thin bright/dark line pair across the page
