@@ -30,6 +30,7 @@ LOAD_ENV = "KOCR_LOAD_PLUGINS"
 # kocr's own implementations, registered exactly like third-party plugins.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "kocr_sdk.default_plugins.templates",
+    "kocr_sdk.default_plugins.script_id",
     "kocr_sdk.default_plugins.recognition",
     "kocr_sdk.default_plugins.detection",
     "kocr_sdk.default_plugins.layout",

@@ -38,10 +38,12 @@ def _hide_shipped_weights(request, monkeypatch, tmp_path_factory):
         return
     from kocr_sdk.detection import detector
     from kocr_sdk.recognition.vitstr import recognizer
+    from kocr_sdk.script_id import identifier
 
     empty = tmp_path_factory.mktemp("no-weights")
     monkeypatch.setattr(detector, "WEIGHTS_PATH", empty / "detector-anchor-free.pt")
     monkeypatch.setattr(recognizer, "WEIGHTS_DIR", empty)
+    monkeypatch.setattr(identifier, "WEIGHTS_PATH", empty / "script-id.pt")
 
 
 # --- test doubles: plugins registered through the real hooks -----------------------------------

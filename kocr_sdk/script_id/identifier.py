@@ -1,0 +1,77 @@
+"""The ``ScriptIdentifier`` stage around the shipped script CNN.
+
+Weights are ``kocr_sdk/weights/script-id.pt``: the fp16 state and a ``meta`` dict holding the
+architecture, the class names in output order, and the validation figures
+(:func:`kocr_sdk.training.script_id.export_weights`). The class names travel with the weights
+rather than living in code, so that weights trained with another set of scripts (a plugin's,
+with ``thai`` added) load without a code change. The stage is registered only when the file
+exists (:func:`shipped_script_identifiers`): kocr never pretends to identify scripts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from ..errors import KocrModelError
+from ..interfaces import ScriptIdentifier, ScriptPrediction
+from .batching import MAX_WIDTH, prepare, width_batches
+from .model import ScriptCNN, create_model, fuse_for_inference
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+WEIGHTS_PATH = WEIGHTS_DIR / "script-id.pt"
+
+
+def load_weights(path: Path, device: str = "cpu") -> tuple[ScriptCNN, dict[str, Any]]:
+    """(model in eval mode, meta) from a file written by ``training.script_id.export_weights``."""
+    if not path.exists():
+        raise KocrModelError(f"script-identifier weights not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+        meta = payload["meta"]
+        model = create_model(meta["arch"], len(meta["classes"]))
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["model"].items()})
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+        raise KocrModelError(f"{path}: not valid script-identifier weights ({type(exc).__name__}: {exc})") from None
+    return model.eval().to(device), meta
+
+
+class CnnScriptIdentifier(ScriptIdentifier):
+    """Script of each word crop from a small CNN; probabilities over every class it was trained on."""
+
+    name: ClassVar[str] = "script-cnn"
+    description: ClassVar[str] = "small CNN over normalised word crops (hangul, latin, digits, han, kana, other)"
+    scripts: ClassVar[tuple[str, ...]] = ("hangul", "latin", "digits", "han", "kana", "other")
+
+    def __init__(self, device: str = "cpu", weights: str | None = None, batch_size: int = 128, **options: Any) -> None:
+        super().__init__(device=device, **options)
+        model, self.meta = load_weights(Path(weights) if weights else WEIGHTS_PATH, device)
+        # Batch norms folded into the convolutions: the same function, fewer passes over memory.
+        self.model = fuse_for_inference(model)
+        self.classes: tuple[str, ...] = tuple(self.meta["classes"])
+        self.max_width = int(self.meta.get("max_width", MAX_WIDTH))
+        self.batch_size = batch_size
+
+    @torch.inference_mode()
+    def probabilities(self, crops: list[np.ndarray]) -> np.ndarray:
+        """(N, classes) float32 probabilities, rows in the order of ``crops``."""
+        out = np.zeros((len(crops), len(self.classes)), np.float32)
+        if not crops:
+            return out
+        images = [prepare(c, self.max_width) for c in crops]
+        for idx, x, widths in width_batches(images, self.batch_size):
+            logits = self.model(x.to(self.device), widths.to(self.device))
+            out[idx] = logits.float().softmax(-1).cpu().numpy()
+        return out
+
+    def identify(self, crops: list[np.ndarray]) -> list[ScriptPrediction]:
+        probs = self.probabilities(crops)
+        return [ScriptPrediction(probabilities={c: float(p) for c, p in zip(self.classes, row)}) for row in probs]
+
+
+def shipped_script_identifiers() -> list[type[CnnScriptIdentifier]]:
+    """The stage class when its weights ship with this installation, else nothing."""
+    return [CnnScriptIdentifier] if WEIGHTS_PATH.exists() else []
