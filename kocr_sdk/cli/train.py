@@ -78,6 +78,50 @@ def train_detector(config_path, out, resume, device, max_minutes, max_steps, exp
         note(f"wrote {export_to} (step {meta['step']})")
 
 
+@train.command("script-id")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Training config YAML.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
+@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path),
+              help="Checkpoint (or exported weights) to continue from.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Override the config's device.")
+@click.option("--workers", type=int, help="DataLoader workers rendering crops (0: in the training process).")
+@click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
+@click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total (0 with --resume: just export).")
+@click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/script-id.pt to ship).")
+@click.option("-q", "--quiet", is_flag=True)
+def train_script_id(config_path, out, resume, device, workers, max_minutes, max_steps, export_to, quiet) -> None:
+    """Train the script identifier (hangul, latin, digits, han, kana, other) on synthetic crops."""
+    from ..errors import KocrConfigError
+    from ..script_id.metrics import format_confusion
+    from ..training.script_id import ScriptIdTrainConfig, export_weights, train as run
+    from ..yamlio import validate_yaml_file
+
+    if config_path:
+        cfg = validate_yaml_file(config_path, ScriptIdTrainConfig.model_validate, KocrConfigError, "training config")
+    else:
+        cfg = ScriptIdTrainConfig()
+    updates = {k: v for k, v in {"out": out, "device": device, "workers": workers, "max_minutes": max_minutes,
+                                 "max_steps": max_steps}.items() if v is not None}
+    cfg = cfg.model_copy(update=updates)
+    if resume is not None and not resume.exists():
+        raise KocrConfigError(f"checkpoint to resume from not found: {resume}")
+    result = run(cfg, resume=resume, progress=not quiet)
+    val = result["val"]
+    if val:
+        note(f"stopped at step {result['step']} ({result['samples_seen']:,} samples); held-out accuracy: "
+             f"hangul/latin/digits {val['acc_hld']:.4f}, all classes {val['acc_all']:.4f}")
+        note(format_confusion(val["confusion"]))
+    else:
+        note(f"stopped at step {result['step']} ({result['samples_seen']:,} samples)")
+    if export_to:
+        checkpoint = cfg.out / "last.pt"
+        if not checkpoint.exists() and resume is not None:
+            checkpoint = resume
+        meta = export_weights(checkpoint, export_to)
+        note(f"wrote {export_to} ({export_to.stat().st_size / 1e6:.2f} MB, step {meta['step']})")
+
+
 @train.command("export")
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
