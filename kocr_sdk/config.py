@@ -33,6 +33,13 @@ class EngineConfig(BaseSettings):
     recognizers: dict[str, str] = Field(
         default_factory=dict, description="script -> recogniser name; scripts not listed pick automatically."
     )
+    script_routes: dict[str, str] = Field(
+        default_factory=lambda: {"digits": "latin", "other": "hangul"},
+        description="script -> script whose recogniser reads it, when `recognizers` names none for it: "
+        "digits go to the Latin weights (more numbers in their training mixture, a smaller charset "
+        "to confuse them with); symbols to the Korean weights, whose charset holds the symbols of "
+        "Korean documents. A route to a script with no recogniser installed is ignored.",
+    )
     default_script: str = Field(
         "hangul", description="Script assumed for every word when no script identifier runs."
     )

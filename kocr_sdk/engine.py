@@ -98,10 +98,22 @@ class Engine:
         return self._instances[key]
 
     def recognizer_for(self, script: str) -> Registration | None:
-        """The recogniser that reads words of ``script``: the configured one, else the best that covers it."""
+        """The recogniser that reads words of ``script``, or None when none is installed for it.
+
+        In order: the one ``recognizers`` names for the script; the recogniser of the script
+        that ``script_routes`` sends it to, when that one declares the script too or no
+        installed recogniser does (symbols, ``other``, are declared by none); the best installed
+        one whose ``scripts`` cover it.
+        """
         if script in self.config.recognizers:
             return self.registry.get("recognizer", self.config.recognizers[script])
         candidates = self.registry.recognizers_for(script)
+        route = self.config.script_routes.get(script)
+        if route is not None and route != script:
+            routed = (self.registry.get("recognizer", self.config.recognizers[route]) if route in self.config.recognizers
+                      else next(iter(self.registry.recognizers_for(route)), None))
+            if routed is not None and (script in routed.scripts or not candidates):
+                return routed
         return candidates[0] if candidates else None
 
     def describe(self) -> dict[str, str]:
