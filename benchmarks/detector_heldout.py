@@ -29,6 +29,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--min-text-height", type=float,
+                    help="override the lower end of inference.text_height_range (auto-scale trigger)")
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
     args = ap.parse_args()
 
@@ -44,6 +46,9 @@ def main() -> None:
     weights = args.weights or WEIGHTS_PATH
     detector = AnchorFreeDetector(weights=weights)
     cfg = InferenceConfig.model_validate(detector.meta.get("inference", {}))
+    if args.min_text_height is not None:
+        cfg = cfg.model_copy(update={"text_height_range": (args.min_text_height, cfg.text_height_range[1])})
+        detector.config = cfg
     gen = PageGenerator(split="heldout", seed=args.seed)
     torch.set_num_threads(1)
     pages = [gen.sample(i) for i in range(args.pages)]
@@ -53,6 +58,7 @@ def main() -> None:
         layouts.setdefault(page[1]["layout"], []).append(page)
     by_layout = {name: evaluate(detector.model, group, cfg) for name, group in sorted(layouts.items())}
     result = {"weights": str(weights), "step": detector.meta.get("step"), "pages": args.pages, "seed": args.seed,
+              "inference": cfg.model_dump(mode="json"),
               "quality": quality, "by_layout": by_layout}
     print(json.dumps(quality, indent=1))
     for name, q in by_layout.items():

@@ -318,10 +318,16 @@ def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool =
     return {"step": step, "samples_seen": samples_seen, "val": last}
 
 
-def export_weights(checkpoint: Path, out: Path) -> dict[str, Any]:
-    """Write the shippable weights: fp16 state, architecture, target/inference settings, figures."""
+def export_weights(checkpoint: Path, out: Path, inference: InferenceConfig | None = None) -> dict[str, Any]:
+    """Write the shippable weights: fp16 state, architecture, target/inference settings, figures.
+
+    ``inference`` replaces the training config's inference settings (scaling and decoding are
+    chosen after training, on held-out pages, and travel with the weights).
+    """
     payload = torch.load(checkpoint, map_location="cpu", weights_only=False)
     cfg = DetectorTrainConfig.model_validate(payload["config"])
+    if inference is not None:
+        cfg = cfg.model_copy(update={"inference": inference})
     state = {k: v.half() if v.is_floating_point() else v for k, v in payload["model"].items()}
     meta = {"arch": payload["arch"], "targets": cfg.targets.model_dump(mode="json"),
             "inference": cfg.inference.model_dump(mode="json"), "step": payload["step"],
