@@ -42,15 +42,40 @@ class ScriptArch:
 
 
 ARCHS: dict[str, ScriptArch] = {
-    # ~0.1 M parameters; ~3 M multiply-adds for a 32×128 crop.
+    # ~0.1 M parameters; ~6 M multiply-adds for a 32×128 crop.
     "script-cnn": ScriptArch(channels=(16, 32, 64, 96), pool_after=(True, True, False, False)),
     # A faster variant for benchmarks of the speed/accuracy trade-off.
     "script-cnn-small": ScriptArch(channels=(12, 24, 48, 64), pool_after=(True, True, False, False), hidden=96),
 }
 
 
+class MaskedBatchNorm2d(nn.BatchNorm2d):
+    """Batch norm whose training statistics count only the columns inside each crop.
+
+    Batches are crops sorted by width and zero-padded to the widest; a plain batch norm would
+    average the padding in, so its statistics — and the running ones inference uses — would
+    swing with how much padding the last batches had (measured: held-out accuracy jumping by
+    several points between validations). In eval mode it is an ordinary batch norm, and folds
+    into the conv before it.
+    """
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+        if not self.training or mask is None:
+            return super().forward(x)
+        m = mask[:, None, None, :].to(x.dtype)  # (B, 1, 1, W)
+        n = m.sum() * x.shape[2]
+        mean = (x * m).sum((0, 2, 3)) / n
+        var = (((x - mean[None, :, None, None]) ** 2) * m).sum((0, 2, 3)) / n
+        with torch.no_grad():
+            self.num_batches_tracked += 1
+            self.running_mean.lerp_(mean.detach(), self.momentum)
+            self.running_var.lerp_(var.detach() * n / max(float(n) - 1, 1.0), self.momentum)
+        y = (x - mean[None, :, None, None]) * torch.rsqrt(var + self.eps)[None, :, None, None]
+        return y * self.weight[None, :, None, None] + self.bias[None, :, None, None]
+
+
 def _conv_bn(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+    return [nn.Conv2d(cin, cout, 3, stride, 1, bias=False), MaskedBatchNorm2d(cout), nn.ReLU(inplace=True)]
 
 
 class ScriptCNN(nn.Module):
@@ -80,15 +105,24 @@ class ScriptCNN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
-        # After every block, the columns that lie in the batch's right padding are zeroed: the
-        # next 3×3 conv then sees at a crop's right edge exactly the zeros its own padding would
-        # give, so a crop gets the same answer alone or padded into a wider batch.
+        # After every activation, the columns that lie in the batch's right padding are zeroed:
+        # the next 3×3 conv (or a pooling window straddling the edge) then sees at a crop's
+        # right edge exactly the zeros its own padding would give, so a crop gets the same
+        # answer alone or padded into a wider batch.
         valid = widths
-        for i, (block, pool) in enumerate(zip(self.blocks, self.cfg.pool_after)):
-            x = block(x)
+        for i, block in enumerate(self.blocks):
+            conv, *rest = list(block)
+            x = conv(x)
             valid = _halve(valid) if i == 0 else valid
-            valid = _halve(valid) if pool else valid
-            x = x * _mask(valid, x.shape[-1])[:, None, None, :]
+            mask = _mask(valid, x.shape[-1])
+            for layer in rest:
+                if isinstance(layer, nn.MaxPool2d):
+                    x = layer(x)
+                    valid = _halve(valid)
+                elif isinstance(layer, MaskedBatchNorm2d):
+                    x = layer(x, mask)
+                else:  # the ReLU
+                    x = layer(x) * mask[:, None, None, :]
         f = self.rows(x).squeeze(2)  # (B, C, T)
         keep = _mask(valid, f.shape[-1])[:, None, :]
         fmax = f.masked_fill(~keep, float("-inf")).amax(-1)
