@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--color", action="store_true")
     ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--errors", type=int, default=0, help="print this many misclassified crops' texts")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
@@ -45,12 +46,13 @@ def main() -> None:
     weights = args.weights or WEIGHTS_PATH
     stage = CnnScriptIdentifier(weights=str(weights), batch_size=args.batch)
     gen = CropGenerator(split="heldout", seed=args.seed, profile="script", color=args.color)
-    crops, truth, fonts = [], [], []
+    crops, truth, fonts, texts = [], [], [], []
     for i in range(args.n):
         image, label = gen.sample(i)
         crops.append(image)
         truth.append(label["script"])
         fonts.append(label["font"])
+        texts.append((label["text"], label["kind"]))
 
     probs = stage.probabilities(crops)
     m = script_metrics(truth, probs, stage.classes, fonts)
@@ -66,6 +68,10 @@ def main() -> None:
         print(f"  confidence < {t}: {s['share']:.2%} of crops (accuracy of the rest {s['acc_sure']})")
     for f, s in m["per_font"].items():
         print(f"  {f:30s} n={s['n']:5d} acc {s['acc']:.4f}")
+    wrong = [i for i in range(len(truth)) if stage.classes[int(probs[i].argmax())] != truth[i]]
+    for i in wrong[: args.errors]:
+        print(f"  {truth[i]:>6s} -> {stage.classes[int(probs[i].argmax())]:6s} {probs[i].max():.2f}  "
+              f"{texts[i][1]:10s} {texts[i][0]!r}  ({fonts[i]})")
 
     if not args.no_speed:
         sample = crops[: max(args.batch * 8, 1024)]
