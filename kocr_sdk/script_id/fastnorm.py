@@ -1,0 +1,69 @@
+"""The recogniser's crop normalisation, computed from a histogram: the same output, ~4× faster.
+
+:func:`kocr_sdk.recognition.preprocess.normalise` spends most of its ~190 µs per crop in the
+Python overhead of two ``np.percentile`` calls and an ``np.median`` — more than the script
+CNN itself needs per crop, so it capped the stage's throughput. A uint8 crop stays uint8
+through ``cv2.resize``, so every statistic it needs is an order statistic of at most 256
+distinct values: one ``bincount`` gives them all. The interpolation below repeats numpy's
+``linear`` percentile step by step (float64 virtual index, float32 lerp, the ``t >= 0.5``
+branch), and the median is taken over the two middle values after the same float32
+transform, so the result is bit-identical — ``tests/test_script_id.py`` checks it against
+``normalise`` on thousands of crops. Anything but a uint8 crop goes to ``normalise`` itself.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..recognition.preprocess import HEIGHT, normalise
+
+
+def _neighbours(n: int, q: int) -> tuple[int, int, float]:
+    """Sorted positions numpy's ``linear`` percentile interpolates between, and the weight."""
+    virtual = (n - 1) * np.true_divide(q, 100)  # float64, as numpy computes it
+    if virtual >= n - 1:
+        return n - 1, n - 1, 0.0  # both ends the maximum: the weight does not matter
+    below = np.floor(virtual)
+    return int(below), int(below) + 1, float(virtual - below)
+
+
+def _lerp(a: np.float32, b: np.float32, t: float) -> np.float32:
+    """numpy's ``_lerp`` on float32 bounds and a (weak) Python-float weight."""
+    diff = b - a
+    if t >= 0.5:
+        return np.float32(b - diff * np.float32(1 - t))
+    return np.float32(a + diff * np.float32(t))
+
+
+def fast_normalise(crop: np.ndarray, height: int = HEIGHT, max_width: int = 512, patch_width: int = 4) -> np.ndarray:
+    """Exactly :func:`~kocr_sdk.recognition.preprocess.normalise`, faster for uint8 crops."""
+    if crop.dtype != np.uint8:
+        return normalise(crop, height, max_width, patch_width)
+    gray = crop if crop.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(crop[..., :3]), cv2.COLOR_RGB2GRAY)
+    h, w = gray.shape[:2]
+    new_w = int(round(w * height / max(h, 1)))
+    new_w = max(patch_width, min(max_width, new_w))
+    new_w = -(-new_w // patch_width) * patch_width
+    interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
+    small = cv2.resize(gray, (new_w, height), interpolation=interp)
+    n = small.size
+    cum = np.cumsum(np.bincount(small.ravel(), minlength=256))
+    i2, j2, t2 = _neighbours(n, 2)
+    i98, j98, t98 = _neighbours(n, 98)
+    middle = (n // 2, n // 2) if n % 2 else (n // 2 - 1, n // 2)
+    # the k-th smallest value is the first grey level whose cumulative count exceeds k
+    stats = np.searchsorted(cum, [i2, j2, i98, j98, *middle], side="right").astype(np.float32)
+    lo, hi = _lerp(stats[0], stats[1], t2), _lerp(stats[2], stats[3], t98)
+    img = small.astype(np.float32)
+    if hi - lo < 1e-3:
+        return np.zeros_like(img)
+    scale = hi - lo
+    # np.median: the mean of the two middle values (float32 sum, then halved) of the image as
+    # normalised below; the transform is monotone, so they are the transformed middle values
+    mids = np.clip((stats[4:] - lo) / scale, 0.0, 1.0)
+    median = (mids[0] + mids[1]) / np.float32(2)
+    img = np.clip((img - lo) / scale, 0.0, 1.0)
+    if median > 0.5:
+        img = 1.0 - img
+    return img
