@@ -46,14 +46,18 @@ class CnnScriptIdentifier(ScriptIdentifier):
     description: ClassVar[str] = "small CNN over normalised word crops (hangul, latin, digits, han, kana, other)"
     scripts: ClassVar[tuple[str, ...]] = ("hangul", "latin", "digits", "han", "kana", "other")
 
-    def __init__(self, device: str = "cpu", weights: str | None = None, batch_size: int = 128, **options: Any) -> None:
+    def __init__(self, device: str = "cpu", weights: str | None = None, sub_batch: int = 32, **options: Any) -> None:
         super().__init__(device=device, **options)
         model, self.meta = load_weights(Path(weights) if weights else WEIGHTS_PATH, device)
-        # Batch norms folded into the convolutions: the same function, fewer passes over memory.
-        self.model = fuse_for_inference(model)
+        # Batch norms folded into the convolutions, and channels-last memory: the same function,
+        # measured 1.5x faster on one CPU thread.
+        self.model = fuse_for_inference(model).to(memory_format=torch.channels_last)
         self.classes: tuple[str, ...] = tuple(self.meta["classes"])
         self.max_width = int(self.meta.get("max_width", MAX_WIDTH))
-        self.batch_size = batch_size
+        # The crops of one call are sorted by width and run ``sub_batch`` at a time: a batch of
+        # 128 is padded to its widest crop (up to 256 px for ~116 px on average), and measured
+        # half as fast as sub-batches of 32 of similar widths.
+        self.sub_batch = sub_batch
 
     @torch.inference_mode()
     def probabilities(self, crops: list[np.ndarray]) -> np.ndarray:
@@ -62,8 +66,9 @@ class CnnScriptIdentifier(ScriptIdentifier):
         if not crops:
             return out
         images = [prepare(c, self.max_width) for c in crops]
-        for idx, x, widths in width_batches(images, self.batch_size):
-            logits = self.model(x.to(self.device), widths.to(self.device))
+        for idx, x, widths in width_batches(images, self.sub_batch):
+            x = x.to(self.device).contiguous(memory_format=torch.channels_last)
+            logits = self.model(x, widths.to(self.device))
             out[idx] = logits.float().softmax(-1).cpu().numpy()
         return out
 
