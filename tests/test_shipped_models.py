@@ -1,0 +1,42 @@
+"""The weights shipped in kocr_sdk/weights, end to end through the default engine.
+
+These are behaviour checks of the real models on the bundled sample page (a 사업자등록증 in a
+font family the detector and recogniser trained on, but a page they never saw), not accuracy
+targets: those live in benchmarks/ and docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kocr_sdk import Engine
+
+SAMPLE = Path(__file__).resolve().parents[1] / "kocr_sdk" / "data" / "sample_ko.png"
+
+pytestmark = pytest.mark.shipped_models
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(load_entrypoints=False, device="cpu")
+
+
+def test_default_engine_uses_the_shipped_detector_and_recogniser(engine):
+    stages = engine.describe()
+    assert stages["detector"] == "anchor-free"
+    assert "vitstr-tiny-hangul" in stages["recognizer"]
+
+
+def test_sample_page_is_read(engine):
+    page = engine.read(SAMPLE).pages[0]
+    ran = {r.stage for r in page.stages if r.status == "ran"}
+    assert {"detector", "recognizer"} <= ran
+    texts = [w.text for w in page.words]
+    assert 25 <= len(texts) <= 120
+    # values of the form that the shipped models read exactly
+    for value in ("김민준", "(주)한빛데이터", "서울특별시"):
+        assert value in texts, (value, texts)
+    assert page.orientation == 0
+    assert all(w.recognizer == "vitstr-tiny-hangul" for w in page.words if w.text)
