@@ -72,7 +72,9 @@ class VitstrRecognizer(Recognizer):
 def shipped_recognizers() -> list[type[VitstrRecognizer]]:
     """A recogniser class for each weights file present in the package (none are invented)."""
     classes = []
-    for script, scripts in (("hangul", ("hangul", "digits")), ("latin", ("latin", "digits"))):
+    # The hangul charset holds printable ASCII too, so those weights read Latin words as well;
+    # dedicated latin weights (priority 1) win Latin words once they ship.
+    for script, scripts in (("hangul", ("hangul", "latin", "digits")), ("latin", ("latin", "digits"))):
         path = WEIGHTS_DIR / f"vitstr-tiny-{script}.pt"
         if path.exists():
             classes.append(type(f"VitstrTiny{script.title()}", (VitstrRecognizer,),
