@@ -60,6 +60,17 @@ class EngineConfig(BaseSettings):
         description="Room around each word crop, as a fraction of the word's height on every side.",
     )
     threads: int | None = Field(None, ge=1, description="torch intra-op threads; None leaves torch's default.")
+    runtime: Literal["torch", "onnx"] = Field(
+        "torch",
+        description="What runs the built-in models: torch, or onnxruntime (the `[onnx]` extra; models are exported "
+        "on first use into a cache, or beforehand with `kocr export onnx`). Stages without an ONNX path run on torch.",
+    )
+    pdf_dpi: float = Field(150, ge=18, le=1200, description="Resolution PDF pages are rasterised at.")
+    pdf_text_layer: Literal["report", "use"] = Field(
+        "report",
+        description="A PDF page with its own text layer: `report` marks it on the Page and reads the pixels anyway; "
+        "`use` takes its words from the text layer (detection, script identification and recognition skipped).",
+    )
     options: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Constructor options per implementation name."
     )

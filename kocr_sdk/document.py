@@ -144,6 +144,9 @@ class Page(_Model):
     entities: list[Entity] = Field(default_factory=list)
     template_match: TemplateMatch | None = None
     script_shares: dict[str, float] = Field(default_factory=dict)
+    pdf_text_layer: bool | None = Field(
+        None, description="For a PDF page, whether it carried its own text layer (None for other inputs)."
+    )
     stages: list[StageRecord] = Field(default_factory=list)
 
     def word(self, word_id: str) -> Word:

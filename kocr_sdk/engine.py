@@ -86,8 +86,13 @@ class Engine:
     def _instance(self, reg: Registration) -> Stage:
         key = (reg.stage, reg.name)
         if key not in self._instances:
+            options = dict(self.config.options.get(reg.name, {}))
+            # A stage that declares an ONNX path (``runtimes``) gets the configured runtime;
+            # others (third-party stages, torch-only ones) run as they always do.
+            if self.config.runtime != "torch" and self.config.runtime in getattr(reg.factory, "runtimes", ()):
+                options.setdefault("runtime", self.config.runtime)
             try:
-                self._instances[key] = reg.factory(device=self.device, **self.config.options.get(reg.name, {}))
+                self._instances[key] = reg.factory(device=self.device, **options)
             except KocrError:
                 raise
             except Exception as exc:
@@ -152,14 +157,18 @@ class Engine:
 
     def iter_pages(self, inputs: Any) -> Iterator[Page]:
         """Pages one at a time, for long inputs that should not be held in memory together."""
-        for index, page_image in enumerate(iter_pages(inputs, self.config.max_side, self.config.max_pixels)):
+        pages = iter_pages(inputs, self.config.max_side, self.config.max_pixels, self.config.pdf_dpi)
+        for index, page_image in enumerate(pages):
             yield self.read_page(page_image, index)
 
     def _metadata(self) -> dict[str, Any]:
         return {"device": self.device, "stages": self.describe()}
 
     def read_page(self, pim: PageImage, index: int = 0) -> Page:
-        page = Page(index=index, source=pim.source, width=pim.width, height=pim.height, scale=pim.scale)
+        page = Page(index=index, source=pim.source, width=pim.width, height=pim.height, scale=pim.scale,
+                    pdf_text_layer=pim.text_layer.present if pim.text_layer is not None else None)
+        if page.pdf_text_layer and self.config.pdf_text_layer == "use":
+            return self._from_text_layer(page, pim)
         h, w = pim.image.shape[:2]
         if min(h, w) < self.config.min_side:
             msg = f"image is {pim.width}×{pim.height} pixels, below min_side {self.config.min_side}: too small to hold text"
@@ -176,6 +185,22 @@ class Engine:
             if result is not None:
                 page = result
         return page
+
+    def _from_text_layer(self, page: Page, pim: PageImage) -> Page:
+        """A PDF page's own words, taken as they are; the understanding stages still run on them."""
+        from .eval.scripts import script_of
+
+        msg = "words taken from the PDF's text layer (pdf_text_layer: use)"
+        records = [StageRecord(stage=s, status="skipped", message=msg) for s in ("detector", "script_identifier", "recognizer")]
+        words = []
+        for i, tw in enumerate(pim.text_layer.words if pim.text_layer else []):
+            wid = f"p{page.index}-w{i}"
+            chars = [Char(id=f"{wid}-c{j}", quad=q, text=c) for j, (q, c) in enumerate(zip(tw.char_quads, tw.text))]
+            words.append(Word(id=wid, quad=tw.quad, chars=chars, text=tw.text, text_confidence=1.0,
+                              script=script_of(tw.text), recognizer="pdf-text-layer"))
+        page = page.model_copy(update={"words": words})
+        page = self._understand(page, records)
+        return page.model_copy(update={"stages": records})
 
     @contextmanager
     def _timed(self, records: list[StageRecord], stage: str, reg: Registration | None, source: str | None):

@@ -169,6 +169,13 @@ cli.add_command(train)
 cli.add_command(synth)
 
 
+from .batch import batch  # noqa: E402
+from .export import export  # noqa: E402
+
+cli.add_command(batch)
+cli.add_command(export)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -160,7 +160,8 @@ def load_weights(path: Path, device: str = "cpu") -> tuple[AnchorFreeNet, dict[s
 class AnchorFreeDetector(TextDetector):
     """One-shot anchor-free detector: word and character boxes, orientation, no NMS.
 
-    Options (engine config ``options: {anchor-free: {...}}``): ``weights`` (a path), any field of
+    Options (engine config ``options: {anchor-free: {...}}``): ``weights`` (a path), ``runtime``
+    (``torch`` or ``onnx``; the engine passes its ``runtime`` setting), any field of
     :class:`InferenceConfig` (``max_side``, ``scale``, ``auto_scale``, ...), and ``decode``
     (a dict of :class:`~kocr_sdk.detection.anchor_free.decode.DecodeConfig` fields).
     """
@@ -168,10 +169,17 @@ class AnchorFreeDetector(TextDetector):
     name: ClassVar[str] = "anchor-free"
     priority: ClassVar[int] = 10
     description: ClassVar[str] = "one-shot anchor-free (FCOS-like) words + characters + orientation, no NMS"
+    runtimes: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
-    def __init__(self, device: str = "cpu", weights: str | Path | None = None, **options: Any) -> None:
+    def __init__(self, device: str = "cpu", weights: str | Path | None = None, runtime: str = "torch",
+                 **options: Any) -> None:
         super().__init__(device=device, **options)
-        self.model, self.meta = load_weights(Path(weights) if weights else WEIGHTS_PATH, device)
+        path = Path(weights) if weights else WEIGHTS_PATH
+        self.model, self.meta = load_weights(path, device)
+        if runtime == "onnx":  # the same scaling and decoding around an onnxruntime session
+            from ..runtime.onnx import export_detector, onnx_module
+
+            self.model = onnx_module("detector", self.model, export_detector, path, device=device)
         settings = dict(self.meta.get("inference", {}))
         opts = dict(options)
         decode_opts = {**settings.pop("decode", {}), **(opts.pop("decode", None) or {})}

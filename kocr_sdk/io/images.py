@@ -8,6 +8,7 @@ huge ones are downscaled with the scale recorded so that coordinates map back to
 
 from __future__ import annotations
 
+import glob
 import io
 import warnings
 from dataclasses import dataclass
@@ -18,8 +19,13 @@ import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from ..errors import KocrInputError
+from . import pdf
+from .pdf import TextLayer
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".pbm", ".pgm", ".ppm", ".jp2"}
+#: What a directory is searched for: images, and PDFs (read with the ``[pdf]`` extra).
+INPUT_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+_GLOB_CHARS = set("*?[")
 
 
 @dataclass
@@ -31,43 +37,78 @@ class PageImage:
     width: int  # of the original
     height: int
     scale: float = 1.0
+    text_layer: TextLayer | None = None
+    """For a PDF page, the words of its own text layer (empty when it has none); else None."""
 
 
-def iter_pages(inputs: Any, max_side: int = 4096, max_pixels: int = 500_000_000) -> Iterator[PageImage]:
-    """Every page of every input, in order. ``inputs`` is one input or a list of them."""
+def iter_pages(inputs: Any, max_side: int = 4096, max_pixels: int = 500_000_000, dpi: float = 150,
+               start: int = 0, stop: int | None = None) -> Iterator[PageImage]:
+    """Every page of every input, in order. ``inputs`` is one input or a list of them.
+
+    PDF pages are rasterised at ``dpi``. ``start``/``stop`` pick a range of pages (0-based, stop
+    exclusive) counted over each file on its own, so a batch can split one long file in chunks.
+    """
     items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
     for item in items:
-        for pil, source in _open(item, max_pixels):
-            yield _prepare(pil, source, max_side)
+        for img, source, layer in _open(item, max_pixels, dpi, start, stop):
+            page = _prepare(img, source, max_side)
+            page.text_layer = layer
+            yield page
 
 
-def _open(item: Any, max_pixels: int) -> Iterator[tuple[Image.Image | np.ndarray, str]]:
+_Opened = tuple["Image.Image | np.ndarray", str, "TextLayer | None"]
+
+
+def _open(item: Any, max_pixels: int, dpi: float = 150, start: int = 0, stop: int | None = None) -> Iterator[_Opened]:
     if isinstance(item, np.ndarray):
-        yield _check_array(item), "<array>"
+        yield _check_array(item), "<array>", None
     elif isinstance(item, Image.Image):
         _check_size(item.size, "<PIL image>", max_pixels)
-        yield item, "<PIL image>"
+        yield item, "<PIL image>", None
     elif isinstance(item, (bytes, bytearray, memoryview)):
-        yield from _open_file(io.BytesIO(bytes(item)), "<bytes>", max_pixels)
+        data = bytes(item)
+        if pdf.is_pdf(data):
+            yield from pdf.iter_pdf_pages(data, "<bytes>", dpi, start, stop, max_pixels)
+        else:
+            yield from _open_file(io.BytesIO(data), "<bytes>", max_pixels, start, stop)
     elif isinstance(item, (str, Path)):
         path = Path(item)
-        if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            if not files:
-                raise KocrInputError(f"{path}: directory holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        if path.is_dir() or (not path.exists() and _GLOB_CHARS & set(str(item))):
+            files = expand_inputs([item])
             for f in files:
-                yield from _open_file(f, str(f), max_pixels)
+                yield from _open_path(f, max_pixels, dpi, start, stop)
         elif not path.exists():
             raise KocrInputError(f"{path}: no such file")
         else:
-            yield from _open_file(path, str(path), max_pixels)
+            yield from _open_path(path, max_pixels, dpi, start, stop)
     else:
         raise KocrInputError(
             f"cannot read a {type(item).__name__} as an image: pass a path, a directory, bytes, a PIL image or a numpy array"
         )
 
 
-def _open_file(fp: Any, source: str, max_pixels: int) -> Iterator[tuple[Image.Image, str]]:
+def _open_path(path: Path, max_pixels: int, dpi: float, start: int, stop: int | None) -> Iterator[_Opened]:
+    if pdf.is_pdf(path):
+        yield from pdf.iter_pdf_pages(str(path), str(path), dpi, start, stop, max_pixels)
+    else:
+        yield from _open_file(path, str(path), max_pixels, start, stop)
+
+
+def count_pages(path: str | Path) -> int:
+    """Pages in one input file (PDF page tree, TIFF frames, else 1), without decoding any pixels."""
+    path = Path(path)
+    if not path.exists():
+        raise KocrInputError(f"{path}: no such file")
+    if pdf.is_pdf(path):
+        return pdf.page_count(str(path), str(path))
+    try:
+        with Image.open(path) as img:
+            return int(getattr(img, "n_frames", 1)) if img.format == "TIFF" else 1
+    except (UnidentifiedImageError, OSError):
+        return 1  # reading it will say what is wrong; a batch counts it as one page meanwhile
+
+
+def _open_file(fp: Any, source: str, max_pixels: int, start: int = 0, stop: int | None = None) -> Iterator[_Opened]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -85,12 +126,16 @@ def _open_file(fp: Any, source: str, max_pixels: int) -> Iterator[tuple[Image.Im
     n_frames = getattr(img, "n_frames", 1)
     frames = ImageSequence.Iterator(img) if n_frames > 1 and img.format == "TIFF" else [img]
     for i, frame in enumerate(frames):
+        if i < start:
+            continue
+        if stop is not None and i >= stop:
+            break
         try:
             frame.load()
         except (OSError, SyntaxError, ValueError) as exc:
             raise KocrInputError(f"{source}: image data is truncated or corrupt ({exc})") from None
         label = f"{source}#page={i + 1}" if n_frames > 1 and img.format == "TIFF" else source
-        yield frame.copy() if n_frames > 1 else frame, label
+        yield frame.copy() if n_frames > 1 else frame, label, None
 
 
 def _check_size(size: tuple[int, int], source: str, max_pixels: int) -> None:
@@ -190,12 +235,42 @@ def _prepare(img: Image.Image | np.ndarray, source: str, max_side: int) -> PageI
 
 
 def iter_input_files(inputs: Iterable[str | Path]) -> list[Path]:
-    """Expand directories into their image files (sorted) and keep files as given."""
+    """Expand directories into their image and PDF files (sorted) and keep files as given."""
     out: list[Path] = []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            out.extend(sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES))
+            out.extend(sorted(q for q in p.iterdir() if q.suffix.lower() in INPUT_SUFFIXES))
+        elif not p.exists() and _GLOB_CHARS & set(str(item)):
+            out.extend(expand_inputs([item]))
         else:
             out.append(p)
+    return out
+
+
+def expand_inputs(inputs: Iterable[str | Path], recursive: bool = False) -> list[Path]:
+    """Files named by paths, directories (their images and PDFs, sorted) and globs (``**`` too).
+
+    A directory or glob that yields nothing is an error: a nightly job pointed at an empty or
+    mistyped folder must say so rather than report success on zero pages.
+    """
+    out: list[Path] = []
+    for item in inputs:
+        text = str(item)
+        p = Path(item)
+        if p.is_dir():
+            pattern = p.rglob("*") if recursive else p.iterdir()
+            files = sorted(q for q in pattern if q.is_file() and q.suffix.lower() in INPUT_SUFFIXES)
+            if not files:
+                raise KocrInputError(f"{p}: directory holds no image files (nor PDFs) ({', '.join(sorted(INPUT_SUFFIXES))})")
+            out.extend(files)
+        elif p.exists():
+            out.append(p)
+        elif _GLOB_CHARS & set(text):
+            files = sorted(Path(f) for f in glob.glob(text, recursive=True) if Path(f).is_file())
+            if not files:
+                raise KocrInputError(f"{text}: no file matches this pattern")
+            out.extend(files)
+        else:
+            raise KocrInputError(f"{p}: no such file")
     return out

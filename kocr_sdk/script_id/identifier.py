@@ -45,13 +45,20 @@ class CnnScriptIdentifier(ScriptIdentifier):
     name: ClassVar[str] = "script-cnn"
     description: ClassVar[str] = "small CNN over normalised word crops (hangul, latin, digits, han, kana, other)"
     scripts: ClassVar[tuple[str, ...]] = ("hangul", "latin", "digits", "han", "kana", "other")
+    runtimes: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
-    def __init__(self, device: str = "cpu", weights: str | None = None, sub_batch: int = 32, **options: Any) -> None:
+    def __init__(self, device: str = "cpu", weights: str | None = None, sub_batch: int = 32, runtime: str = "torch",
+                 **options: Any) -> None:
         super().__init__(device=device, **options)
-        model, self.meta = load_weights(Path(weights) if weights else WEIGHTS_PATH, device)
+        path = Path(weights) if weights else WEIGHTS_PATH
+        model, self.meta = load_weights(path, device)
         # Batch norms folded into the convolutions, and channels-last memory: the same function,
         # measured 1.5x faster on one CPU thread.
         self.model = fuse_for_inference(model).to(memory_format=torch.channels_last)
+        if runtime == "onnx":  # same batching and softmax around an onnxruntime session
+            from ..runtime.onnx import export_script_identifier, onnx_module
+
+            self.model = onnx_module("script-id", self.model, export_script_identifier, path, device=device)
         self.classes: tuple[str, ...] = tuple(self.meta["classes"])
         self.max_width = int(self.meta.get("max_width", MAX_WIDTH))
         # The crops of one call are sorted by width and run ``sub_batch`` at a time: a batch of

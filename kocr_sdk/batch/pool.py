@@ -1,0 +1,79 @@
+"""Running tasks on a local process pool (or in this process), surviving dead workers.
+
+A worker that dies (killed, out of memory, a segfault in a decoder) breaks a
+``ProcessPoolExecutor``: every task in flight fails with ``BrokenProcessPool``. Those tasks are
+not lost: a fresh pool takes them again, and an input whose task has broken the pool more than
+``retries`` times is recorded as failed, so that one poisonous file cannot stop the night's run.
+Results reach the driver only through ``on_result``; nothing a dead worker half-did is kept.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter, deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable
+
+from .options import EngineSpec
+from .plan import Task
+from .worker import ChunkResult, PageReader, WorkerStartError, init_worker, read_task
+
+OnResult = Callable[[ChunkResult], None]
+ShouldStop = Callable[[], bool]
+
+
+def run_serial(tasks: list[Task], spec: EngineSpec, threads: int | None, keep_timings: bool,
+               on_result: OnResult, should_stop: ShouldStop) -> None:
+    """Every task in this process, one after another: one worker, no start-up cost."""
+    reader = PageReader(spec, threads, keep_timings)
+    for task in tasks:
+        if should_stop():
+            return
+        on_result(reader.read(task))
+
+
+def run_pool(tasks: list[Task], spec: EngineSpec, workers: int, threads: int, keep_timings: bool,
+             on_result: OnResult, should_stop: ShouldStop, retries: int = 1, start_method: str = "spawn") -> None:
+    ctx = multiprocessing.get_context(start_method)
+    pending: deque[Task] = deque(tasks)
+    deaths: Counter[Task] = Counter()
+    while pending and not should_stop():
+        lost: list[Task] = []
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker,
+                                 initargs=(spec, threads, keep_timings)) as pool:
+            in_flight: dict[Future, Task] = {}
+            try:
+                while pending or in_flight:
+                    # two tasks a worker queued: none waits idle, and a stop leaves little to finish
+                    while pending and len(in_flight) < 2 * workers and not should_stop():
+                        task = pending.popleft()
+                        in_flight[pool.submit(read_task, task)] = task
+                    if not in_flight:
+                        break
+                    done, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        task = in_flight.pop(fut)
+                        try:
+                            on_result(fut.result())
+                        except BrokenProcessPool:
+                            lost.append(task)
+                    if lost:  # the pool is gone: everything still in flight is lost with it
+                        lost.extend(in_flight.values())
+                        break
+            except KeyboardInterrupt:  # a second Ctrl-C: abandon the tasks in flight now
+                for proc in list(getattr(pool, "_processes", {}).values()):
+                    proc.terminate()
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            except WorkerStartError:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        for task in reversed(lost):
+            deaths[task] += 1
+            if deaths[task] > retries:
+                on_result(ChunkResult(key=task.key, start=task.start,
+                                      error=f"{task.path}: a worker process died reading pages "
+                                            f"{task.start + 1}..{task.stop} ({deaths[task]} times)"))
+            else:
+                pending.appendleft(task)

@@ -1,0 +1,57 @@
+"""Stage doubles for batch tests that run in other processes (spawned pool workers, Ray actors):
+they must live in an importable module, and they are configured by files, not by test state."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from kocr_sdk import EngineConfig, hookimpl
+from kocr_sdk.batch import EngineSpec
+
+from .conftest import FakePlugin, FixedDetector
+
+
+class DyingDetector(FixedDetector):
+    """Kills its worker process once: the first page it sees while ``$KOCR_TEST_DIE_ONCE`` names
+    an existing file (which it deletes first, so the retry lives)."""
+
+    name = "dying"
+
+    def detect(self, image):
+        marker = os.environ.get("KOCR_TEST_DIE_ONCE")
+        if marker and Path(marker).exists():
+            Path(marker).unlink()
+            os._exit(3)
+        return super().detect(image)
+
+
+class SlowDetector(FixedDetector):
+    """Takes its time, so a test can interrupt a run half-way."""
+
+    name = "slow"
+
+    def detect(self, image):
+        time.sleep(float(os.environ.get("KOCR_TEST_SLOW", "0.3")))
+        return super().detect(image)
+
+
+class BatchPlugin(FakePlugin):
+    @staticmethod
+    @hookimpl
+    def register_detectors(register):
+        register(FixedDetector)
+        register(DyingDetector)
+        register(SlowDetector)
+
+
+def spec(detector: str = "fixed") -> EngineSpec:
+    """An engine of fakes only: names every stage so the shipped models (visible in other
+    processes, where the test fixtures that hide them do not reach) are never loaded."""
+    config = EngineConfig(
+        detector=detector, script_identifier="by-width", entity_recognizer="none", device="cpu",
+        recognizers={"hangul": "hangul-reader", "latin": "latin-reader", "digits": "latin-reader",
+                     "han": "hangul-reader", "kana": "hangul-reader", "other": "hangul-reader"},
+    )
+    return EngineSpec(config, plugins=(BatchPlugin,), load_entrypoints=False)

@@ -1,0 +1,163 @@
+"""The ONNX path gives the torch path's numbers: the three networks, exported from randomly
+initialised models (no shipped weights needed), compared output for output.
+
+Tolerances: detector maps and recogniser logits within 1e-4 absolute (measured ~1e-6; fp32
+kernels sum in a different order), script probabilities within 1e-5, and the greedy CTC
+reading identical.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("onnxruntime")
+
+from kocr_sdk import Engine, EngineConfig, TextDetector, hookimpl  # noqa: E402
+from kocr_sdk.detection import detector as det  # noqa: E402
+from kocr_sdk.detection.anchor_free.model import create_model as create_detector  # noqa: E402
+from kocr_sdk.detection.anchor_free.model import fuse_batchnorm, normalise  # noqa: E402
+from kocr_sdk.interfaces import Detection  # noqa: E402
+from kocr_sdk.recognition.charset import CHARSETS  # noqa: E402
+from kocr_sdk.recognition.vitstr.decode import greedy_decode  # noqa: E402
+from kocr_sdk.recognition.vitstr.model import create_model as create_recognizer  # noqa: E402
+from kocr_sdk.recognition.vitstr.recognizer import VitstrRecognizer  # noqa: E402
+from kocr_sdk.runtime.onnx import (  # noqa: E402
+    OnnxModule,
+    export_detector,
+    export_recognizer,
+    export_script_identifier,
+    onnx_module,
+)
+from kocr_sdk.script_id.model import create_model as create_script, fuse_for_inference  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("KOCR_ONNX_CACHE", str(tmp_path / "cache"))
+
+
+def _randomise_batchnorm(model):
+    """Non-trivial running statistics, so folding them into the convolutions is tested too."""
+    g = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+    return model
+
+
+def test_detector_parity(tmp_path):
+    torch.manual_seed(0)
+    model = fuse_batchnorm(_randomise_batchnorm(create_detector("afd-slim")).eval())
+    onnx = OnnxModule(export_detector(model, tmp_path / "det.onnx"))
+    for h, w in ((96, 128), (160, 64)):  # any size, not only the one traced
+        x = normalise(torch.randint(0, 256, (1, 3, h, w), dtype=torch.uint8))
+        with torch.no_grad():
+            ref = model(x)
+        got = onnx(x)
+        assert set(got) == set(ref)
+        for k in ref:
+            assert got[k].shape == ref[k].shape
+            assert torch.allclose(got[k], ref[k], atol=1e-4), (k, float((got[k] - ref[k]).abs().max()))
+
+
+def test_script_identifier_parity(tmp_path):
+    torch.manual_seed(0)
+    model = fuse_for_inference(_randomise_batchnorm(create_script("script-cnn", 6)))
+    onnx = OnnxModule(export_script_identifier(model, tmp_path / "sid.onnx"))
+    for widths in ([120, 48, 8], [96, 96]):  # padded and unpadded batches
+        x = torch.rand(len(widths), 1, 32, max(widths))
+        for i, w in enumerate(widths):
+            x[i, :, :, w:] = 0
+        w = torch.tensor(widths)
+        with torch.no_grad():
+            ref = model(x.clone(), w).softmax(-1)
+        got = onnx(x, w).softmax(-1)
+        assert torch.allclose(got, ref, atol=1e-5)
+
+
+def test_recognizer_parity_and_same_reading(tmp_path):
+    torch.manual_seed(0)
+    charset = CHARSETS["latin"]()
+    model = create_recognizer("vitstr-tiny", len(charset)).eval()
+    onnx = OnnxModule(export_recognizer(model, tmp_path / "rec.onnx"))
+    for widths in ([128, 64, 4], [256]):
+        x = torch.rand(len(widths), 1, 32, max(widths))
+        w = torch.tensor(widths)
+        with torch.no_grad():
+            ref = model(x, w)
+        got = onnx(x, w)
+        frames = model.frames(w)
+        for i, n in enumerate(frames.tolist()):  # padded frames are masked and never decoded
+            assert torch.allclose(got[i, :n], ref[i, :n], atol=1e-4)
+        a, b = greedy_decode(got, frames, charset), greedy_decode(ref, frames, charset)
+        assert [t for t, _, _ in a] == [t for t, _, _ in b]
+        assert [c for _, c, _ in a] == pytest.approx([c for _, c, _ in b], abs=1e-5)
+
+
+def test_recognizer_stage_on_onnx_reads_like_torch(tmp_path):
+    torch.manual_seed(1)
+    charset = CHARSETS["latin"]()
+    model = create_recognizer("vitstr-tiny", len(charset))
+    path = tmp_path / "vitstr-tiny-latin.pt"
+    torch.save({"model": model.state_dict(), "meta": {"arch": "vitstr-tiny", "charset": "latin"}}, path)
+
+    class Rec(VitstrRecognizer):
+        name, scripts, weights = "rec", ("latin",), path.name
+
+    crops = [np.random.default_rng(i).integers(0, 255, (24, 20 + 30 * i, 3), dtype=np.uint8) for i in range(4)]
+    torch_rec = Rec(weights=str(path), quantize=False)
+    onnx_rec = Rec(weights=str(path), quantize=False, runtime="onnx")
+    assert isinstance(onnx_rec.model, OnnxModule)
+    a, b = torch_rec.recognize(crops), onnx_rec.recognize(crops)
+    assert [r.text for r in a] == [r.text for r in b]
+    assert np.allclose([r.confidence for r in a], [r.confidence for r in b], atol=1e-4)
+    # int8 on onnxruntime: loads and reads (its numbers differ from fp32 by design)
+    assert len(Rec(weights=str(path), quantize=True, runtime="onnx").recognize(crops)) == 4
+
+
+def test_onnx_exports_are_cached_by_weights(tmp_path):
+    model = fuse_for_inference(create_script("script-cnn-small", 6))
+    first = onnx_module("script-id", model, export_script_identifier)
+    second = onnx_module("script-id", model, export_script_identifier)
+    assert first.path == second.path and len(list((tmp_path / "cache").glob("*.onnx"))) == 1
+
+
+class OnnxAware(TextDetector):
+    name = "onnx-aware"
+    runtimes = ("torch", "onnx")
+    seen: list[str] = []
+
+    def __init__(self, device="cpu", runtime="torch", **options):
+        super().__init__(device=device, **options)
+        OnnxAware.seen.append(runtime)
+
+    def detect(self, image):
+        return Detection(words=[])
+
+
+class TorchOnly(OnnxAware):
+    name = "torch-only"
+    runtimes = ("torch",)
+
+
+class Plugin:
+    @staticmethod
+    @hookimpl
+    def register_detectors(register):
+        register(OnnxAware)
+        register(TorchOnly)
+
+
+def test_engine_runtime_reaches_stages_that_have_an_onnx_path():
+    image = np.full((40, 40, 3), 255, np.uint8)
+    OnnxAware.seen = []
+    for name in ("onnx-aware", "torch-only"):
+        Engine(EngineConfig(detector=name, runtime="onnx"), plugins=[Plugin], load_entrypoints=False).read(image)
+    assert OnnxAware.seen == ["onnx", "torch"]
+
+
+def test_detector_stage_declares_onnx():
+    assert "onnx" in det.AnchorFreeDetector.runtimes
