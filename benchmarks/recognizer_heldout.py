@@ -1,4 +1,4 @@
-"""A ViTSTR recogniser's weights on held-out synthetic crops, and its speed, fp32 vs int8.
+"""A recogniser's weights (ViTSTR or the AS-IS CNN baseline) on held-out synthetic crops, and its speed, fp32 vs int8.
 
     python benchmarks/recognizer_heldout.py [--weights W] [--n 2000] [--seed 1] [--out results.json]
 
@@ -41,13 +41,15 @@ def main() -> None:
     model, charset, meta = load_weights(weights)
     profile = "latin" if meta["charset"].startswith("latin") else "hangul"
     gen = CropGenerator(split="heldout", seed=args.seed, profile=profile)
+    # as the engine does: ViTSTR squeezes to its trained width, the CNN baseline takes any width
+    max_width = int(getattr(model, "max_input_width", None) or meta.get("max_width", 256))
     data = []
     i = 0
     while len(data) < args.n:
         image, label = gen.sample(i)
         i += 1
         if not charset.unknown(label["text"]):
-            data.append((normalise(image, HEIGHT, int(meta.get("max_width", 256))), label["text"], label["kind"], label["font"]))
+            data.append((normalise(image, HEIGHT, max_width), label["text"], label["kind"], label["font"]))
     int8 = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
     @torch.inference_mode()
@@ -71,7 +73,9 @@ def main() -> None:
                 for name, pairs in sorted(groups.items())}
 
     result: dict = {"weights": str(weights), "step": meta.get("step"), "samples_seen": meta.get("samples_seen"),
-                    "n": len(data), "seed": args.seed}
+                    "n": len(data), "seed": args.seed, "arch": meta.get("arch"),
+                    "parameters": sum(p.numel() for p in model.parameters()),
+                    "weights_mb": round(weights.stat().st_size / 2**20, 2)}
     for name, m in (("fp32", model), ("int8", int8)):
         preds = read(m)
         result[name] = {"overall": score(preds, None)["all"], "by_kind": score(preds, 0), "by_font": score(preds, 1)}

@@ -59,6 +59,13 @@ class EngineConfig(BaseSettings):
         0.15, ge=0, le=1,
         description="Room around each word crop, as a fraction of the word's height on every side.",
     )
+    orientation_check: bool = Field(
+        True,
+        description="Read a few long words both ways up and let the recogniser's confidence decide between the "
+        "detector's page orientation and its 180° opposite (kocr_sdk.orientation). Costs one extra "
+        "recogniser pass over `orientation_probes` crops per page.",
+    )
+    orientation_probes: int = Field(8, ge=1, description="Words read both ways up by the orientation check.")
     threads: int | None = Field(None, ge=1, description="torch intra-op threads; None leaves torch's default.")
     runtime: Literal["torch", "onnx"] = Field(
         "torch",

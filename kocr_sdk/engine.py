@@ -1,7 +1,11 @@
 """The engine: runs the pipeline of DESIGN.md over page images and returns a Document.
 
     image → detection → script identification → recognition (grouped by script, batched per
-    recogniser) → NER → clustering → template matching → post-processing hooks → Page
+    recogniser) → clustering → NER → template matching → post-processing hooks → Page
+
+Clustering runs before NER (DESIGN.md draws them the other way round): NER reads text line by
+line in reading order, which is what clustering produces, while the DBSCAN clusterer uses only
+boxes and no entities. Template matching, which uses both, comes after both.
 
 Each stage is whatever implementation the plugins registered and the config chose. A stage with
 no implementation is recorded on the page as ``missing`` with the reason, and the pipeline goes
@@ -19,7 +23,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from . import __version__
+from . import __version__, orientation
 from .config import EngineConfig, resolve_device
 from .document import Char, Document, Page, StageRecord, Word
 from .errors import KocrConfigError, KocrError, KocrStageError
@@ -29,7 +33,7 @@ from .io import PageImage, iter_pages
 from .plugins import Registration, Registry, collect, create_plugin_manager
 from .templates import Template, discover_templates, load_template
 
-STAGES = ("detector", "script_identifier", "recognizer", "entity_recognizer", "clusterer", "template_matcher")
+STAGES = ("detector", "script_identifier", "recognizer", "clusterer", "entity_recognizer", "template_matcher")
 _STAGE_NOUN = {
     "detector": "text detector",
     "script_identifier": "script identifier",
@@ -37,6 +41,7 @@ _STAGE_NOUN = {
     "entity_recognizer": "entity recogniser (NER)",
     "clusterer": "text clusterer",
     "template_matcher": "template matcher",
+    "orientation_check": "orientation check (recogniser)",
 }
 CROP_HEIGHT = 32  # crops handed to script identifiers and recognisers; they may resize further
 
@@ -178,6 +183,7 @@ class Engine:
         page = self._detect(page, pim, records)
         crops = [crop_quad(pim.image, scale_quad(wd.quad, pim.scale), CROP_HEIGHT, self.config.crop_margin)
                  for wd in page.words]
+        page, crops = self._check_orientation(page, crops, records)
         page = self._recognize(page, crops, records)
         page = self._understand(page, records)
         page = page.model_copy(update={"stages": records})
@@ -250,6 +256,34 @@ class Engine:
         return page.model_copy(
             update={"words": words, "orientation": orientation, "orientation_confidence": detection.orientation_confidence}
         )
+
+    def _check_orientation(
+        self, page: Page, crops: list[np.ndarray], records: list[StageRecord]
+    ) -> tuple[Page, list[np.ndarray]]:
+        """Let the recogniser settle 0° against 180°: read probe words both ways up (kocr_sdk.orientation)."""
+        if not self.config.orientation_check or not page.words:
+            return page, crops
+        reg = self.recognizer_for(self.config.default_script)
+        if reg is None:
+            return page, crops
+        probes = orientation.choose_probes(page.words, crops, page.orientation, self.config.orientation_probes)
+        if not probes:
+            records.append(StageRecord(stage="orientation_check", implementation=reg.name, status="skipped",
+                                       message="no word long enough to tell which way up the page is"))
+            return page, crops
+        recognizer = self._instance(reg)
+
+        def confidences(batch: list[np.ndarray]) -> list[float]:
+            return [r.confidence for r in self._batched(recognizer.recognize, batch)]  # type: ignore[attr-defined]
+
+        with self._timed(records, "orientation_check", reg, page.source) as record:
+            result = orientation.vote([crops[i] for i in probes], confidences)
+            words, crops, page_orientation = orientation.apply(page.words, crops, page.orientation, result.flip)
+            record.message = (f"{result.probes} probe words, mean confidence gain when turned 180°: "
+                              f"{result.margin:+.3f}; {'turned' if result.flip else 'kept'}")
+        page = page.model_copy(update={"words": words, "orientation": page_orientation,
+                                       "orientation_confidence": result.confidence})
+        return page, crops
 
     def read_crops(self, crops: list[np.ndarray], scripts: list[str] | None = None) -> list[CropReading]:
         """Identify the script of upright word crops and read each with its script's recogniser.
@@ -350,13 +384,6 @@ class Engine:
         return page.model_copy(update={"words": words, "script_shares": _script_shares(results)})
 
     def _understand(self, page: Page, records: list[StageRecord]) -> Page:
-        reg = self._choices["entity_recognizer"]
-        if reg is None:
-            self._missing(records, "entity_recognizer")
-        else:
-            with self._timed(records, "entity_recognizer", reg, page.source):
-                entities = self._instance(reg).recognize(page)  # type: ignore[attr-defined]
-            page = page.model_copy(update={"entities": entities})
         reg = self._choices["clusterer"]
         if reg is None:
             self._missing(records, "clusterer")
@@ -364,6 +391,13 @@ class Engine:
             with self._timed(records, "clusterer", reg, page.source):
                 blocks = self._instance(reg).cluster(page)  # type: ignore[attr-defined]
             page = page.model_copy(update={"blocks": blocks})
+        reg = self._choices["entity_recognizer"]  # after clustering: NER reads lines in reading order
+        if reg is None:
+            self._missing(records, "entity_recognizer")
+        else:
+            with self._timed(records, "entity_recognizer", reg, page.source):
+                entities = self._instance(reg).recognize(page)  # type: ignore[attr-defined]
+            page = page.model_copy(update={"entities": entities})
         reg = self._choices["template_matcher"]
         if reg is None:
             self._missing(records, "template_matcher")

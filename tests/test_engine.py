@@ -9,6 +9,8 @@ from tests.conftest import HangulReader, LatinReader, WidthScript
 def engine(plugins, **kw):
     # no crop margin: the fake script identifier keys on exact crop widths
     kw.setdefault("crop_margin", 0.0)
+    # the orientation check would add recogniser calls these tests count (tests/test_orientation.py covers it)
+    kw.setdefault("orientation_check", False)
     return Engine(plugins=plugins, load_entrypoints=False, **kw)
 
 

@@ -4,7 +4,8 @@ import torch
 
 from kocr_sdk.recognition.charset import Charset, compose, decompose, hangul_charset, latin_charset
 from kocr_sdk.recognition.preprocess import batch_tensors, normalise
-from kocr_sdk.recognition.vitstr import create_model, greedy_decode
+from kocr_sdk.recognition.architectures import create_model, list_architectures
+from kocr_sdk.recognition.vitstr import greedy_decode
 
 
 @pytest.mark.parametrize("text", ["사업자등록증", "각아", "뷁", "(주)한빛 2019년", "TEL 02-555-0123", "㈜₩1,000원", "값없음"])
@@ -66,10 +67,11 @@ def test_normalise_keeps_aspect_and_inverts_dark_on_light():
     assert img[15, 50] > 0.9 and img[2, 2] < 0.1
 
 
-def test_padding_into_a_wider_bucket_does_not_change_the_output():
+@pytest.mark.parametrize("arch", ["vitstr-tiny", "crnn-sa"])
+def test_padding_into_a_wider_bucket_does_not_change_the_output(arch):
     torch.manual_seed(0)
     cs = hangul_charset()
-    model = create_model("vitstr-tiny", len(cs)).eval()
+    model = create_model(arch, len(cs)).eval()
     img = np.random.default_rng(0).random((32, 96)).astype(np.float32)
     x1, w1 = batch_tensors([img])
     x2, w2 = batch_tensors([img], pad_to=256)
@@ -87,3 +89,31 @@ def test_syllable_baseline_charset_has_the_2350_ks_x_1001_syllables():
     cs = hangul_syllable_charset()
     assert cs.decode(cs.encode("사업자 등록"))[0] == "사업자 등록"
     assert cs.unknown("뷁") == ["뷁"]
+
+
+def test_architectures_share_one_interface():
+    assert {"vitstr-tiny", "vitstr-small", "crnn-sa"} <= set(list_architectures())
+    with pytest.raises(ValueError, match="known"):
+        create_model("no-such-net", 10)
+    x, widths = batch_tensors([np.zeros((32, 40), np.float32), np.zeros((32, 96), np.float32)])
+    for arch in ("vitstr-tiny", "crnn-sa"):
+        model = create_model(arch, 50).eval()
+        with torch.no_grad():
+            out = model(x, widths)
+        assert out.shape == (2, 24, 50)
+        assert model.frames(widths).tolist() == [10, 24]
+
+
+def test_cnn_baseline_reads_crops_wider_than_vitstr_positions(tmp_path):
+    """The AS-IS baseline takes any width (no learned positions) and stays fp32 by default."""
+    from kocr_sdk.recognition.vitstr.recognizer import VitstrRecognizer
+
+    cs = hangul_charset()
+    model = create_model("crnn-sa", len(cs))
+    state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    torch.save({"model": state, "meta": {"arch": "crnn-sa", "charset": cs.name, "max_width": 256}}, tmp_path / "w.pt")
+    rec = VitstrRecognizer(weights=str(tmp_path / "w.pt"))
+    assert rec.max_width >= 1024
+    assert not any("quantized" in type(m).__module__ for m in rec.model.modules())
+    readings = rec.recognize([np.full((32, 900, 3), 255, np.uint8)])
+    assert len(readings) == 1 and 0.0 <= readings[0].confidence <= 1.0

@@ -40,3 +40,17 @@ def test_sample_page_is_read(engine):
         assert value in texts, (value, texts)
     assert page.orientation == 0
     assert all(w.recognizer == "vitstr-tiny-hangul" for w in page.words if w.text)
+
+
+def test_upside_down_sample_page_is_turned_and_read(engine):
+    import numpy as np
+    from PIL import Image
+
+    image = np.asarray(Image.open(SAMPLE).convert("RGB"))[::-1, ::-1].copy()
+    page = engine.read(image).pages[0]
+    assert page.orientation == 180
+    check = next(r for r in page.stages if r.stage == "orientation_check")
+    assert check.status == "ran"
+    texts = [w.text for w in page.words]
+    for value in ("김민준", "서울특별시"):
+        assert value in texts, (value, texts)

@@ -24,7 +24,8 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from ..recognition.charset import CHARSETS, Charset
 from ..recognition.preprocess import HEIGHT, batch_tensors, normalise
-from ..recognition.vitstr import create_model, greedy_decode
+from ..recognition.architectures import create_model
+from ..recognition.vitstr import greedy_decode
 from .checkpoint import load_checkpoint, save_checkpoint
 from .schedule import lr_at
 

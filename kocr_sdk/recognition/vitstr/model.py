@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from ..architectures import register_architecture
+
 
 @dataclass(frozen=True)
 class ArchConfig:
@@ -77,3 +79,7 @@ def create_model(arch: str, n_classes: int) -> ColumnViT:
 
 def arch_dict(model: ColumnViT) -> dict:
     return asdict(model.cfg)
+
+
+for _name, _cfg in ARCHS.items():
+    register_architecture(_name, lambda n, cfg=_cfg: ColumnViT(n, cfg))

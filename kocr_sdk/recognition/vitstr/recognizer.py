@@ -1,4 +1,5 @@
-"""The ``Recognizer`` stage around shipped ViTSTR weights, one registration per script."""
+"""The ``Recognizer`` stage around shipped CTC recogniser weights (ViTSTR, or the AS-IS CNN
+baseline), one registration per weights file."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..charset import CHARSETS
 from ..preprocess import HEIGHT, batch_tensors, normalise
 from .decode import greedy_decode
 from .model import ColumnViT
-from .model import create_model
+from ..architectures import create_model
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
 
@@ -47,7 +48,13 @@ class VitstrRecognizer(Recognizer):
         super().__init__(device=device, **options)
         path = Path(weights) if weights else WEIGHTS_DIR / self.weights
         self.model, self.charset, self.meta = load_weights(path, device)
-        quantize = (quantize is None and device == "cpu") or bool(quantize)
+        # The AS-IS baseline declares ``quantize_by_default = False``: it is measured as it ran, fp32.
+        if quantize is None:
+            quantize = device == "cpu" and getattr(self.model, "quantize_by_default", True)
+        # Wider crops are squeezed to the width training used: position embeddings past it were
+        # never trained, and a squeezed long word reads far better than untrained positions. A
+        # model without learned positions (the CNN baseline) says how wide it may go instead.
+        self.max_width = int(getattr(self.model, "max_input_width", None) or self.meta.get("max_width", 256))
         if runtime == "onnx" and isinstance(self.model, ColumnViT):  # other architectures stay on torch
             # onnxruntime's own dynamic int8 (MatMul weights) stands in for torch's below.
             from ...runtime.onnx import export_recognizer, onnx_module
@@ -67,10 +74,7 @@ class VitstrRecognizer(Recognizer):
     def recognize(self, crops: list[np.ndarray]) -> list[Reading]:
         if not crops:
             return []
-        # Wider crops are squeezed to the width training used: position embeddings past it were
-        # never trained, and a squeezed long word reads far better than untrained positions.
-        max_width = int(self.meta.get("max_width", 256))
-        images = [normalise(c, HEIGHT, max_width) for c in crops]
+        images = [normalise(c, HEIGHT, self.max_width) for c in crops]
         order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
         out: list[Reading | None] = [None] * len(images)
         for s in range(0, len(order), 64):
@@ -86,12 +90,16 @@ def shipped_recognizers() -> list[type[VitstrRecognizer]]:
     """A recogniser class for each weights file present in the package (none are invented)."""
     classes = []
     # The hangul charset holds printable ASCII too, so those weights read Latin words as well;
-    # dedicated latin weights (priority 1) win Latin words once they ship.
-    for script, scripts in (("hangul", ("hangul", "latin", "digits")), ("latin", ("latin", "digits"))):
-        path = WEIGHTS_DIR / f"vitstr-tiny-{script}.pt"
-        if path.exists():
-            classes.append(type(f"VitstrTiny{script.title()}", (VitstrRecognizer,),
-                                {"name": f"vitstr-tiny-{script}", "scripts": scripts, "weights": path.name,
-                                 "priority": 1 if script == "latin" else 0,
-                                 "description": f"ViTSTR tiny, column patches, {script} weights"}))
+    # dedicated latin weights (priority 1) win Latin words once they ship. The AS-IS CNN
+    # baseline (priority -1) is never chosen automatically: name it in `recognizers` to use it.
+    for arch, label, priority in (("vitstr-tiny", "ViTSTR tiny, column patches", 0),
+                                  ("crnn-sa", "AS-IS baseline: CNN + self-attention + CTC, fp32", -1)):
+        for script, scripts in (("hangul", ("hangul", "latin", "digits")), ("latin", ("latin", "digits"))):
+            path = WEIGHTS_DIR / f"{arch}-{script}.pt"
+            if path.exists():
+                cls_name = "".join(part.title() for part in f"{arch}-{script}".split("-"))
+                classes.append(type(cls_name, (VitstrRecognizer,),
+                                    {"name": f"{arch}-{script}", "scripts": scripts, "weights": path.name,
+                                     "priority": priority + (1 if script == "latin" and priority >= 0 else 0),
+                                     "description": f"{label}, {script} weights"}))
     return classes

@@ -1,0 +1,124 @@
+"""Upside-down check: decide between a page's orientation and its 180° opposite by reading.
+
+Why this exists: the detector tells the *axis* of text reliably (horizontal lines vs vertical
+ones) but its per-word 0°/180° (and 90°/270°) call is weak — a stride-4 map sees strokes, not
+whole words, and an upside-down Hangul syllable is made of the same strokes. A recogniser, on
+the other hand, is confident on upright words and lost on flipped ones. So the engine reads a
+few probe words both ways round and lets the recogniser's confidence pick the direction — the
+same idea as the 0°/180° text-direction classifiers of other OCR pipelines, but with no extra
+model: whatever recogniser is installed does the voting.
+
+The decision is per page (a page is printed one way up), then applied to every word: words the
+detector put at the page's opposite orientation are turned to match it, words on the other axis
+(vertical labels in a table) are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .document import Word
+from .geometry import Quad
+
+# Only words whose crops are at least this many times wider than tall take part: a single
+# syllable such as 응 or 므 reads (almost) the same both ways up and would only add noise.
+MIN_PROBE_ASPECT = 1.8
+# Probes are cut to at most this many heights of width (the same pixels are read both ways up,
+# so a character cut at the edge costs both readings alike): a long line would otherwise cost as
+# much as several words, and a few characters are enough to tell which way up they are.
+MAX_PROBE_ASPECT = 6.0
+
+
+def quad_orientation(quad: Sequence[Sequence[float]]) -> int:
+    """The reading direction of ``quad`` (points in reading order) as 0/90/180/270 degrees.
+
+    0 is text read left to right; 90 is text rotated counter-clockwise (reading bottom to top),
+    matching the page orientations the detector reports.
+    """
+    q = np.asarray(quad, dtype=float)
+    dx, dy = (q[1] - q[0]) + (q[2] - q[3])
+    angle = np.degrees(np.arctan2(-dy, dx)) % 360  # image y grows downwards
+    return int(round(angle / 90.0)) % 4 * 90
+
+
+def flip_quad(quad: Sequence[Sequence[float]]) -> Quad:
+    """The same four points, read from the opposite corner: the quad of the text turned 180°."""
+    q = [tuple(map(float, p)) for p in quad]
+    return tuple(q[2:] + q[:2])  # type: ignore[return-value]
+
+
+def flip_word(word: Word) -> Word:
+    """``word`` with its quad and its characters' quads turned 180°, characters in new reading order."""
+    chars = [c.model_copy(update={"quad": flip_quad(c.quad)}) for c in reversed(word.chars)]
+    chars = [c.model_copy(update={"id": old.id}) for c, old in zip(chars, word.chars)]
+    return word.model_copy(update={"quad": flip_quad(word.quad), "chars": chars})
+
+
+@dataclass
+class OrientationVote:
+    """The outcome of the check: whether to flip, and the evidence for it."""
+
+    flip: bool
+    probes: int
+    margin: float  # mean (flipped − upright) recogniser confidence over the probes
+    confidence: float  # share of probes that agree with the decision
+
+    @property
+    def ran(self) -> bool:
+        return self.probes > 0
+
+
+def choose_probes(words: Sequence[Word], crops: Sequence[np.ndarray], orientation: int, limit: int) -> list[int]:
+    """Indices of up to ``limit`` words to read both ways: at the page's orientation, elongated
+    enough to be several characters, the most confidently detected first."""
+    candidates = []
+    for i, (word, crop) in enumerate(zip(words, crops)):
+        h, w = crop.shape[:2]
+        if quad_orientation(word.quad) != orientation or w < MIN_PROBE_ASPECT * h:
+            continue
+        candidates.append((-(word.confidence or 0.0), -w / max(h, 1), i))
+    return [i for *_, i in sorted(candidates)[:limit]]
+
+
+def vote(crops: Sequence[np.ndarray], read_confidences: Callable[[list[np.ndarray]], list[float]],
+         min_margin: float = 0.0) -> OrientationVote:
+    """Read each crop as it is and turned 180°, and decide whether the flipped reading wins.
+
+    ``read_confidences`` maps crops to the recogniser's word confidences (one batched call, both
+    ways together, so the check costs one extra recogniser pass over the probes and nothing else).
+    The page flips when the mean confidence gain from flipping exceeds ``min_margin``.
+    """
+    if not crops:
+        return OrientationVote(False, 0, 0.0, 0.0)
+    crops = [c[:, : max(1, int(MAX_PROBE_ASPECT * c.shape[0]))] for c in crops]
+    both = list(crops) + [np.ascontiguousarray(c[::-1, ::-1]) for c in crops]
+    conf = np.asarray(read_confidences(both), dtype=float)
+    n = len(crops)
+    gain = conf[n:] - conf[:n]
+    flip = bool(gain.mean() > min_margin)
+    agree = float(np.mean(gain > 0) if flip else np.mean(gain <= 0))
+    return OrientationVote(flip, n, float(gain.mean()), agree)
+
+
+def apply(words: Sequence[Word], crops: Sequence[np.ndarray], page_orientation: int,
+          flip_page: bool) -> tuple[list[Word], list[np.ndarray], int]:
+    """Words, crops and page orientation after the check.
+
+    The page's orientation becomes its opposite when ``flip_page``; then every word the detector
+    set at the opposite of the (new) page orientation is turned round, with its crop.
+    """
+    orientation = (page_orientation + 180) % 360 if flip_page else page_orientation % 360
+    opposite = (orientation + 180) % 360
+    out_words, out_crops = [], []
+    for word, crop in zip(words, crops):
+        if quad_orientation(word.quad) == opposite:
+            word, crop = flip_word(word), np.ascontiguousarray(crop[::-1, ::-1])
+        out_words.append(word)
+        out_crops.append(crop)
+    return out_words, out_crops, orientation
+
+
+__all__ = ["OrientationVote", "apply", "choose_probes", "flip_quad", "flip_word", "quad_orientation", "vote"]
