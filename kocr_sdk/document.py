@@ -74,15 +74,31 @@ class Block(Element):
     lines: list[Line]
 
 
+class WordSpan(_Model):
+    """The characters ``[start, end)`` of one word's text that belong to an entity."""
+
+    word_id: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
 class Entity(_Model):
-    """A named entity found on the page (person, organisation, date, amount, ID number ...)."""
+    """A named entity found on the page (person, organisation, date, amount, ID number ...).
+
+    ``word_ids`` are the words it touches, in reading order; ``spans`` say which characters of
+    each word (an entity can be part of an OCR word, ``성명:홍길동``, or run over several).
+    ``valid`` is False when the value fails its format's check (a business registration or
+    resident number's check digit, a card number's Luhn digit): kept, flagged for review.
+    """
 
     id: str
     label: str
     text: str
     word_ids: list[str]
+    spans: list[WordSpan] = Field(default_factory=list, description="Character offsets within each word's text.")
     confidence: float = Field(1.0, ge=0.0, le=1.0)
     valid: bool | None = Field(None, description="Result of a format validator (check digit...), if one applies.")
+    redacted: bool = Field(False, description="True when the text was masked (`kocr read --redact`).")
 
 
 class FieldValue(_Model):
@@ -179,6 +195,13 @@ class Page(_Model):
         """Stages that had no implementation installed for this page."""
         return [s for s in self.stages if s.status == "missing"]
 
+    def to_spacy(self, vocab: Any = None) -> Any:
+        """The page as a spaCy ``Doc``: one token per OCR word in reading order, entities as
+        ``doc.ents``, boxes as ``token._.kocr_box``/``kocr_quad`` (see kocr_sdk.ner.spacy_interop)."""
+        from .ner.spacy_interop import page_to_spacy
+
+        return page_to_spacy(self, vocab)
+
 
 class Document(_Model):
     """The result of reading one or more page images."""
@@ -204,6 +227,12 @@ class Document(_Model):
             for rec in page.stages:
                 totals[rec.stage] = totals.get(rec.stage, 0.0) + rec.seconds
         return totals
+
+    def to_spacy(self) -> Any:
+        """All pages as one spaCy ``Doc`` (pages joined in order; see :meth:`Page.to_spacy`)."""
+        from .ner.spacy_interop import document_to_spacy
+
+        return document_to_spacy(self)
 
     def to_hocr(self) -> str:
         """The document as hOCR (XHTML that document tools such as hocr-tools read)."""

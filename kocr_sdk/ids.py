@@ -20,7 +20,7 @@ import re
 
 __all__ = [
     "biz_reg_no_check_digit", "biz_reg_no_is_valid", "format_biz_reg_no",
-    "rrn_check_digit", "rrn_is_valid", "days_in_month",
+    "rrn_check_digit", "rrn_is_valid", "days_in_month", "luhn_check_digit", "luhn_is_valid",
 ]
 
 _BIZ_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
@@ -81,3 +81,30 @@ def days_in_month(month: int, year: int = 2000) -> int:
     if month == 2:
         return 29 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 28
     return 30 if month in (4, 6, 9, 11) else 31
+
+
+def luhn_check_digit(body: str) -> int:
+    """The Luhn check digit that completes ``body`` (card numbers: the last of 16 digits)."""
+    if not body.isdigit():
+        raise ValueError(f"need digits to compute a Luhn check digit, got {body!r}")
+    total = 0
+    for i, c in enumerate(reversed(body)):
+        d = int(c)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10
+
+
+def luhn_is_valid(text: str) -> bool:
+    """Whether the digits of ``text`` (spaces and dashes ignored) pass the Luhn check (card numbers).
+
+    >>> luhn_is_valid("4539 1488 0343 6467"), luhn_is_valid("4539 1488 0343 6468")
+    (True, False)
+    """
+    digits = text.replace(" ", "").replace("-", "")
+    if not digits.isdigit() or not 12 <= len(digits) <= 19:
+        return False
+    return int(digits[-1]) == luhn_check_digit(digits[:-1])

@@ -78,6 +78,8 @@ class Stage(ABC):
     name: ClassVar[str]
     priority: ClassVar[int] = 0
     description: ClassVar[str] = ""
+    #: False for implementations that need options to run (a model directory): ``auto`` skips them.
+    auto: ClassVar[bool] = True
 
     def __init__(self, device: str = "cpu", **options: Any) -> None:
         self.device = device

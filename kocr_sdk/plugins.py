@@ -34,6 +34,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "kocr_sdk.default_plugins.recognition",
     "kocr_sdk.default_plugins.detection",
     "kocr_sdk.default_plugins.layout",
+    "kocr_sdk.default_plugins.ner",
 )
 
 # hook name -> stage key (as in interfaces.STAGE_BASES)
@@ -93,8 +94,12 @@ class Registry:
             raise KocrConfigError(f"no {stage.replace('_', ' ')} named {name!r} is registered (available: {available})") from None
 
     def choose(self, stage: str) -> Registration | None:
-        """The registered implementation with the highest priority, or None when there is none."""
-        regs = list(self.stages[stage].values())
+        """The registered implementation with the highest priority, or None when there is none.
+
+        Implementations with ``auto = False`` (those that cannot run without options, such as a
+        model path) are chosen only by name.
+        """
+        regs = [r for r in self.stages[stage].values() if getattr(r.factory, "auto", True)]
         if not regs:
             return None
         return max(regs, key=lambda r: (r.priority, r.name))

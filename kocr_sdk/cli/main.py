@@ -52,11 +52,19 @@ def _render(doc, fmt: str) -> str:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write one file per input here instead of stdout.")
 @click.option("--config", type=click.Path(dir_okay=False), help="Engine config YAML.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Override the config's device.")
+@click.option("--redact", "redact", metavar="LABELS",
+              help="Mask these entities (e.g. PERSON,RRN,PHONE): a copy of each image with their words "
+                   "filled black (<name>.redacted.png, in --out or beside the input) and their text masked.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes on stderr.")
-def read(files, fmt, template, out, config, device, quiet) -> None:
+def read(files, fmt, template, out, config, device, redact, quiet) -> None:
     """Read page images (files or directories) into Documents."""
     from ..io.images import iter_input_files
 
+    labels = None
+    if redact is not None:
+        from ..ner.redact import parse_labels
+
+        labels = parse_labels(redact)
     engine = _engine(config, device, template)
     paths = iter_input_files(files)
     failures = 0
@@ -73,6 +81,10 @@ def read(files, fmt, template, out, config, device, quiet) -> None:
             for stage, msg in missing.items():
                 note(f"note: stage {stage!r} did not run: {msg}")
             missing_noted = True
+        if labels is not None:
+            from .redact import redact_outputs
+
+            doc = redact_outputs(doc, path, labels, out, engine.config.max_pixels, quiet)
         text = _render(doc, fmt)
         if out is not None:
             write_atomic(out / (path.stem + SUFFIX[fmt]), text)

@@ -122,6 +122,45 @@ def train_script_id(config_path, out, resume, device, workers, max_minutes, max_
         note(f"wrote {export_to} ({export_to.stat().st_size / 1e6:.2f} MB, step {meta['step']})")
 
 
+@train.command("ner")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Training config YAML.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
+@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to continue from.")
+@click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
+@click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total (0 with --resume: just export).")
+@click.option("--export", "export_to", type=click.Path(file_okay=False, path_type=Path),
+              help="Afterwards, write a Hugging Face model directory here (kocr_sdk/weights/ner-char-bert to ship).")
+@click.option("-q", "--quiet", is_flag=True)
+def train_ner(config_path, out, resume, max_minutes, max_steps, export_to, quiet) -> None:
+    """Train the character-level BERT entity recogniser on generated form lines."""
+    from ..errors import KocrConfigError
+    from ..training.ner import NerTrainConfig, export_model, train as run
+    from ..yamlio import validate_yaml_file
+
+    if config_path:
+        cfg = validate_yaml_file(config_path, NerTrainConfig.model_validate, KocrConfigError, "training config")
+    else:
+        cfg = NerTrainConfig()
+    updates = {k: v for k, v in {"out": out, "max_minutes": max_minutes, "max_steps": max_steps}.items() if v is not None}
+    cfg = cfg.model_copy(update=updates)
+    if resume is not None and not resume.exists():
+        raise KocrConfigError(f"checkpoint to resume from not found: {resume}")
+    result = run(cfg, resume=resume, progress=not quiet)
+    val = result["val"]
+    if val:
+        note(f"stopped at step {result['step']} ({result['samples_seen']:,} lines); held-out entity F1: "
+             f"noisy {val['noisy']['overall']['f1']:.4f}, clean {val['clean']['overall']['f1']:.4f}")
+    else:
+        note(f"stopped at step {result['step']} ({result['samples_seen']:,} lines)")
+    if export_to:
+        checkpoint = cfg.out / "last.pt"
+        if not checkpoint.exists() and resume is not None:
+            checkpoint = resume
+        meta = export_model(checkpoint, export_to)
+        size = sum(f.stat().st_size for f in export_to.iterdir()) / 1e6
+        note(f"wrote {export_to}/ ({size:.2f} MB, step {meta['step']})")
+
+
 @train.command("export")
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
