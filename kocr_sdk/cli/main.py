@@ -84,7 +84,7 @@ def read(files, fmt, template, out, config, device, redact, quiet) -> None:
         if labels is not None:
             from .redact import redact_outputs
 
-            doc = redact_outputs(doc, path, labels, out, engine.config.max_pixels, quiet)
+            doc = redact_outputs(doc, path, labels, out, engine.config.max_pixels, quiet, engine.config.crop_margin)
         text = _render(doc, fmt)
         if out is not None:
             write_atomic(out / (path.stem + SUFFIX[fmt]), text)

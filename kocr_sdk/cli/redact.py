@@ -18,7 +18,7 @@ def redacted_image_path(source: Path, out_dir: Path | None, page_index: int, n_p
 
 
 def redact_outputs(doc: Document, source: Path, labels: set[str], out_dir: Path | None, max_pixels: int,
-                   quiet: bool = False) -> Document:
+                   quiet: bool = False, margin: float = 0.15) -> Document:
     """Write a redacted copy of every page image of ``source`` and return the redacted Document.
 
     Refuses when no entity recogniser ran: redacting nothing while claiming to have redacted
@@ -41,7 +41,7 @@ def redact_outputs(doc: Document, source: Path, labels: set[str], out_dir: Path 
         if image is None:
             continue
         target = redacted_image_path(source, out_dir, page.index, len(doc.pages))
-        Image.fromarray(redact_image(image, page, labels)).save(target)
+        Image.fromarray(redact_image(image, page, labels, margin)).save(target)
         if not quiet:
             count = sum(e.label in labels for e in page.entities)
             note(f"wrote {target} ({count} entit{'y' if count == 1 else 'ies'} masked)")

@@ -4,9 +4,11 @@ Korean personal-data rules (개인정보 보호법) make masking names, resident
 and phone numbers a routine step before a scanned form is stored or shared. Redaction uses
 what NER found (``Page.entities``) and nothing else:
 
-- the image: every word an entity touches is filled black over its whole quad, grown by a
-  couple of pixels so anti-aliased stroke edges go too (a word only partly in the entity is
-  filled whole: a box cannot be cut at a character the detector may have placed imprecisely);
+- the image: every word an entity touches is filled black over its whole quad, grown by 15 %
+  of the word's height above and below and by about a character before and after, since a
+  detector's box may cut into, or leave out, a word's first or last character (a word only
+  partly in the entity is filled whole: a box cannot be cut at a character the detector may
+  have placed imprecisely);
 - the Document: the entity's characters in each word's text (and the matching character boxes'
   text) become ``■``, the entity's own text too, and it is marked ``redacted``; template fields
   built on those words have the entity text masked in their value and lose their normalised
@@ -113,14 +115,27 @@ def redaction_quads(page: Page, labels: set[str]) -> list[list[tuple[float, floa
     return [[tuple(p) for p in w.quad] for w in page.words if w.id in wanted]
 
 
-def redact_image(image: np.ndarray, page: Page, labels: set[str], grow: int = 2) -> np.ndarray:
-    """A copy of ``image`` (the page at its original size) with those words' quads filled black."""
+def redact_image(image: np.ndarray, page: Page, labels: set[str], margin: float = 0.15, reach: float = 0.6,
+                 grow: int = 2) -> np.ndarray:
+    """A copy of ``image`` (the page at its original size) with those words' quads filled black.
+
+    Each quad is grown by ``margin`` × its height above and below (the recogniser's crop margin,
+    ``EngineConfig.crop_margin``) and by ``reach`` × its height before and after — about one
+    character: a detector's box can sit inside the ink of a word's first or last character, or
+    leave out a character altogether (``214-86-18758`` found as ``14-86-18758``), and masking a
+    little too much is the safe side of redaction. At least ``grow`` pixels everywhere.
+    """
     import cv2
 
     out = image.copy()
     sy, sx = out.shape[0] / page.height, out.shape[1] / page.width
     for quad in redaction_quads(page, labels):
         pts = np.array([[x * sx, y * sy] for x, y in quad], dtype=np.float32)
-        grown = pts + np.sign(pts - pts.mean(axis=0)) * grow
+        along = (pts[1] - pts[0] + pts[2] - pts[3]) / 2  # reading direction
+        across = (pts[3] - pts[0] + pts[2] - pts[1]) / 2  # top to bottom of the text
+        height = float(np.linalg.norm(across))
+        u = along / max(float(np.linalg.norm(along)), 1e-6) * max(float(grow), reach * height)
+        v = across / max(height, 1e-6) * max(float(grow), margin * height)
+        grown = pts + np.array([-u - v, u - v, u + v, -u + v])
         cv2.fillPoly(out, [np.round(grown).astype(np.int32)], color=(0, 0, 0) if out.ndim == 3 else 0)
     return out
