@@ -365,6 +365,9 @@ def test_train_resume_and_export_a_tiny_model(tmp_path):
     assert meta["step"] == 5 and json.loads((tmp_path / "export" / "kocr_ner.json").read_text())["tags"] == list(TAGS)
     tagger = TokenTagger.from_directory(tmp_path / "export")
     assert next(tagger.model.parameters()).dtype == torch.float32
+    warm = train(cfg.model_copy(update={"max_steps": 6, "out": tmp_path / "warm"}), resume=tmp_path / "export",
+                 progress=False)  # from exported weights, as the next session continues the shipped ones
+    assert warm["step"] == 6 and warm["samples_seen"] == 48
     from click.testing import CliRunner
 
     from kocr_sdk.cli.main import cli

@@ -125,7 +125,8 @@ def train_script_id(config_path, out, resume, device, workers, max_minutes, max_
 @train.command("ner")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Training config YAML.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
-@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to continue from.")
+@click.option("--resume", type=click.Path(path_type=Path),
+              help="Checkpoint (or an exported model directory, e.g. the shipped weights) to continue from.")
 @click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
 @click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total (0 with --resume: just export).")
 @click.option("--export", "export_to", type=click.Path(file_okay=False, path_type=Path),

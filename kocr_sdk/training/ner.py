@@ -7,7 +7,9 @@ lines are sorted by length before being cut into batches (little compute spent o
 its batches are shuffled with a seed of their own, so step ``k`` always sees the same batch.
 
 The character tokenizer is trained at the start of a run on the first ``tokenizer_samples``
-lines and stored *in* the checkpoint, so a resumed run uses the very same vocabulary.
+lines and stored *in* the checkpoint, so a resumed run uses the very same vocabulary. A run can
+also resume from an exported directory (the shipped weights): it takes the model, tokenizer,
+step and data position from there, without optimiser moments, and re-warms the learning rate.
 Validation tags held-out lines (another seed) with OCR noise on every line and without any,
 and reports strict entity-level F1 per label (:mod:`kocr_sdk.ner.metrics`).
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -170,12 +173,20 @@ def train(cfg: NerTrainConfig, resume: Path | None = None, progress: bool = True
     torch.set_num_threads(cfg.threads)
     arch = cfg.resolved_arch()
     step, samples_seen, minutes, history = 0, 0, 0.0, []
-    payload: dict[str, Any] | None = None
+    exported = resume is not None and resume.is_dir()
+    meta: dict[str, Any] = {}
     if resume is not None:
-        payload = torch.load(resume, map_location="cpu", weights_only=False)
-        if payload.get("arch") != arch.model_dump():
-            raise KocrConfigError(f"{resume} holds a model of size {payload.get('arch')}; this run trains {arch.model_dump()}")
-        tokenizer = Tokenizer.from_str(payload["tokenizer"])
+        if exported:  # shipped weights: a model directory written by export_model
+            meta_path = resume / META_FILE
+            if not meta_path.is_file():
+                raise KocrConfigError(f"{resume} is not a directory exported by `kocr train ner` (no {META_FILE})")
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            held, tokenizer = meta.get("arch"), load_tokenizer(resume)
+        else:
+            payload = torch.load(resume, map_location="cpu", weights_only=False)
+            held, tokenizer = payload.get("arch"), Tokenizer.from_str(payload["tokenizer"])
+        if held != arch.model_dump():
+            raise KocrConfigError(f"{resume} holds a model of size {held}; this run trains {arch.model_dump()}")
     else:
         gen = NerGenerator(cfg.seed, cfg.noise_prob, cfg.noise)
         tokenizer = train_char_tokenizer((gen.sample(i).text for i in range(cfg.tokenizer_samples)), cfg.max_vocab)
@@ -185,7 +196,16 @@ def train(cfg: NerTrainConfig, resume: Path | None = None, progress: bool = True
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
     )
-    if resume is not None:
+    rewarm_from: int | None = None
+    if exported:  # no optimiser moments: re-warm the learning rate while AdamW rebuilds them
+        from safetensors.torch import load_file
+
+        state = load_file(str(resume / "model.safetensors"))
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+        step, samples_seen = int(meta.get("step", 0)), int(meta.get("samples_seen", 0))
+        history, minutes = ([meta["val"]] if meta.get("val") else []), float(meta.get("minutes") or 0.0)
+        rewarm_from = step
+    elif resume is not None:
         restored = load_checkpoint(resume, model, optimizer)
         step, samples_seen = int(restored["step"]), int(restored["samples_seen"])
         history, minutes = restored.get("history", []), float(restored.get("minutes", 0.0))
@@ -224,7 +244,7 @@ def train(cfg: NerTrainConfig, resume: Path | None = None, progress: bool = True
         model.train()
         for ids, mask, tags in stream:
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps)
+                group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps, rewarm_from)
             loss = model(input_ids=ids, attention_mask=mask, labels=tags).loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -263,6 +283,15 @@ def export_model(checkpoint: Path, out: Path) -> dict[str, Any]:
     """Write the shippable Hugging Face directory: fp16 safetensors, tokenizer, ``kocr_ner.json``."""
     from tokenizers import Tokenizer
 
+    if checkpoint.is_dir():  # already exported (e.g. resumed from shipped weights and not trained): copy it
+        if not (checkpoint / META_FILE).is_file():
+            raise KocrConfigError(f"{checkpoint} is not a directory exported by `kocr train ner` (no {META_FILE})")
+        out.mkdir(parents=True, exist_ok=True)
+        if checkpoint.resolve() != out.resolve():
+            for f in checkpoint.iterdir():
+                if f.is_file():
+                    shutil.copyfile(f, out / f.name)
+        return json.loads((checkpoint / META_FILE).read_text(encoding="utf-8"))
     payload = torch.load(checkpoint, map_location="cpu", weights_only=False)
     if "tokenizer" not in payload or "arch" not in payload:
         raise KocrConfigError(f"{checkpoint} is not an NER training checkpoint (written by `kocr train ner`)")
