@@ -99,3 +99,15 @@ def test_directories_and_globs_expand(tmp_path, pdf):
     (tmp_path / "empty").mkdir()
     with pytest.raises(KocrInputError, match="no image files"):
         expand_inputs([tmp_path / "empty"])
+
+
+def test_a_500_page_pdf_is_read_page_by_page(tmp_path):
+    """Counting does not render, and a range renders only its pages: a batch task of a long PDF
+    holds one page's pixels at a time."""
+    path = tmp_path / "long.pdf"
+    path.write_bytes(make_pdf([None] * 499 + ["last"], size=(60, 80)))
+    assert count_pages(path) == 500
+    pages = iter_pages(path, dpi=36, start=498)
+    first = next(pages)
+    assert first.source.endswith("#page=499") and first.text_layer.present is False
+    assert [p.source[-8:] for p in pages] == ["page=500"]

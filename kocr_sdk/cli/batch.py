@@ -41,7 +41,8 @@ class _RichReporter:
 
     def input_done(self, item, error) -> None:
         if error is not None and not self.quiet:
-            self.note(f"failed: {item.path}: {error.splitlines()[0]}")
+            first = error.splitlines()[0] if error else ""
+            self.note(f"failed: {first}" if first.startswith(item.path) else f"failed: {item.path}: {first}")
 
     def chunk(self, result) -> None:
         pass
@@ -105,7 +106,8 @@ def batch(inputs, out, formats, workers, threads, chunk_pages, ray_address, dpi,
     click.echo(
         f"kocr batch: {summary.done} inputs written, {summary.skipped} already done, {summary.failed} failed; "
         f"{summary.pages} pages in {summary.seconds:.1f} s ({rate}; {summary.backend}, "
-        f"{summary.workers} workers × {summary.threads} threads) → {summary.out}",
+        f"{summary.workers} worker{'s' if summary.workers != 1 else ''} × {summary.threads} "
+        f"thread{'s' if summary.threads != 1 else ''}) → {summary.out}",
         err=True,
     )
     if summary.failed:
