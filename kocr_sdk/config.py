@@ -65,7 +65,7 @@ class EngineConfig(BaseSettings):
         "detector's page orientation and its 180° opposite (kocr_sdk.orientation). Costs one extra "
         "recogniser pass over `orientation_probes` crops per page.",
     )
-    orientation_probes: int = Field(8, ge=1, description="Words read both ways up by the orientation check.")
+    orientation_probes: int = Field(16, ge=1, description="Words read both ways up by the orientation check.")
     threads: int | None = Field(None, ge=1, description="torch intra-op threads; None leaves torch's default.")
     runtime: Literal["torch", "onnx"] = Field(
         "torch",
