@@ -1,4 +1,4 @@
-"""The shipped (or any) anchor-free detector on held-out synthetic pages, and its speed on A4.
+"""The shipped (or any) detector on held-out synthetic pages, and its speed on A4.
 
     python benchmarks/detector_heldout.py [--weights W] [--pages 100] [--seed 1] [--out results.json]
 
@@ -11,6 +11,11 @@ that two predictions match). These are issue 4's targets.
 Speed: a 1240×1754 page (A4 at 150 dpi) rendered by the generator, timed end to end
 (``AnchorFreeDetector.detect``: scaling, network, decoding) on 1 and on 2 torch threads;
 best and median of ``--repeats`` runs. Wall-clock figures: run on an otherwise idle machine.
+
+``--weights`` may be any detector family's file: weights whose ``meta.arch`` is ``craft-*``
+(``kocr_sdk/weights/detector-craft.pt``) run through the CRAFT baseline's stage and decoding,
+with the same pages, scoring and output format. That baseline has no orientation head, so its
+page orientation accuracy is the share of upright pages.
 """
 
 from __future__ import annotations
@@ -39,24 +44,31 @@ def main() -> None:
     import torch
 
     cv2.setNumThreads(1)
-    from kocr_sdk.detection.detector import WEIGHTS_PATH, AnchorFreeDetector, InferenceConfig
+    from kocr_sdk.detection.craft.stage import CraftDetector
+    from kocr_sdk.detection.detector import WEIGHTS_PATH, AnchorFreeDetector
+    from kocr_sdk.detection.families import family_of
     from kocr_sdk.synth.pages import PageGenerator
     from kocr_sdk.training.detector import evaluate
 
     weights = args.weights or WEIGHTS_PATH
-    detector = AnchorFreeDetector(weights=weights)
-    cfg = InferenceConfig.model_validate(detector.meta.get("inference", {}))
+    arch = torch.load(weights, map_location="cpu", weights_only=False)["meta"]["arch"]
+    family = family_of(arch)
+    detector = (CraftDetector if family.name == "craft" else AnchorFreeDetector)(weights=weights)
+    cfg = family.inference_config.model_validate(detector.meta.get("inference", {}))
+    decoder = family.decoder_for(family.target_config.model_validate(detector.meta.get("targets", {})))
+    stride = family.stride(arch)
     if args.min_text_height is not None:
         cfg = cfg.model_copy(update={"text_height_range": (args.min_text_height, cfg.text_height_range[1])})
         detector.config = cfg
     gen = PageGenerator(split="heldout", seed=args.seed)
     torch.set_num_threads(1)
     pages = [gen.sample(i) for i in range(args.pages)]
-    quality = evaluate(detector.model, pages, cfg)
+    quality = evaluate(detector.model, pages, cfg, stride=stride, decoder=decoder)
     layouts: dict[str, list] = {}
     for page in pages:
         layouts.setdefault(page[1]["layout"], []).append(page)
-    by_layout = {name: evaluate(detector.model, group, cfg) for name, group in sorted(layouts.items())}
+    by_layout = {name: evaluate(detector.model, group, cfg, stride=stride, decoder=decoder)
+                 for name, group in sorted(layouts.items())}
     result = {"weights": str(weights), "step": detector.meta.get("step"), "pages": args.pages, "seed": args.seed,
               "inference": cfg.model_dump(mode="json"),
               "quality": quality, "by_layout": by_layout}

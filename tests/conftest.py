@@ -37,12 +37,14 @@ def _hide_shipped_weights(request, monkeypatch, tmp_path_factory):
     if request.node.get_closest_marker("shipped_models"):
         return
     from kocr_sdk.detection import detector
+    from kocr_sdk.detection.craft import stage as craft_stage
     from kocr_sdk.ner import recognizer as ner_recognizer
     from kocr_sdk.recognition.vitstr import recognizer
     from kocr_sdk.script_id import identifier
 
     empty = tmp_path_factory.mktemp("no-weights")
     monkeypatch.setattr(detector, "WEIGHTS_PATH", empty / "detector-anchor-free.pt")
+    monkeypatch.setattr(craft_stage, "WEIGHTS_PATH", empty / "detector-craft.pt")
     monkeypatch.setattr(recognizer, "WEIGHTS_DIR", empty)
     monkeypatch.setattr(identifier, "WEIGHTS_PATH", empty / "script-id.pt")
     monkeypatch.setattr(ner_recognizer, "WEIGHTS_DIR", empty / "ner-char-bert")

@@ -47,17 +47,20 @@ def train_recognizer(script, config_path, out, resume, max_minutes, max_steps, e
 
 @train.command("detector")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Training config YAML (the package's is kocr_sdk/detection/configs/detector.yaml).")
+              help="Training config YAML (the package's: kocr_sdk/detection/configs/detector.yaml, "
+                   "and craft.yaml for the CRAFT baseline).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
 @click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to continue from.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Override the config's device.")
 @click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
 @click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total.")
 @click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
-              help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/detector-anchor-free.pt to ship).")
+              help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/detector-anchor-free.pt, "
+                   "or detector-craft.pt for arch craft-*, to ship).")
 @click.option("-q", "--quiet", is_flag=True)
 def train_detector(config_path, out, resume, device, max_minutes, max_steps, export_to, quiet) -> None:
-    """Train the one-shot anchor-free text detector on synthetic pages."""
+    """Train a text detector on synthetic pages: the one-shot anchor-free one, or the CRAFT
+    baseline when the config's arch is craft-*."""
     from ..errors import KocrConfigError
     from ..training.detector import DetectorTrainConfig, export_weights, train as run
     from ..yamlio import validate_yaml_file

@@ -17,14 +17,16 @@ of the image the engine passed in:
 
 Weights are ``kocr_sdk/weights/detector-anchor-free.pt``: the fp16 state and a ``meta`` dict
 with the architecture, the target and inference settings, and the validation figures. The
-stage is registered only when that file exists (:func:`shipped_detectors`).
+stage is registered only when that file exists (:func:`shipped_detectors`, which also lists the
+CRAFT baseline's stage, :mod:`.craft.stage`, when its weights exist). ``run_pass`` and
+``detect_array`` take the decoder of the weights' family, so that stage shares this scaling.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import torch
@@ -74,20 +76,22 @@ def text_height(decoded: Decoded) -> float | None:
     """Median height of the decoded words across their reading direction, or None without words."""
     if not len(decoded):
         return None
-    b = decoded.word_boxes
-    sideways = np.isin(decoded.word_orientation, (1, 3))
-    heights = np.where(sideways, b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
-    return float(np.median(heights))
+    return float(np.median(decoded.text_heights()))
+
+
+Decoder = Callable[[dict[str, torch.Tensor], int, int, Any, int], Decoded]
+"""``(maps, height, width, decode config, stride) -> Decoded``: how a detector family reads its
+maps (:func:`.anchor_free.decode.decode` by default; :mod:`.craft` brings its own)."""
 
 
 @torch.inference_mode()
 def run_pass(model: torch.nn.Module, image: np.ndarray, scale: float, cfg: InferenceConfig, device: str = "cpu",
-             stride: int = 4) -> Decoded:
+             stride: int = 4, decoder: Decoder = decode) -> Decoded:
     """One forward pass and decoding at ``scale``; boxes in the pixels of ``image``."""
     x, h, w = prepare(image, scale)
     x = normalise(x.to(device)).contiguous(memory_format=torch.channels_last)
     out = model(x)
-    decoded = decode(out, h, w, cfg.decode, stride)
+    decoded = decoder(out, h, w, cfg.decode, stride)
     return decoded.scaled(1.0 / scale)
 
 
@@ -99,11 +103,11 @@ def base_scale(height: int, width: int, cfg: InferenceConfig) -> float:
 
 
 def detect_array(model: torch.nn.Module, image: np.ndarray, cfg: InferenceConfig, device: str = "cpu",
-                 stride: int = 4) -> tuple[Decoded, float]:
+                 stride: int = 4, decoder: Decoder = decode) -> tuple[Decoded, float]:
     """Detect on an RGB page; returns the decoding (original pixels) and the scale it ran at."""
     h, w = image.shape[:2]
     scale = base_scale(h, w, cfg)
-    decoded = run_pass(model, image, scale, cfg, device, stride)
+    decoded = run_pass(model, image, scale, cfg, device, stride, decoder)
     if cfg.scale is None and cfg.auto_scale:
         height = text_height(decoded)
         lo, hi = cfg.text_height_range
@@ -113,7 +117,7 @@ def detect_array(model: torch.nn.Module, image: np.ndarray, cfg: InferenceConfig
             wanted = max(wanted, min(1.0, cfg.min_side / min(h, w)))
             if abs(math.log(wanted / scale)) > math.log(1.25):
                 scale = wanted
-                decoded = run_pass(model, image, scale, cfg, device, stride)
+                decoded = run_pass(model, image, scale, cfg, device, stride, decoder)
     return decoded, scale
 
 
@@ -140,14 +144,16 @@ def _quad(points: list[list[float]]):
     return tuple((x, y) for x, y in points)
 
 
-def load_weights(path: Path, device: str = "cpu") -> tuple[AnchorFreeNet, dict[str, Any]]:
-    """(model ready for inference, meta) from a file written by ``training.detector.export_weights``."""
+def load_weights(path: Path, device: str = "cpu",
+                 create: Callable[[str], torch.nn.Module] = create_model) -> tuple[AnchorFreeNet, dict[str, Any]]:
+    """(model ready for inference, meta) from a file written by ``training.detector.export_weights``;
+    ``create`` builds the network of ``meta["arch"]`` (another family's constructor for its weights)."""
     if not path.exists():
         raise KocrModelError(f"detector weights not found: {path}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=False)
         meta = payload["meta"]
-        model = create_model(meta["arch"])
+        model = create(meta["arch"])
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["model"].items()})
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
         raise KocrModelError(f"{path}: not valid detector weights ({type(exc).__name__}: {exc})") from None
@@ -194,4 +200,7 @@ class AnchorFreeDetector(TextDetector):
 
 def shipped_detectors() -> list[type[TextDetector]]:
     """The detector classes whose weights are present in this installation (none are invented)."""
-    return [AnchorFreeDetector] if WEIGHTS_PATH.exists() else []
+    from .craft import stage as craft_stage  # imports this module: loaded only when asked
+
+    found: list[type[TextDetector]] = [AnchorFreeDetector] if WEIGHTS_PATH.exists() else []
+    return found + craft_stage.shipped_detectors()

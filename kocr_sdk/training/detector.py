@@ -1,4 +1,10 @@
-"""Training the anchor-free text detector on synthetic pages (``kocr train detector``).
+"""Training a text detector on synthetic pages (``kocr train detector``).
+
+Two families train here (:mod:`kocr_sdk.detection.families`), chosen by ``arch``: ``afd-*``,
+the one-shot anchor-free detector, and ``craft-*``, the CRAFT-style baseline it is compared
+with. The family decides the network, the target maps, the loss and the decoding — and the
+types of the ``targets``, ``loss`` and ``inference.decode`` settings; the data stream, the
+crops and their augmentation, the optimiser, checkpoints and validation are the same for both.
 
 Pages come from ``kocr_sdk.synth.pages.PageGenerator`` on the fly; each is cut into
 ``crops_per_page`` training crops. The data stream is a pure function of (seed, sample index):
@@ -31,13 +37,18 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from ..detection.anchor_free.loss import DetectionLoss, LossConfig
-from ..detection.anchor_free.model import PAD_VALUE, create_model, normalise
-from ..detection.anchor_free.targets import GroundTruth, TargetConfig, collate, encode
-from ..detection.detector import InferenceConfig, detect_array
+from ..detection.anchor_free.decode import decode
+from ..detection.anchor_free.loss import LossConfig
+from ..detection.anchor_free.model import PAD_VALUE, normalise
+from ..detection.anchor_free.targets import GroundTruth, TargetConfig, collate
+from ..detection.craft.loss import CraftLossConfig
+from ..detection.craft.stage import CraftInferenceConfig
+from ..detection.craft.targets import CraftTargetConfig
+from ..detection.detector import Decoder, InferenceConfig, detect_array
+from ..detection.families import DetectorFamily, family_of
 from .checkpoint import load_checkpoint, save_checkpoint
 from .schedule import lr_at
 
@@ -50,7 +61,7 @@ class DetectorTrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    arch: str = "afd-slim"
+    arch: str = Field("afd-slim", description="afd-slim/-tiny/-small: anchor-free; craft-slim/-tiny: the CRAFT baseline.")
     batch_size: int = Field(8, ge=1)
     crop_size: int = Field(512, ge=64, description="Square training crops; a multiple of 32.")
     crops_per_page: int = Field(2, ge=1)
@@ -77,9 +88,47 @@ class DetectorTrainConfig(BaseModel):
     out: Path = Path("runs/detector")
     device: str = "auto"
     data: dict[str, Any] = Field(default_factory=dict, description="Options passed to the page generator.")
-    targets: TargetConfig = Field(default_factory=TargetConfig)
-    loss: LossConfig = Field(default_factory=LossConfig)
-    inference: InferenceConfig = Field(default_factory=InferenceConfig)
+    targets: TargetConfig | CraftTargetConfig = Field(default_factory=TargetConfig, description="The family's.")
+    loss: LossConfig | CraftLossConfig = Field(default_factory=LossConfig, description="The family's.")
+    inference: InferenceConfig | CraftInferenceConfig = Field(default_factory=InferenceConfig,
+                                                              description="Scaling, and the family's decoding.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _family_settings(cls, data: Any) -> Any:
+        """Read ``targets``, ``loss`` and ``inference`` as the settings of ``arch``'s family (a
+        YAML mapping fits either family's class only by its keys; defaults differ by family)."""
+        if not isinstance(data, dict):
+            return data
+        family = family_of(str(data.get("arch", cls.model_fields["arch"].default)))
+        data = dict(data)
+        for key, kind in (("targets", family.target_config), ("loss", family.loss_config),
+                          ("inference", family.inference_config)):
+            value = data.get(key)
+            if value is None:
+                data[key] = kind()
+            elif isinstance(value, dict):
+                try:
+                    data[key] = kind.model_validate(value)
+                except ValidationError as exc:  # say which section, and for which family
+                    raise ValueError(f"{key} ({family.name} settings): {exc}") from None
+        return data
+
+    @model_validator(mode="after")
+    def _family_consistent(self) -> "DetectorTrainConfig":
+        family = self.family
+        for key, kind in (("targets", family.target_config), ("loss", family.loss_config),
+                          ("inference", family.inference_config)):
+            if type(getattr(self, key)) is not kind:
+                raise ValueError(f"{key}: {type(getattr(self, key)).__name__} given, {self.arch} needs {kind.__name__}")
+        if self.targets.stride != family.stride(self.arch):
+            raise ValueError(f"targets.stride {self.targets.stride}: {self.arch} outputs maps at stride "
+                             f"{family.stride(self.arch)}")
+        return self
+
+    @property
+    def family(self) -> DetectorFamily:
+        return family_of(self.arch)
 
     @field_validator("crop_size")
     @classmethod
@@ -142,7 +191,7 @@ def make_sample(image: np.ndarray, record: dict[str, Any], index: int, cfg: Dete
     if rng.random() < cfg.invert_prob:
         crop = 255 - crop
     gt = gt.clip(size, size, cfg.targets.min_visible)
-    return crop, encode(gt, size, size, cfg.targets)
+    return crop, cfg.family.encode(gt, size, size, cfg.targets)
 
 
 class PageStream(IterableDataset):
@@ -180,8 +229,12 @@ def validation_set(cfg: DetectorTrainConfig, factory: GeneratorFactory | None = 
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any]]], cfg: InferenceConfig,
-             device: str = "cpu", stride: int = 4) -> dict[str, Any]:
-    """Word and character H-mean (kocr_sdk.eval matching), orientation accuracy and duplicates."""
+             device: str = "cpu", stride: int = 4, decoder: Decoder = decode) -> dict[str, Any]:
+    """Word and character H-mean (kocr_sdk.eval matching), orientation accuracy and duplicates.
+
+    ``decoder`` reads the model's maps (the anchor-free decoding by default; another family's
+    from :func:`kocr_sdk.detection.families.family_of`).
+    """
     from ..eval.format import EvalPage
     from ..eval.matching import iou_matrix
     from ..eval.metrics import figures, score_page, total
@@ -192,7 +245,7 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
     try:
         for n, (image, record) in enumerate(pages):
             start = time.perf_counter()
-            decoded, _ = detect_array(model, image, cfg, device, stride)
+            decoded, _ = detect_array(model, image, cfg, device, stride, decoder)
             seconds += time.perf_counter() - start
             word_quads, char_quads = decoded.word_quads(), decoded.char_quads()
             pred_words = [{"poly": word_quads[i].tolist(),
@@ -235,13 +288,15 @@ def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool =
 
     cv2.setNumThreads(1)
     device = resolve_device(cfg.device)  # type: ignore[arg-type]
-    model = create_model(cfg.arch).to(device)
+    family = cfg.family
+    model = family.create_model(cfg.arch).to(device)
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
     )
-    criterion = DetectionLoss(cfg.loss)
+    criterion = family.criterion(cfg.loss)
+    decoder = family.decoder_for(cfg.targets)
     step, samples_seen, history = 0, 0, []
     rewarm_from: int | None = None
     ckpt_path = cfg.out / "last.pt"
@@ -304,7 +359,7 @@ def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool =
             finished = (cfg.max_steps is not None and step >= cfg.max_steps) or (
                 cfg.max_minutes is not None and time.time() - start > cfg.max_minutes * 60)
             if step % cfg.val_every == 0 or finished:
-                last = evaluate(model, val, cfg.inference, device, cfg.targets.stride)
+                last = evaluate(model, val, cfg.inference, device, cfg.targets.stride, decoder)
                 history.append({"step": step, "samples": samples_seen, **last})
                 log.write(json.dumps({"step": step, "val": last}) + "\n")
                 log.flush()

@@ -39,6 +39,7 @@ decoding costs milliseconds next to the network's forward pass.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -92,10 +93,15 @@ class Decoded:
         return len(self.word_boxes)
 
     def scaled(self, factor: float) -> "Decoded":
-        """The same detections in an image ``factor`` times as large."""
-        return Decoded(self.word_boxes * factor, self.word_scores, self.word_orientation, self.word_orientation_scores,
-                       self.char_boxes * factor, self.char_scores, self.char_word, self.orientation,
-                       self.orientation_confidence)
+        """The same detections in an image ``factor`` times as large (of the same class: other
+        detector families subclass this one)."""
+        return dataclasses.replace(self, word_boxes=self.word_boxes * factor, char_boxes=self.char_boxes * factor)
+
+    def text_heights(self) -> np.ndarray:
+        """Height of each word across its reading direction (what auto-scaling measures)."""
+        b = self.word_boxes
+        sideways = np.isin(self.word_orientation, (1, 3))
+        return np.where(sideways, b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
 
     def word_quads(self) -> np.ndarray:
         """(N, 4, 2) word quads in reading order."""

@@ -101,14 +101,15 @@ def _stage(cin: int, cout: int, depth: int, dilations: tuple[int, ...] = ()) -> 
     return nn.Sequential(*blocks)
 
 
-class AnchorFreeNet(nn.Module):
-    """Image (B, 3, H, W), H and W multiples of 32 → dict of stride-4 maps (see module docstring)."""
+class PyramidBackbone(nn.Module):
+    """The separable backbone and its FPN down to stride 4, shared by every detector family.
 
-    stride = STRIDE
+    A base class rather than a member module so that the parameter names (``stem.*``, ``s4.*``,
+    ..., ``lateral.*``, ``smooth.*``) stay those of the shipped anchor-free weights.
+    """
 
     def __init__(self, cfg: ArchConfig) -> None:
         super().__init__()
-        self.cfg = cfg
         w = cfg.widths
         self.stem = nn.Sequential(ConvBN(3, cfg.stem, 3, 2), SepBlock(cfg.stem, cfg.stem))
         self.s4 = _stage(cfg.stem, w[0], cfg.depths[0])
@@ -117,6 +118,30 @@ class AnchorFreeNet(nn.Module):
         self.s32 = _stage(w[2], w[3], cfg.depths[3], cfg.dilations32)
         self.lateral = nn.ModuleList(ConvBN(c, cfg.fpn, 1) for c in w)
         self.smooth = nn.ModuleList(SepBlock(cfg.fpn, cfg.fpn) for _ in w[:-1])
+
+    def pyramid(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(stride-2 stem features, stride-4 FPN features with the context of every level)."""
+        c2 = self.stem(x)
+        c4 = self.s4(c2)
+        c8 = self.s8(c4)
+        c16 = self.s16(c8)
+        c32 = self.s32(c16)
+        feats = [c4, c8, c16, c32]
+        p = self.lateral[3](c32)
+        for i in (2, 1, 0):
+            lat = self.lateral[i](feats[i])
+            p = self.smooth[i](lat + F.interpolate(p, size=lat.shape[-2:], mode="nearest"))
+        return c2, p
+
+
+class AnchorFreeNet(PyramidBackbone):
+    """Image (B, 3, H, W), H and W multiples of 32 → dict of stride-4 maps (see module docstring)."""
+
+    stride = STRIDE
+
+    def __init__(self, cfg: ArchConfig) -> None:
+        super().__init__(cfg)
+        self.cfg = cfg
         self.char_tower = SepBlock(cfg.fpn, cfg.head)
         self.word_tower = SepBlock(cfg.fpn, cfg.head)
         n_char = OUTPUT_CHANNELS["char_ctr"] + OUTPUT_CHANNELS["char_reg"] + OUTPUT_CHANNELS["char_off"]
@@ -140,16 +165,7 @@ class AnchorFreeNet(nn.Module):
         self.word_head.bias.data[1:5] = 2.3
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        c2 = self.stem(x)
-        c4 = self.s4(c2)
-        c8 = self.s8(c4)
-        c16 = self.s16(c8)
-        c32 = self.s32(c16)
-        feats = [c4, c8, c16, c32]
-        p = self.lateral[3](c32)
-        for i in (2, 1, 0):
-            lat = self.lateral[i](feats[i])
-            p = self.smooth[i](lat + F.interpolate(p, size=lat.shape[-2:], mode="nearest"))
+        _, p = self.pyramid(x)
         char = self.char_head(self.char_tower(p))
         word = self.word_head(self.word_tower(p))
         return {
