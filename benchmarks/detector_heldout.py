@@ -36,6 +36,8 @@ def main() -> None:
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--min-text-height", type=float,
                     help="override the lower end of inference.text_height_range (auto-scale trigger)")
+    ap.add_argument("--contained", type=float,
+                    help="override decode.contained (drop word boxes lying this much inside a larger one)")
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
     args = ap.parse_args()
 
@@ -59,6 +61,9 @@ def main() -> None:
     stride = family.stride(arch)
     if args.min_text_height is not None:
         cfg = cfg.model_copy(update={"text_height_range": (args.min_text_height, cfg.text_height_range[1])})
+        detector.config = cfg
+    if args.contained is not None:
+        cfg = cfg.model_copy(update={"decode": cfg.decode.model_copy(update={"contained": args.contained})})
         detector.config = cfg
     gen = PageGenerator(split="heldout", seed=args.seed)
     torch.set_num_threads(1)

@@ -123,8 +123,10 @@ def test_centre_votes_merge_a_second_peak_on_a_long_word():
     maps["word_ctr"][0, i, j + 4] = maps["word_ctr"][0, i, j]  # whose offset misses the centre by 1.3 cells
     maps["word_off"][0, i, j + 4] += 1.3
     pred = as_predictions(maps)
-    assert len(decode(pred, 96, 288, DecodeConfig(peaks="centerness"))) == 2  # out of its 3×3 window
-    voted = decode(pred, 96, 288, DecodeConfig(peaks="votes"))
+    assert len(decode(pred, 96, 288, DecodeConfig(peaks="centerness", contained=0))) == 2  # out of its 3×3 window
+    # the containment filter (on by default) removes such a duplicate after the fact as well
+    assert len(decode(pred, 96, 288, DecodeConfig(peaks="centerness"))) == 1
+    voted = decode(pred, 96, 288, DecodeConfig(peaks="votes", contained=0))
     assert len(voted) == 1
     assert np.abs(voted.word_boxes[0] - [40, 40, 240, 60]).max() < 2  # the vote-weighted mean box
 
@@ -395,3 +397,18 @@ def test_default_training_config_file_is_valid():
 
     path = Path(__file__).resolve().parents[1] / "kocr_sdk" / "detection" / "configs" / "detector.yaml"
     assert validate_yaml_file(path, DetectorTrainConfig.model_validate, KocrConfigError, "training config") == DetectorTrainConfig()
+
+
+def test_pieces_of_a_word_inside_a_larger_box_are_dropped_neighbours_kept():
+    from kocr_sdk.detection.anchor_free.decode import _not_contained
+
+    boxes = np.array([
+        [0, 0, 200, 20],    # a long word
+        [120, 2, 190, 19],  # a second peak's piece of it: wholly inside
+        [210, 0, 260, 20],  # the next word: beside it, kept
+        [250, 0, 300, 20],  # overlaps the previous one by a fifth only: kept
+        [0, 0, 200, 20],    # an exact duplicate of the first: one of the two goes
+    ], dtype=np.float64)
+    assert _not_contained(boxes, 0.8).tolist() == [True, False, True, True, False]
+    assert _not_contained(boxes, 1.0).tolist() == [True, False, True, True, False]
+    assert _not_contained(boxes[[0, 2, 3]], 0.8).all()

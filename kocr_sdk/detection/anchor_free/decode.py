@@ -23,7 +23,12 @@
    predicts another box's centre does not suppress. Both rules are a fixed number of shifted
    comparisons over the candidates: no IoU and no greedy suppression loop — no NMS pass.
 3. **Clipping.** Boxes are clipped to the image; the padding added to reach a multiple of 32
-   never yields a detection.
+   never yields a detection. Then **containment** (``contained``, default 0.5): a word box that
+   lies, for that share of its area or more, inside a larger word box is dropped — the piece of
+   a long word that a second peak, too far from the first for the vote window, regressed. One
+   vectorised pairwise test, not a greedy NMS loop: a box is only ever dropped for a strictly
+   larger one. On 100 held-out pages it took duplicates from 7.8 % to 0.04 % and word H-mean
+   from 0.816 to 0.898 (docs/models.md).
 4. **Characters → words.** A character belongs to the smallest word box holding its centre;
    characters outside every word are dropped (``keep_orphan_chars`` keeps them as one-character
    words). Inside a word they are sorted along its reading direction.
@@ -68,6 +73,10 @@ class DecodeConfig(BaseModel):
     centre_votes: bool = True
     assign_margin: float = Field(1.0, ge=0, description="Pixels a character centre may lie outside its word box.")
     keep_orphan_chars: bool = False
+    contained: float = Field(
+        0.5, ge=0, le=1,
+        description="Drop a word box when at least this share of its area lies inside a larger word box "
+                    "(a piece of a long word found by a second peak); 0 keeps every box.")
     max_log_distance: float = Field(8.0, description="Clamp of regressed log-distances (exp(8)·4 ≈ 12k px).")
 
 
@@ -245,6 +254,24 @@ def _vote_peaks(shape: tuple[int, int], ys, xs, score, boxes, kernel: int, same_
     return mean_box[keep], score[best][keep], torch.stack([ys[best], xs[best]], dim=1)[keep]
 
 
+def _not_contained(boxes: np.ndarray, share: float) -> np.ndarray:
+    """Mask of boxes that do not lie, for ``share`` of their area or more, inside a larger box.
+
+    A long word's centerness can peak twice along it; the second peak's box is then a piece of
+    the word inside the whole one, and a reader concatenating words would read the word twice.
+    One vectorised pairwise test, no ordering loop: a box is dropped only for a strictly larger
+    one (equal areas: the earlier index wins), so two boxes can never remove each other.
+    """
+    b = np.asarray(boxes, dtype=np.float64)
+    area = np.maximum(b[:, 2] - b[:, 0], 0) * np.maximum(b[:, 3] - b[:, 1], 0)
+    iw = np.clip(np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0, None)
+    ih = np.clip(np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0, None)
+    inside = iw * ih / np.maximum(area[:, None], 1e-9)  # [i, j]: share of box i inside box j
+    idx = np.arange(len(b))
+    larger = (area[None, :] > area[:, None]) | ((area[None, :] == area[:, None]) & (idx[None, :] < idx[:, None]))
+    return ~((inside >= share) & larger).any(axis=1)
+
+
 def _assign(char_boxes: np.ndarray, word_boxes: np.ndarray, margin: float, grid: float = 4.0) -> np.ndarray:
     """Index of the smallest word box holding each character's centre (within ``margin`` px), -1
     when none does.
@@ -318,6 +345,9 @@ def decode(out: dict[str, torch.Tensor], height: int, width: int, cfg: DecodeCon
     out = {k: (v[0] if v.ndim == 4 else v).float().cpu() for k, v in out.items()}
     word_boxes, word_scores, word_cells = _level(out, "word", cfg.word_threshold, cfg.word_kernel, cfg, stride, height, width)
     char_boxes, char_scores, _ = _level(out, "char", cfg.char_threshold, cfg.char_kernel, cfg, stride, height, width)
+    if cfg.contained > 0 and len(word_boxes) > 1:
+        keep = _not_contained(word_boxes, cfg.contained)
+        word_boxes, word_scores, word_cells = word_boxes[keep], word_scores[keep], word_cells[keep]
 
     orient_p = _orientation_votes(out["orient"], word_cells, cfg.orientation_window)
     word_orient = orient_p.argmax(axis=1) if len(orient_p) else np.zeros(0, np.int64)
