@@ -14,6 +14,22 @@ def train() -> None:
     """Train models (recognizer, ...) on synthetic data; runs resume from checkpoints."""
 
 
+def _run_config(cls, config_path: Path | None, default, resume: Path | None, **overrides):
+    """A run's config: the YAML file (or ``default()``), with the command-line options that were
+    given laid over it; and a clear error, before any work, when ``resume`` does not exist."""
+    from ..errors import KocrConfigError
+    from ..yamlio import validate_yaml_file
+
+    if config_path:
+        cfg = validate_yaml_file(config_path, cls.model_validate, KocrConfigError, "training config")
+    else:
+        cfg = default()
+    cfg = cfg.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    if resume is not None and not resume.exists():
+        raise KocrConfigError(f"checkpoint to resume from not found: {resume}")
+    return cfg
+
+
 @train.command("recognizer")
 @click.option("--script", type=click.Choice(["hangul", "latin"]), default="hangul", show_default=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Training config YAML.")
@@ -26,18 +42,11 @@ def train() -> None:
 @click.option("-q", "--quiet", is_flag=True)
 def train_recognizer(script, config_path, out, resume, max_minutes, max_steps, export_to, quiet) -> None:
     """Train a column-patch ViTSTR recogniser for one script."""
-    from ..errors import KocrConfigError
     from ..training.recognizer import RecognizerTrainConfig, export_weights, train as run
-    from ..yamlio import validate_yaml_file
 
-    if config_path:
-        cfg = validate_yaml_file(config_path, RecognizerTrainConfig.model_validate, KocrConfigError, "training config")
-    else:
-        cfg = RecognizerTrainConfig(script=script, out=Path(f"runs/recognizer-{script}"))
-    updates = {k: v for k, v in {"out": out, "max_minutes": max_minutes, "max_steps": max_steps}.items() if v is not None}
-    cfg = cfg.model_copy(update=updates)
-    if resume is not None and not resume.exists():
-        raise KocrConfigError(f"checkpoint to resume from not found: {resume}")
+    cfg = _run_config(RecognizerTrainConfig, config_path,
+                      lambda: RecognizerTrainConfig(script=script, out=Path(f"runs/recognizer-{script}")), resume,
+                      out=out, max_minutes=max_minutes, max_steps=max_steps)
     result = run(cfg, resume=resume, progress=not quiet)
     note(f"stopped at step {result['step']} ({result['samples_seen']:,} samples); validation: {result['val']}")
     if export_to:
@@ -61,19 +70,10 @@ def train_recognizer(script, config_path, out, resume, max_minutes, max_steps, e
 def train_detector(config_path, out, resume, device, max_minutes, max_steps, export_to, quiet) -> None:
     """Train a text detector on synthetic pages: the one-shot anchor-free one, or the CRAFT
     baseline when the config's arch is craft-*."""
-    from ..errors import KocrConfigError
     from ..training.detector import DetectorTrainConfig, export_weights, train as run
-    from ..yamlio import validate_yaml_file
 
-    if config_path:
-        cfg = validate_yaml_file(config_path, DetectorTrainConfig.model_validate, KocrConfigError, "training config")
-    else:
-        cfg = DetectorTrainConfig()
-    updates = {k: v for k, v in {"out": out, "device": device, "max_minutes": max_minutes,
-                                 "max_steps": max_steps}.items() if v is not None}
-    cfg = cfg.model_copy(update=updates)
-    if resume is not None and not resume.exists():
-        raise KocrConfigError(f"checkpoint to resume from not found: {resume}")
+    cfg = _run_config(DetectorTrainConfig, config_path, DetectorTrainConfig, resume,
+                      out=out, device=device, max_minutes=max_minutes, max_steps=max_steps)
     result = run(cfg, resume=resume, progress=not quiet)
     note(f"stopped at step {result['step']} ({result['samples_seen']:,} samples); validation: {result['val']}")
     if export_to:
@@ -95,20 +95,11 @@ def train_detector(config_path, out, resume, device, max_minutes, max_steps, exp
 @click.option("-q", "--quiet", is_flag=True)
 def train_script_id(config_path, out, resume, device, workers, max_minutes, max_steps, export_to, quiet) -> None:
     """Train the script identifier (hangul, latin, digits, han, kana, other) on synthetic crops."""
-    from ..errors import KocrConfigError
     from ..script_id.metrics import format_confusion
     from ..training.script_id import ScriptIdTrainConfig, export_weights, train as run
-    from ..yamlio import validate_yaml_file
 
-    if config_path:
-        cfg = validate_yaml_file(config_path, ScriptIdTrainConfig.model_validate, KocrConfigError, "training config")
-    else:
-        cfg = ScriptIdTrainConfig()
-    updates = {k: v for k, v in {"out": out, "device": device, "workers": workers, "max_minutes": max_minutes,
-                                 "max_steps": max_steps}.items() if v is not None}
-    cfg = cfg.model_copy(update=updates)
-    if resume is not None and not resume.exists():
-        raise KocrConfigError(f"checkpoint to resume from not found: {resume}")
+    cfg = _run_config(ScriptIdTrainConfig, config_path, ScriptIdTrainConfig, resume,
+                      out=out, device=device, workers=workers, max_minutes=max_minutes, max_steps=max_steps)
     result = run(cfg, resume=resume, progress=not quiet)
     val = result["val"]
     if val:
@@ -137,18 +128,10 @@ def train_script_id(config_path, out, resume, device, workers, max_minutes, max_
 @click.option("-q", "--quiet", is_flag=True)
 def train_ner(config_path, out, resume, max_minutes, max_steps, export_to, quiet) -> None:
     """Train the character-level BERT entity recogniser on generated form lines."""
-    from ..errors import KocrConfigError
     from ..training.ner import NerTrainConfig, export_model, train as run
-    from ..yamlio import validate_yaml_file
 
-    if config_path:
-        cfg = validate_yaml_file(config_path, NerTrainConfig.model_validate, KocrConfigError, "training config")
-    else:
-        cfg = NerTrainConfig()
-    updates = {k: v for k, v in {"out": out, "max_minutes": max_minutes, "max_steps": max_steps}.items() if v is not None}
-    cfg = cfg.model_copy(update=updates)
-    if resume is not None and not resume.exists():
-        raise KocrConfigError(f"checkpoint to resume from not found: {resume}")
+    cfg = _run_config(NerTrainConfig, config_path, NerTrainConfig, resume,
+                      out=out, max_minutes=max_minutes, max_steps=max_steps)
     result = run(cfg, resume=resume, progress=not quiet)
     val = result["val"]
     if val:
