@@ -133,6 +133,15 @@ class PyramidBackbone(nn.Module):
             p = self.smooth[i](lat + F.interpolate(p, size=lat.shape[-2:], mode="nearest"))
         return c2, p
 
+    def _init_convs(self) -> None:
+        """He initialisation of every convolution (heads included; subclasses then shrink their
+        output layers so that maps start near 0)."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
 
 class AnchorFreeNet(PyramidBackbone):
     """Image (B, 3, H, W), H and W multiples of 32 → dict of stride-4 maps (see module docstring)."""
@@ -151,11 +160,7 @@ class AnchorFreeNet(PyramidBackbone):
         self._init()
 
     def _init(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        self._init_convs()
         for head in (self.char_head, self.word_head):
             nn.init.normal_(head.weight, std=0.01)
             nn.init.zeros_(head.bias)

@@ -72,11 +72,7 @@ class CraftNet(PyramidBackbone):
         self._init()
 
     def _init(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        self._init_convs()
         nn.init.normal_(self.head.weight, std=0.01)  # heatmaps start near 0: most pixels are background
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
