@@ -180,10 +180,7 @@ class Engine:
             page.stages = [StageRecord(stage=s, status="skipped", message=msg) for s in STAGES]
             return page
         records: list[StageRecord] = []
-        page = self._detect(page, pim, records)
-        crops = [crop_quad(pim.image, scale_quad(wd.quad, pim.scale), CROP_HEIGHT, self.config.crop_margin)
-                 for wd in page.words]
-        page, crops = self._check_orientation(page, crops, records)
+        page, crops = self._upright_crops(page, pim, records)
         page = self._recognize(page, crops, records)
         page = self._understand(page, records)
         page = page.model_copy(update={"stages": records})
@@ -191,6 +188,27 @@ class Engine:
             if result is not None:
                 page = result
         return page
+
+    def _upright_crops(self, page: Page, pim: PageImage, records: list[StageRecord]) -> tuple[Page, list[np.ndarray]]:
+        """Detect the page's words and cut each out upright, as the recognisers will see it."""
+        page = self._detect(page, pim, records)
+        crops = [crop_quad(pim.image, scale_quad(wd.quad, pim.scale), CROP_HEIGHT, self.config.crop_margin)
+                 for wd in page.words]
+        return self._check_orientation(page, crops, records)
+
+    def word_crops(self, inputs: Any) -> Iterator[list[np.ndarray]]:
+        """Each page's upright word crops (detection and the orientation check only, no reading).
+
+        Why: a folder of a user's own unlabelled pages becomes training material for
+        semi-supervised recogniser training (``kocr train recognizer --unlabeled-pages``) only
+        through crops cut exactly as the engine cuts them at reading time.
+        """
+        for index, pim in enumerate(iter_pages(inputs, self.config.max_side, self.config.max_pixels, self.config.pdf_dpi)):
+            page = Page(index=index, source=pim.source, width=pim.width, height=pim.height, scale=pim.scale)
+            if min(pim.image.shape[:2]) < self.config.min_side:
+                yield []
+                continue
+            yield self._upright_crops(page, pim, [])[1]
 
     def _from_text_layer(self, page: Page, pim: PageImage) -> Page:
         """A PDF page's own words, taken as they are; the understanding stages still run on them."""

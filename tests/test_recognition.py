@@ -117,3 +117,26 @@ def test_cnn_baseline_reads_crops_wider_than_vitstr_positions(tmp_path):
     assert not any("quantized" in type(m).__module__ for m in rec.model.modules())
     readings = rec.recognize([np.full((32, 900, 3), 255, np.uint8)])
     assert len(readings) == 1 and 0.0 <= readings[0].confidence <= 1.0
+
+
+def test_init_from_copies_the_encoder_and_the_head_rows_of_shared_tokens(tmp_path):
+    from kocr_sdk.training.recognizer import init_from_weights
+
+    hangul, latin = hangul_charset(), latin_charset()
+    torch.manual_seed(0)
+    source = create_model("vitstr-tiny", len(hangul))
+    path = tmp_path / "hangul.pt"
+    torch.save({"model": {k: v.half() for k, v in source.state_dict().items()},
+                "meta": {"arch": "vitstr-tiny", "charset": "hangul"}}, path)
+    torch.manual_seed(1)
+    target = create_model("vitstr-tiny", len(latin))
+    report = init_from_weights(target, latin, path)
+    assert report["skipped"] == 0
+    shared = [t for t in latin.tokens if t in hangul.index]
+    assert report["head_rows"] == len(shared) and len(shared) > 90
+    a = latin.index["A"]
+    assert torch.allclose(target.head.weight[a], source.head.weight[hangul.index["A"]].half().float())
+    assert torch.allclose(target.embed.weight, source.embed.weight.half().float())
+    unshared = [t for t in latin.tokens if t not in hangul.index]
+    for t in unshared:  # rows with no counterpart keep their own initialisation
+        assert not torch.allclose(target.head.weight[latin.index[t]], torch.zeros_like(target.head.weight[0]))

@@ -39,19 +39,62 @@ def _run_config(cls, config_path: Path | None, default, resume: Path | None, **o
 @click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total.")
 @click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
               help="Afterwards, write shippable fp16 weights here.")
+@click.option("--init-from", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Start a new run from these weights: another script's recogniser, or a SeqCLR-pre-trained encoder.")
+@click.option("--unlabeled", help="SeqFixMatch on unlabelled crops: a folder of crop images, or synth:N.")
+@click.option("--unlabeled-pages", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="SeqFixMatch on a folder of page images (or PDFs): kocr's detector cuts their word crops first "
+                   "(into OUT/unlabeled-crops, resumably).")
 @click.option("-q", "--quiet", is_flag=True)
-def train_recognizer(script, config_path, out, resume, max_minutes, max_steps, export_to, quiet) -> None:
-    """Train a column-patch ViTSTR recogniser for one script."""
+def train_recognizer(script, config_path, out, resume, max_minutes, max_steps, export_to, init_from, unlabeled,
+                     unlabeled_pages, quiet) -> None:
+    """Train a column-patch ViTSTR recogniser for one script, optionally with SeqFixMatch on
+    unlabelled crops (docs/training.md)."""
     from ..training.recognizer import RecognizerTrainConfig, export_weights, train as run
 
+    if unlabeled and unlabeled_pages:
+        raise click.UsageError("give --unlabeled or --unlabeled-pages, not both")
     cfg = _run_config(RecognizerTrainConfig, config_path,
                       lambda: RecognizerTrainConfig(script=script, out=Path(f"runs/recognizer-{script}")), resume,
-                      out=out, max_minutes=max_minutes, max_steps=max_steps)
+                      out=out, max_minutes=max_minutes, max_steps=max_steps, init_from=init_from, unlabeled=unlabeled)
+    if unlabeled_pages:
+        from ..training.unlabeled import crop_pages
+
+        crops = crop_pages(unlabeled_pages, cfg.out / "unlabeled-crops", progress=not quiet)
+        cfg = cfg.model_copy(update={"unlabeled": str(crops)})
+    if cfg.unlabeled and not cfg.unlabeled.startswith("synth:"):
+        from ..training.unlabeled import open_unlabeled
+
+        note(f"SeqFixMatch on {len(open_unlabeled(cfg.unlabeled)):,} unlabelled crops from {cfg.unlabeled}")
     result = run(cfg, resume=resume, progress=not quiet)
     note(f"stopped at step {result['step']} ({result['samples_seen']:,} samples); validation: {result['val']}")
     if export_to:
         meta = export_weights(cfg.out / "last.pt", export_to)
         note(f"wrote {export_to} (step {meta['step']})")
+
+
+@train.command("recognizer-pretrain")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Pre-training config YAML.")
+@click.option("--unlabeled", help="Unlabelled crops: a folder of crop images, or synth:N (default synth:100000).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
+@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to continue from.")
+@click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
+@click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total.")
+@click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Afterwards, write the pre-trained encoder here, for `kocr train recognizer --init-from`.")
+@click.option("-q", "--quiet", is_flag=True)
+def train_recognizer_pretrain(config_path, unlabeled, out, resume, max_minutes, max_steps, export_to, quiet) -> None:
+    """Pre-train a recogniser's encoder on unlabelled crops with SeqCLR (contrastive, no labels)."""
+    from ..training.seqclr import PretrainConfig, export_encoder, pretrain
+
+    cfg = _run_config(PretrainConfig, config_path, PretrainConfig, resume, unlabeled=unlabeled, out=out,
+                      max_minutes=max_minutes, max_steps=max_steps)
+    result = pretrain(cfg, resume=resume, progress=not quiet)
+    loss = f"{result['loss']:.4f}" if result["loss"] is not None else "n/a"
+    note(f"stopped at step {result['step']} ({result['samples_seen']:,} crops); NT-Xent loss {loss}")
+    if export_to:
+        meta = export_encoder(cfg.out / "last.pt", export_to)
+        note(f"wrote {export_to} (encoder, step {meta['step']})")
 
 
 @train.command("detector")

@@ -3,6 +3,8 @@
 Every architecture maps ``(B, 1, 32, W)`` normalised crops and their valid widths to
 ``(B, T, classes)`` CTC logits and says, through ``frames(widths)``, how many of the ``T``
 frames are valid — so the trainer, the decoder and the inference stage treat them all alike.
+``forward`` is ``head(features(x, widths))``: the encoder's frame sequence is reachable on its
+own, which is what SeqCLR pre-training trains.
 A weights file records its architecture's name; ``create_model`` rebuilds it.
 """
 

@@ -7,6 +7,18 @@ from a different seed, reported overall and by kind of text.
 
 One process thread for the model and one DataLoader worker for rendering is the fastest split
 of two CPU cores (../shared/TRAINING.md: one thread per process beats two threads).
+
+Two ways to use crops nobody labelled (issue 7, docs/training.md):
+
+- ``init_from:`` starts from another model's weights — the ``hangul`` weights for a ``latin``
+  run, or an encoder that ``kocr train recognizer-pretrain`` (SeqCLR, ``training.seqclr``)
+  pre-trained on unlabelled crops.
+- ``unlabeled:`` adds SeqFixMatch to every step: the model reads a weak view of each unlabelled
+  crop; readings sure enough (``pseudo_mask``/``pseudo_threshold``) become CTC targets for a
+  strong view of the same crop, weighted by ``unlabeled_weight``. A step then costs about twice
+  as much (one more no-grad forward pass and one more training pass over ``unlabeled_ratio``
+  times the batch). The log reports the acceptance rate and, where the source knows the texts,
+  the pseudo-labels' accuracy.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ from typing import Any, Iterator, Literal
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
@@ -56,6 +69,25 @@ class RecognizerTrainConfig(BaseModel):
     out: Path = Path("runs/recognizer-hangul")
     device: str = "auto"
     data: dict[str, Any] = Field(default_factory=dict, description="Options passed to the crop generator.")
+    val_data: dict[str, Any] | None = Field(
+        None, description="Generator options for the validation crops (default: `data`); e.g. a degradation the "
+        "labelled crops lack, to measure adaptation to it.")
+    labeled_size: int | None = Field(
+        None, ge=1, description="Use only the first N crops of the labelled stream, over and over (low-label runs).")
+    unlabeled: str | None = Field(
+        None, description="SeqFixMatch: a folder of unlabelled crop images, or synth:N (see training.unlabeled).")
+    unlabeled_data: dict[str, Any] = Field(default_factory=dict, description="Generator options for synth:N.")
+    unlabeled_seed: int = 424_242
+    unlabeled_ratio: int = Field(1, ge=1, description="μ: unlabelled crops per labelled crop in each step.")
+    unlabeled_weight: float = Field(1.0, ge=0, description="λ_u: weight of the unlabelled loss.")
+    pseudo_threshold: float = Field(0.9, ge=0, le=1, description="Confidence a pseudo-label needs to be kept.")
+    pseudo_mask: Literal["char", "sequence"] = Field(
+        "char", description="char: every character's confidence ≥ threshold; sequence: their product ≥ threshold.")
+    strong_ops: int = Field(2, ge=1, description="RandAugment operations in the strong view.")
+    strong_magnitude: float = Field(1.0, ge=0, le=1)
+    init_from: Path | None = Field(
+        None, description="Start a new run from another recogniser's weights (e.g. the hangul weights for a latin "
+        "run): matching tensors are copied, and output rows are copied for the tokens both charsets share.")
 
 
 def _generator(cfg: RecognizerTrainConfig, split: str, seed: int):
@@ -84,7 +116,7 @@ class CropStream(IterableDataset):
         while True:
             pool = []
             while len(pool) < bs * 4:
-                image, label = gen.sample(index)
+                image, label = gen.sample(index if self.cfg.labeled_size is None else index % self.cfg.labeled_size)
                 index += nw
                 text = label["text"]
                 try:
@@ -108,7 +140,10 @@ class CropStream(IterableDataset):
 
 def validation_set(cfg: RecognizerTrainConfig, charset: Charset) -> list[tuple[np.ndarray, str, str]]:
     """Held-out fonts, a different seed: (normalised crop, text, kind)."""
-    gen = _generator(cfg, "heldout", cfg.val_seed)
+    from ..synth.crops import CropGenerator
+
+    options = cfg.data if cfg.val_data is None else cfg.val_data
+    gen = CropGenerator(split="heldout", seed=cfg.val_seed, profile=cfg.script, **options)
     out = []
     i = 0
     while len(out) < cfg.val_size:
@@ -149,6 +184,103 @@ def evaluate(model, charset: Charset, data: list[tuple[np.ndarray, str, str]], b
     return result
 
 
+def pseudo_label_mask(char_confidences: list[list[float]], threshold: float, mode: str = "char") -> list[bool]:
+    """Which pseudo-labels to keep: ``char`` keeps a reading whose every character is at least
+    ``threshold`` sure (the word confidence kocr reports); ``sequence`` keeps one whose characters'
+    confidences multiply to at least ``threshold`` (a long word needs surer letters). Empty
+    readings are never kept: "nothing here" is not a label to learn."""
+    keep = []
+    for confs in char_confidences:
+        if not confs:
+            keep.append(False)
+        elif mode == "char":
+            keep.append(min(confs) >= threshold)
+        elif mode == "sequence":
+            keep.append(float(np.prod(confs)) >= threshold)
+        else:
+            raise ValueError(f"unknown pseudo-label mask {mode!r}: char or sequence")
+    return keep
+
+
+def fixmatch_loss(model, charset: Charset, weak: torch.Tensor, strong: torch.Tensor, widths: torch.Tensor,
+                  texts: list[str | None], threshold: float, mode: str) -> tuple[torch.Tensor, dict[str, int]]:
+    """SeqFixMatch's unlabelled loss for one batch, and counts for the acceptance report.
+
+    The weak view is read without gradients (in eval mode: no dropout in the teacher's reading);
+    readings that pass ``pseudo_label_mask`` become CTC targets for the strong view. The loss is
+    summed over the kept crops and divided by *all* crops in the batch, as FixMatch does, so it
+    grows as the model grows surer instead of jumping when few crops pass.
+    """
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        decoded = greedy_decode(model(weak, widths), model.frames(widths), charset)
+    model.train(was_training)
+    keep = pseudo_label_mask([d[2] for d in decoded], threshold, mode)
+    frames = model.frames(widths)
+    chosen, targets = [], []
+    for i, ok in enumerate(keep):
+        if not ok:
+            continue
+        try:
+            ids = charset.encode(decoded[i][0])
+        except ValueError:
+            continue
+        if ids and len(ids) * 2 <= int(frames[i]):
+            chosen.append(i)
+            targets.append(ids)
+    stats = {"total": len(keep), "kept": len(chosen), "known": 0, "correct": 0}
+    for i in chosen:
+        if texts[i] is not None:
+            stats["known"] += 1
+            stats["correct"] += int(decoded[i][0] == texts[i])
+    if not chosen:
+        return strong.new_zeros(()), stats
+    idx = torch.tensor(chosen, device=strong.device)
+    logits = model(strong[idx], widths[idx])
+    lengths = torch.tensor([len(t) for t in targets], dtype=torch.long)
+    flat = torch.tensor([t for ids in targets for t in ids], dtype=torch.long)
+    per_crop = F.ctc_loss(logits.log_softmax(-1).transpose(0, 1), flat, frames[idx].cpu(), lengths,
+                          blank=0, reduction="none", zero_infinity=True)
+    return (per_crop / lengths.to(per_crop.device)).sum() / len(keep), stats
+
+
+def init_from_weights(model: torch.nn.Module, charset: Charset, path: Path) -> dict[str, int]:
+    """Copy what fits from another recogniser's weights into a fresh ``model``; return counts.
+
+    Why: a script's recogniser learns the same strokes, baselines and spacing as any other's,
+    so a ``latin`` run started from the ``hangul`` encoder reads English from its first step
+    instead of relearning vision from noise. Tensors of equal name and shape are copied; the
+    output layer, whose rows are charset tokens, gets the rows of the tokens both charsets hold
+    (a Latin letter's row in the hangul head is exactly the row it needs). The rest stays at
+    its initialisation.
+    """
+    from ..errors import KocrError
+
+    if not Path(path).is_file():
+        raise KocrError(f"init_from: no weights file at {path}")
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    source = {k: v.float() if v.is_floating_point() else v for k, v in payload["model"].items()}
+    source_charset = (payload.get("meta") or {}).get("charset") or payload.get("charset")
+    src_index = CHARSETS[source_charset]().index if source_charset in CHARSETS else {}
+    pairs = [(i, src_index[t]) for t, i in charset.index.items() if t in src_index]
+    state = model.state_dict()
+    copied = skipped = 0
+    for name, target in state.items():
+        value = source.get(name)
+        if value is not None and value.shape == target.shape:
+            target.copy_(value)
+            copied += 1
+        elif value is not None and name.startswith("head.") and value.shape[1:] == target.shape[1:] and pairs:
+            for i, j in pairs:
+                target[i].copy_(value[j])
+            copied += 1
+        else:
+            skipped += 1
+    model.load_state_dict(state)
+    return {"copied": copied, "skipped": skipped, "head_rows": len(pairs)}
+
+
 def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool = True) -> dict[str, Any]:
     """Train (or continue training) and return the last validation result."""
     from ..config import resolve_device
@@ -163,13 +295,17 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
     )
-    step, samples_seen, history = 0, 0, []
+    step, samples_seen, unlabeled_seen, history = 0, 0, 0, []
     rewarm_from: int | None = None
     ckpt_path = cfg.out / "last.pt"
     if resume is not None:
         payload = load_checkpoint(resume, model, optimizer)
         step, samples_seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
+        unlabeled_seen = int(payload.get("unlabeled_seen", 0))
         rewarm_from = step if payload.get("warm_start") else None
+    elif cfg.init_from is not None:
+        report = init_from_weights(model, charset, cfg.init_from)
+        history.append({"step": 0, "init_from": str(cfg.init_from), **report})
     cfg.out.mkdir(parents=True, exist_ok=True)
     log = (cfg.out / "log.jsonl").open("a")
     val = validation_set(cfg, charset)
@@ -178,13 +314,15 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
         CropStream(cfg, charset, samples_seen), batch_size=None, num_workers=cfg.workers,
         persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers > 0 else None,
     )
+    unlabeled = _unlabeled_batches(cfg, unlabeled_seen)
+    pseudo = {"total": 0, "kept": 0, "known": 0, "correct": 0}
     start = time.time()
     running: float | None = None
     last = None
 
     def checkpoint() -> None:
         save_checkpoint(ckpt_path, model, optimizer, step=step, samples_seen=samples_seen, config=cfg.model_dump(mode="json"),
-                        charset=charset.name, arch=cfg.arch, history=history)
+                        charset=charset.name, arch=cfg.arch, history=history, unlabeled_seen=unlabeled_seen)
 
     bar = None
     if progress:
@@ -202,6 +340,14 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
             logits = model(x, widths)
             log_probs = logits.log_softmax(-1).transpose(0, 1)
             loss = ctc(log_probs, targets, model.frames(widths), lengths)
+            if unlabeled is not None:
+                weak, strong, u_widths, texts = next(unlabeled)
+                u_loss, counts = fixmatch_loss(model, charset, weak.to(device), strong.to(device), u_widths.to(device),
+                                               texts, cfg.pseudo_threshold, cfg.pseudo_mask)
+                loss = loss + cfg.unlabeled_weight * u_loss
+                unlabeled_seen += weak.shape[0]
+                for k, v in counts.items():
+                    pseudo[k] += v
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -213,8 +359,12 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
             if bar is not None:
                 bar.update(task, completed=step, info=f"loss {running:.3f}")
             if step % cfg.log_every == 0:
-                log.write(json.dumps({"step": step, "samples": samples_seen, "loss": round(running, 4),
-                                      "lr": optimizer.param_groups[0]["lr"], "minutes": round((time.time() - start) / 60, 2)}) + "\n")
+                row = {"step": step, "samples": samples_seen, "loss": round(running, 4),
+                       "lr": optimizer.param_groups[0]["lr"], "minutes": round((time.time() - start) / 60, 2)}
+                if unlabeled is not None:
+                    row.update(_pseudo_report(pseudo), unlabeled=unlabeled_seen)
+                    pseudo = dict.fromkeys(pseudo, 0)
+                log.write(json.dumps(row) + "\n")
                 log.flush()
             done = (cfg.max_steps is not None and step >= cfg.max_steps) or (
                 cfg.max_minutes is not None and time.time() - start > cfg.max_minutes * 60)
@@ -231,6 +381,29 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
             bar.stop()
         log.close()
     return {"step": step, "samples_seen": samples_seen, "val": last}
+
+
+def _unlabeled_batches(cfg: RecognizerTrainConfig, start: int) -> Iterator | None:
+    """SeqFixMatch's (weak view, strong view, widths, known texts) batches, or None without ``unlabeled``."""
+    if cfg.unlabeled is None:
+        return None
+    from functools import partial
+
+    from .unlabeled import ViewStream, open_unlabeled
+    from .views import strong_view, weak_view
+
+    source = open_unlabeled(cfg.unlabeled, profile=cfg.script, data=cfg.unlabeled_data, seed=cfg.unlabeled_seed)
+    stream = ViewStream(source, start, cfg.batch_size * cfg.unlabeled_ratio, weak_view,
+                        partial(strong_view, n=cfg.strong_ops, magnitude=cfg.strong_magnitude),
+                        seed=cfg.seed + 1, max_width=cfg.max_width)
+    return iter(DataLoader(stream, batch_size=None, num_workers=cfg.workers, persistent_workers=cfg.workers > 0,
+                           prefetch_factor=4 if cfg.workers > 0 else None))
+
+
+def _pseudo_report(counts: dict[str, int]) -> dict[str, float | None]:
+    """Acceptance rate of pseudo-labels, and their accuracy where the source knows the text."""
+    return {"pseudo_accept": round(counts["kept"] / max(counts["total"], 1), 4),
+            "pseudo_acc": round(counts["correct"] / counts["known"], 4) if counts["known"] else None}
 
 
 def export_weights(checkpoint: Path, out: Path) -> dict[str, Any]:

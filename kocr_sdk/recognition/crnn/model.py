@@ -79,6 +79,10 @@ class ConvCTC(nn.Module):
 
     def forward(self, x: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
         """``x``: (B, 1, 32, W) normalised crops, ``widths``: (B,) valid widths → (B, W/4, classes)."""
+        return self.head(self.features(x, widths))
+
+    def features(self, x: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
+        """The encoder's frame sequence (B, W/4, dim) before the classifier: what SeqCLR pre-trains."""
         feats = x
         for layer in self.layers:
             feats = layer(feats)
@@ -91,7 +95,7 @@ class ConvCTC(nn.Module):
         t = feats.shape[1]
         pad = torch.arange(t, device=x.device)[None, :] >= self.frames(widths)[:, None]
         hidden = self.encoder(feats + sinusoidal(t, self.cfg.dim, x.device), src_key_padding_mask=pad)
-        return self.head(self.norm(hidden))
+        return self.norm(hidden)
 
 
 def arch_dict(model: ConvCTC) -> dict:

@@ -59,6 +59,10 @@ class ColumnViT(nn.Module):
 
     def forward(self, x: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
         """``x``: (B, 1, H, W) normalised crops, ``widths``: (B,) valid widths → (B, T, classes) logits."""
+        return self.head(self.features(x, widths))
+
+    def features(self, x: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
+        """The encoder's frame sequence (B, T, dim) before the classifier: what SeqCLR pre-trains."""
         b, _, h, w = x.shape
         pw = self.cfg.patch_width
         t = w // pw
@@ -66,7 +70,7 @@ class ColumnViT(nn.Module):
         tokens = self.embed(cols) + self.pos[:, :t]
         pad = torch.arange(t, device=x.device)[None, :] >= self.frames(widths)[:, None]
         hidden = self.encoder(tokens, src_key_padding_mask=pad)
-        return self.head(self.norm(hidden))
+        return self.norm(hidden)
 
 
 def create_model(arch: str, n_classes: int) -> ColumnViT:

@@ -1,0 +1,176 @@
+"""Issue 7's experiments: what unlabelled crops buy a recogniser (SeqCLR, SeqFixMatch).
+
+    python benchmarks/semi_supervised.py --arms pretrain,a,b,c      # the low-label regime
+    python benchmarks/semi_supervised.py --arms d,e                 # adapting to a new domain
+    python benchmarks/semi_supervised.py --report                   # table + JSON from finished arms
+
+**Low-label regime.** The tiny ``hangul`` recogniser learns from ``--labeled`` (5,000) labelled
+synthetic crops — the first 5,000 of the training stream, repeated — and ``--unlabeled``
+(100,000) unlabelled crops from the generator under another seed:
+
+- (a) supervised only, ``--steps`` steps from scratch;
+- pretrain: SeqCLR on the unlabelled crops, ``--pretrain-steps`` steps (window-to-instance);
+- (b) the same ``--steps`` supervised steps, from the pre-trained encoder;
+- (c) (b) plus SeqFixMatch on the unlabelled crops in every step.
+
+**Domain shift.** The shipped ``hangul`` weights; labelled crops with the generator's usual
+degradations; unlabelled crops and the validation crops with *heavy blur* (σ 1.8–2.8 px on every
+crop, beyond the training pipeline's 0.3–1.3 on 30 % of them):
+
+- (d) ``--shift-steps`` more supervised steps;
+- (e) the same steps plus SeqFixMatch on the blurred unlabelled crops.
+
+Every arm is validated on ``--val-size`` crops in held-out fonts under a seed no training uses.
+Each arm runs in its own directory under ``--out`` and resumes from its checkpoint if stopped;
+finished arms are skipped. One torch thread and one rendering worker per arm: run the two
+groups side by side on a 2-core machine. Compute per arm is reported (steps, crops, minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results" / "semi_supervised.json"
+
+
+def heavy_blur() -> dict:
+    """The usual crop degradations, with every crop blurred hard (the shifted domain)."""
+    from kocr_sdk.synth.degrade import Blur, crop_pipeline
+
+    pipe = crop_pipeline()
+    pipe.image = [op for op in pipe.image if not isinstance(op, Blur)] + [Blur(prob=1.0, sigma=(1.8, 2.8), motion_prob=0.0)]
+    return {"degrade": pipe.model_dump(mode="json")}
+
+
+def _recognizer_arm(name: str, args, **kw) -> dict:
+    from kocr_sdk.training.recognizer import RecognizerTrainConfig, train
+
+    out = args.out / name
+    done = out / "result.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    cfg = RecognizerTrainConfig(script="hangul", batch_size=64, warmup_steps=kw.pop("warmup", 200), val_size=args.val_size,
+                                log_every=25, threads=1, workers=1, out=out, **kw)
+    resume = out / "last.pt" if (out / "last.pt").exists() else None
+    t0 = time.time()
+    result = train(cfg, resume=resume, progress=not args.quiet)
+    record = {"arm": name, "step": result["step"], "labelled_crops_seen": result["samples_seen"],
+              "minutes": round((time.time() - t0) / 60, 1), "val": result["val"],
+              "config": cfg.model_dump(mode="json", exclude={"out"})}
+    done.write_text(json.dumps(record, ensure_ascii=False, indent=1))
+    return record
+
+
+def run_pretrain(args) -> Path:
+    from kocr_sdk.training.seqclr import PretrainConfig, export_encoder, pretrain
+
+    out = args.out / "pretrain"
+    encoder = out / "encoder.pt"
+    if encoder.exists():
+        return encoder
+    cfg = PretrainConfig(unlabeled=f"synth:{args.unlabeled}", max_steps=args.pretrain_steps,
+                         total_steps=args.pretrain_steps, warmup_steps=100, out=out, threads=1, workers=1)
+    t0 = time.time()
+    result = pretrain(cfg, resume=out / "last.pt" if (out / "last.pt").exists() else None, progress=not args.quiet)
+    export_encoder(out / "last.pt", encoder)
+    (out / "result.json").write_text(json.dumps({"arm": "pretrain", **result, "minutes": round((time.time() - t0) / 60, 1),
+                                                 "config": cfg.model_dump(mode="json", exclude={"out"})}, indent=1))
+    return encoder
+
+
+def shift_baseline(args, weights: Path) -> dict:
+    """The starting point of arms d and e: the weights as they are, on normal and on blurred crops."""
+    import torch
+
+    from kocr_sdk.recognition.architectures import create_model
+    from kocr_sdk.recognition.charset import CHARSETS
+    from kocr_sdk.training.recognizer import RecognizerTrainConfig, evaluate, init_from_weights, validation_set
+
+    done = args.out / "d0-shift-start" / "result.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    charset = CHARSETS["hangul"]()
+    model = create_model("vitstr-tiny", len(charset))
+    init_from_weights(model, charset, weights)
+    cfg = RecognizerTrainConfig(val_size=args.val_size)
+    record = {"arm": "d0-shift-start", "step": 0, "minutes": 0.0, "weights": str(weights),
+              "val": evaluate(model, charset, validation_set(cfg.model_copy(update={"val_data": heavy_blur()}), charset)),
+              "val_normal": evaluate(model, charset, validation_set(cfg, charset))}
+    done.parent.mkdir(parents=True, exist_ok=True)
+    done.write_text(json.dumps(record, ensure_ascii=False, indent=1))
+    torch.set_num_threads(1)
+    return record
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--arms", default="pretrain,a,b,c", help="Comma-separated: pretrain, a, b, c, d, e.")
+    ap.add_argument("--out", type=Path, default=Path("runs/semi"))
+    ap.add_argument("--labeled", type=int, default=5000)
+    ap.add_argument("--unlabeled", type=int, default=100_000)
+    ap.add_argument("--steps", type=int, default=1000, help="Supervised steps of arms a, b, c.")
+    ap.add_argument("--pretrain-steps", type=int, default=600)
+    ap.add_argument("--shift-steps", type=int, default=500, help="Steps of arms d and e.")
+    ap.add_argument("--val-size", type=int, default=1000)
+    ap.add_argument("--threshold", type=float, default=0.9, help="SeqFixMatch pseudo-label confidence.")
+    ap.add_argument("--report", action="store_true", help="Only collect finished arms into the table and JSON.")
+    ap.add_argument("-q", "--quiet", action="store_true")
+    args = ap.parse_args()
+
+    import torch
+
+    torch.set_num_threads(1)
+    arms = [] if args.report else [a.strip() for a in args.arms.split(",") if a.strip()]
+    low = dict(labeled_size=args.labeled, max_steps=args.steps, total_steps=args.steps, val_every=max(args.steps // 4, 1),
+               lr=1e-3)
+    unlabeled = dict(unlabeled=f"synth:{args.unlabeled}", pseudo_threshold=args.threshold)
+    for arm in arms:
+        if arm == "pretrain":
+            run_pretrain(args)
+        elif arm == "a":
+            _recognizer_arm("a-supervised", args, **low)
+        elif arm == "b":
+            _recognizer_arm("b-seqclr", args, init_from=run_pretrain(args), **low)
+        elif arm == "c":
+            _recognizer_arm("c-seqclr-fixmatch", args, init_from=run_pretrain(args), **low, **unlabeled)
+        elif arm in ("d", "e"):
+            from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR
+
+            shipped = WEIGHTS_DIR / "vitstr-tiny-hangul.pt"
+            shift_baseline(args, shipped)
+            shift = dict(init_from=shipped, max_steps=args.shift_steps, total_steps=args.shift_steps, warmup=100,
+                         lr=3e-4, val_every=max(args.shift_steps // 4, 1), val_data=heavy_blur())
+            if arm == "d":
+                _recognizer_arm("d-shift-supervised", args, **shift)
+            else:
+                _recognizer_arm("e-shift-fixmatch", args, **shift, unlabeled=f"synth:{args.unlabeled}",
+                                unlabeled_data=heavy_blur(), pseudo_threshold=args.threshold)
+        else:
+            raise SystemExit(f"unknown arm {arm!r}")
+    report(args)
+
+
+def report(args) -> None:
+    rows = []
+    for path in sorted(args.out.glob("*/result.json")):
+        rows.append(json.loads(path.read_text()))
+    if not rows:
+        print("no finished arms under", args.out)
+        return
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+    print("| arm | steps | minutes | word acc | CER |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        val = (r.get("val") or {}).get("all")
+        acc = f"{val['word_acc']:.3f}" if val else "–"
+        cer = f"{val['cer']:.3f}" if val else "–"
+        print(f"| {r['arm']} | {r['step']} | {r['minutes']} | {acc} | {cer} |")
+    print(f"\nwrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""SeqCLR pre-training and SeqFixMatch (issue 7): views, instance mapping, loss, mask, resuming."""
+
+import json
+import math
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from kocr_sdk.recognition.architectures import create_model
+from kocr_sdk.recognition.charset import hangul_charset
+from kocr_sdk.training.recognizer import fixmatch_loss, pseudo_label_mask
+from kocr_sdk.training.seqclr import PretrainConfig, export_encoder, nt_xent, pretrain, to_instances
+from kocr_sdk.training.views import MAX_SHIFT, OPERATIONS, strong_view, weak_view
+
+
+def _bars(width=120, columns=(20, 60, 100)):
+    img = np.zeros((32, width), np.float32)
+    for c in columns:
+        img[6:26, c - 1:c + 2] = 1.0
+    return img
+
+
+def _centroids(img, columns, radius=8):
+    profile = img.sum(axis=0)
+    out = []
+    for c in columns:
+        lo, hi = c - radius, c + radius + 1
+        window = profile[lo:hi]
+        out.append(float((np.arange(lo, hi) * window).sum() / max(window.sum(), 1e-6)))
+    return out
+
+
+@pytest.mark.parametrize("view", ["weak", "strong", *OPERATIONS])
+def test_views_keep_the_width_and_move_ink_by_a_few_pixels_at_most(view):
+    columns = (20, 60, 100)
+    img = _bars(columns=columns)
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        if view == "weak":
+            out = weak_view(img, rng)
+        elif view == "strong":
+            out = strong_view(img, rng, n=3)
+        else:
+            out = OPERATIONS[view](img, rng, 1.0)
+        assert out.shape == img.shape and out.dtype == np.float32
+        assert 0.0 <= out.min() and out.max() <= 1.0
+        # every bar is still where it was, up to the shift the alignment allows (one patch is 4 px)
+        for before, after in zip(columns, _centroids(out, columns)):
+            assert abs(after - before) <= MAX_SHIFT + 1, (view, seed, before, after)
+
+
+def test_a_shift_never_pushes_ink_out_of_the_crop():
+    img = np.zeros((32, 40), np.float32)
+    img[8:24, 0:3] = 1.0  # ink touching the left edge: only a move to the right is allowed
+    img[8:24, 30:32] = 1.0
+    for seed in range(30):
+        out = OPERATIONS["shift"](img, np.random.default_rng(seed), 1.0)
+        assert out.sum() == pytest.approx(img.sum())
+
+
+def test_nt_xent_matches_a_hand_computation():
+    a = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    b = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    # row a0: positive b0 (cos 1), negatives a1 and b1 (cos 0); every row alike by symmetry
+    expected = -math.log(math.exp(1.0) / (math.exp(1.0) + 2.0))
+    assert nt_xent(a, b, temperature=1.0).item() == pytest.approx(expected, rel=1e-5)
+    # at temperature 0.5 the similarities double
+    expected = -math.log(math.exp(2.0) / (math.exp(2.0) + 2.0))
+    assert nt_xent(a, b, temperature=0.5).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_nt_xent_is_lower_when_positives_agree():
+    torch.manual_seed(0)
+    a = torch.randn(8, 16)
+    assert nt_xent(a, a + 0.01 * torch.randn(8, 16)) < nt_xent(a, torch.randn(8, 16))
+
+
+def test_instance_mappings():
+    feats = torch.arange(2 * 10 * 3, dtype=torch.float32).reshape(2, 10, 3)
+    frames = torch.tensor([10, 5])
+    assert to_instances(feats, frames, "all").shape == (2, 3)
+    assert torch.allclose(to_instances(feats, frames, "all")[1], feats[1, :5].mean(0))
+    assert to_instances(feats, frames, "frame").shape == (15, 3)
+    windows = to_instances(feats, frames, "window", window=4)
+    # crop 0: windows [0:4], [4:8], [8:10] (half full: kept); crop 1: [0:4], [4:5] (a quarter: dropped)
+    assert windows.shape == (4, 3)
+    assert torch.allclose(windows[2], feats[0, 8:10].mean(0))
+    assert torch.allclose(windows[3], feats[1, 0:4].mean(0))
+    short = to_instances(feats, torch.tensor([10, 1]), "window", window=4)
+    assert short.shape == (4, 3)  # a crop shorter than half a window still gives one instance
+    with pytest.raises(ValueError):
+        to_instances(feats, frames, "sentence")
+
+
+def test_confidence_mask_keeps_exactly_the_readings_above_threshold():
+    confs = [[0.99, 0.95], [0.99, 0.85], [], [0.91], [0.95, 0.95, 0.95]]
+    assert pseudo_label_mask(confs, 0.9, "char") == [True, False, False, True, True]
+    # the product: 0.9405, 0.8415, -, 0.91, 0.857
+    assert pseudo_label_mask(confs, 0.9, "sequence") == [True, False, False, True, False]
+    with pytest.raises(ValueError):
+        pseudo_label_mask(confs, 0.9, "word")
+
+
+def test_fixmatch_loss_uses_only_the_kept_crops():
+    torch.manual_seed(0)
+    charset = hangul_charset()
+    model = create_model("vitstr-tiny", len(charset))
+    with torch.no_grad():  # a model that confidently reads "1" on every frame but the blank tail
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+        model.head.bias[charset.index["1"]] = 20.0
+    x = torch.rand(3, 1, 32, 64)
+    widths = torch.tensor([64, 64, 64])
+    loss, counts = fixmatch_loss(model, charset, x, x, widths, ["1", None, "7"], 0.9, "char")
+    assert counts == {"total": 3, "kept": 3, "known": 2, "correct": 1}
+    assert loss.requires_grad and loss.item() > 0
+    loss, counts = fixmatch_loss(model, charset, x, x, widths, [None] * 3, 1.01, "char")
+    assert counts["kept"] == 0 and loss.item() == 0.0
+
+
+def _pretrain_config(tmp_path, **kw):
+    kw = {"unlabeled": "synth:40", "batch_size": 4, "workers": 0, "log_every": 1, "checkpoint_every": 1,
+          "out": tmp_path / "pre", "device": "cpu", "max_steps": 2, **kw}
+    return PretrainConfig(**kw)
+
+
+def test_seqclr_pretraining_resumes_and_exports_an_encoder_for_init_from(tmp_path):
+    from kocr_sdk.training.recognizer import init_from_weights
+
+    cfg = _pretrain_config(tmp_path)
+    first = pretrain(cfg, progress=False)
+    assert first["step"] == 2 and first["samples_seen"] == 8
+    again = pretrain(cfg.model_copy(update={"max_steps": 3}), resume=cfg.out / "last.pt", progress=False)
+    assert again["step"] == 3 and again["samples_seen"] == 12
+    steps = [json.loads(line)["step"] for line in (cfg.out / "log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3]
+    meta = export_encoder(cfg.out / "last.pt", tmp_path / "encoder.pt")
+    assert meta["pretrain"] == "seqclr" and meta["step"] == 3
+    state = torch.load(tmp_path / "encoder.pt", weights_only=False)["model"]
+    assert not any(k.startswith("head.") for k in state) and "embed.weight" in state
+    model = create_model("vitstr-tiny", len(hangul_charset()))
+    report = init_from_weights(model, hangul_charset(), tmp_path / "encoder.pt")
+    assert report["skipped"] == 2  # head.weight and head.bias start fresh
+    assert torch.allclose(model.embed.weight, state["embed.weight"].float())
+
+
+def test_fixmatch_run_logs_acceptance_and_resumes_the_unlabelled_stream(tmp_path):
+    from kocr_sdk.training.recognizer import RecognizerTrainConfig, train
+
+    cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
+                                out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
+                                pseudo_threshold=0.0)
+    train(cfg, progress=False)
+    train(cfg.model_copy(update={"max_steps": 3}), resume=cfg.out / "last.pt", progress=False)
+    rows = [json.loads(line) for line in (cfg.out / "log.jsonl").read_text().splitlines()]
+    logged = [r for r in rows if "pseudo_accept" in r]
+    assert [r["step"] for r in logged] == [1, 2, 3]
+    assert [r["unlabeled"] for r in logged] == [4, 8, 12]
+    assert all(0.0 <= r["pseudo_accept"] <= 1.0 for r in logged)
+    assert torch.load(cfg.out / "last.pt", weights_only=False)["unlabeled_seen"] == 12
+
+
+def test_unlabelled_sources_and_clear_errors(tmp_path):
+    from kocr_sdk.errors import KocrError
+    from kocr_sdk.training.unlabeled import open_unlabeled
+
+    with pytest.raises(KocrError, match="not a directory"):
+        open_unlabeled(tmp_path / "missing")
+    with pytest.raises(KocrError, match="no images"):
+        open_unlabeled(tmp_path)
+    with pytest.raises(KocrError, match="synth:N"):
+        open_unlabeled("synth:lots")
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((32, 80), 255, np.uint8))
+    (tmp_path / "gt.jsonl").write_text(json.dumps({"image": "a.png", "words": [{"text": "가"}]}) + "\n")
+    source = open_unlabeled(tmp_path)
+    image, text = source.item(5)  # wraps around
+    assert len(source) == 1 and image.shape == (32, 80) and text == "가"
+
+
+def test_crop_pages_cuts_detected_words_and_resumes(tmp_path, fake_plugin):
+    from kocr_sdk import Engine
+    from kocr_sdk.training.unlabeled import crop_pages
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for name in ("p1.png", "p2.png"):
+        cv2.imwrite(str(pages / name), np.full((100, 200, 3), 255, np.uint8))
+    engine = Engine(plugins=[fake_plugin], load_entrypoints=False, script_identifier="none")
+    out = crop_pages(pages, tmp_path / "crops", progress=False, engine=engine)
+    crops = sorted(p.name for p in out.glob("*.png"))
+    assert len(crops) == 6 and crops[0] == "p1-p0-0000.png"  # three fixed words on each page
+    (out / "p1-p0-0000.png").unlink()
+    crop_pages(pages, out, progress=False, engine=engine)
+    assert not (out / "p1-p0-0000.png").exists()  # finished pages are not cut again
+
+
+def test_cli_refuses_both_unlabelled_options(tmp_path):
+    from click.testing import CliRunner
+
+    from kocr_sdk.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["train", "recognizer", "--unlabeled", "synth:10", "--unlabeled-pages",
+                                      str(tmp_path)])
+    assert result.exit_code != 0 and "not both" in result.output
