@@ -38,6 +38,8 @@ def main() -> None:
                     help="override the lower end of inference.text_height_range (auto-scale trigger)")
     ap.add_argument("--contained", type=float,
                     help="override decode.contained (drop word boxes lying this much inside a larger one)")
+    ap.add_argument("--decode", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a DecodeConfig field (value as JSON: adopt_gap=null, grow_to_chars=true); repeatable")
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
     args = ap.parse_args()
 
@@ -64,6 +66,13 @@ def main() -> None:
         detector.config = cfg
     if args.contained is not None:
         cfg = cfg.model_copy(update={"decode": cfg.decode.model_copy(update={"contained": args.contained})})
+        detector.config = cfg
+    if args.decode:
+        overrides = {}
+        for item in args.decode:
+            key, _, value = item.partition("=")
+            overrides[key] = json.loads(value)
+        cfg = cfg.model_copy(update={"decode": cfg.decode.model_validate({**cfg.decode.model_dump(), **overrides})})
         detector.config = cfg
     gen = PageGenerator(split="heldout", seed=args.seed)
     torch.set_num_threads(1)

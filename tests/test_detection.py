@@ -123,9 +123,10 @@ def test_centre_votes_merge_a_second_peak_on_a_long_word():
     maps["word_ctr"][0, i, j + 4] = maps["word_ctr"][0, i, j]  # whose offset misses the centre by 1.3 cells
     maps["word_off"][0, i, j + 4] += 1.3
     pred = as_predictions(maps)
-    assert len(decode(pred, 96, 288, DecodeConfig(peaks="centerness", contained=0))) == 2  # out of its 3×3 window
+    raw = DecodeConfig(peaks="centerness", contained=0, merge_overlap=None)
+    assert len(decode(pred, 96, 288, raw)) == 2  # out of its 3×3 window
     # the containment filter (on by default) removes such a duplicate after the fact as well
-    assert len(decode(pred, 96, 288, DecodeConfig(peaks="centerness"))) == 1
+    assert len(decode(pred, 96, 288, DecodeConfig(peaks="centerness", merge_overlap=None))) == 1
     voted = decode(pred, 96, 288, DecodeConfig(peaks="votes", contained=0))
     assert len(voted) == 1
     assert np.abs(voted.word_boxes[0] - [40, 40, 240, 60]).max() < 2  # the vote-weighted mean box
@@ -412,3 +413,64 @@ def test_pieces_of_a_word_inside_a_larger_box_are_dropped_neighbours_kept():
     assert _not_contained(boxes, 0.8).tolist() == [True, False, True, True, False]
     assert _not_contained(boxes, 1.0).tolist() == [True, False, True, True, False]
     assert _not_contained(boxes[[0, 2, 3]], 0.8).all()
+
+
+def test_orphan_letters_at_a_word_end_are_adopted_and_the_word_grows():
+    from kocr_sdk.detection.anchor_free.decode import _adopt_orphans
+
+    # a word box short by its first letter (regressed from a far peak); letters 10 px wide, 20 high
+    words = np.array([[112.0, 100, 200, 120], [300, 100, 340, 120], [100, 300, 120, 380]])
+    chars = np.array([
+        [100.0, 101, 110, 119],  # the lost first letter: 2 px before the word → adopted
+        [112, 101, 122, 119],    # inside the word (already assigned)
+        [240, 101, 250, 119],    # a word space (40 px = 2 heights) after the word → stays an orphan
+        [203, 150, 213, 170],    # close along the line but on the next line down → stays
+        [201, 108, 203, 110],    # a speck, far smaller than the line → stays
+        [102, 288, 118, 298],    # just above a vertical (90°) word: its reading direction is y → adopted
+    ])
+    orient = np.array([0, 0, 1])
+    owner = np.array([-1, 0, -1, -1, -1, -1])
+    assert _adopt_orphans(chars, words, orient, owner, gap=0.15) == 2
+    assert owner.tolist() == [0, 0, -1, -1, -1, 2]
+    assert words[0].tolist() == [100, 100, 200, 120]  # grown along x only
+    assert words[2].tolist() == [100, 288, 120, 380]  # grown along y only
+    assert words[1].tolist() == [300, 100, 340, 120]
+
+
+def test_grow_to_chars_covers_each_words_letters_along_the_reading_direction():
+    from kocr_sdk.detection.anchor_free.decode import _grow_to_chars
+
+    words = np.array([[105.0, 100, 200, 120]])
+    chars = np.array([[100.0, 98, 110, 121], [190, 101, 204, 119]])
+    grown = _grow_to_chars(chars, words, np.array([0]), np.array([0, 0]))
+    assert grown.tolist() == [[100, 100, 204, 120]]
+
+
+def test_overlapping_pieces_of_one_word_merge_but_neighbours_on_a_line_do_not():
+    from kocr_sdk.detection.anchor_free.decode import _merge_groups, _overlapping_groups
+
+    boxes = np.array([
+        [134.0, 86, 263, 104], [248, 87, 286, 103],   # two pieces of one word, overlapping by 15 px
+        [300, 86, 340, 104], [344, 86, 380, 104],     # neighbours with a 4 px space: separate words
+        [150, 200, 250, 218], [150, 219, 250, 237],   # two lines, one above the other: separate
+        [20, 300, 38, 400], [20, 390, 38, 450],       # vertical (90°) pieces overlapping along y
+    ])
+    orient = np.array([0, 0, 0, 0, 0, 0, 1, 1])
+    groups = _overlapping_groups(boxes, orient, 0.2)
+    assert groups[0] == groups[1] and groups[6] == groups[7]
+    assert len(set(groups.tolist())) == 6
+    scores = np.array([0.9, 0.5, 0.8, 0.8, 0.7, 0.7, 0.6, 0.9])
+    merged, s, o, _ = _merge_groups(groups, boxes, scores, orient, scores)
+    assert merged[groups[0]].tolist() == [134, 86, 286, 104] and s[groups[0]] == 0.9
+    assert merged[groups[6]].tolist() == [20, 300, 38, 450] and o[groups[6]] == 1
+
+
+def test_overlapping_boxes_merge_only_when_they_share_a_letter():
+    from kocr_sdk.detection.anchor_free.decode import _overlapping_groups
+
+    boxes = np.array([[189.0, 147, 262, 162], [256, 148, 308, 163]])  # overlap 6 px along the line
+    orient = np.array([0, 0])
+    shared = np.array([[259.0, 155]])  # the '6' both pieces hold
+    apart = np.array([[230.0, 155], [280, 155]])
+    assert len(set(_overlapping_groups(boxes, orient, 0.2, shared).tolist())) == 1
+    assert len(set(_overlapping_groups(boxes, orient, 0.2, apart).tolist())) == 2
