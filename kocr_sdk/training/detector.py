@@ -29,7 +29,6 @@ word and character H-mean at IoU ≥ 0.5, page orientation accuracy, duplicate r
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -50,6 +49,7 @@ from ..detection.craft.targets import CraftTargetConfig
 from ..detection.detector import Decoder, InferenceConfig, detect_array
 from ..detection.families import DetectorFamily, family_of
 from .checkpoint import load_checkpoint, save_checkpoint
+from .run import TrainingRun
 from .schedule import lr_at
 
 GeneratorFactory = Callable[[str, int], Any]
@@ -304,15 +304,12 @@ def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool =
         payload = load_checkpoint(resume, model, optimizer)
         step, samples_seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
         rewarm_from = step if payload.get("warm_start") else None
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    log = (cfg.out / "log.jsonl").open("a")
     val = validation_set(cfg, generator)
     loader = DataLoader(
         PageStream(cfg, samples_seen // cfg.batch_size, generator), batch_size=None, num_workers=cfg.workers,
         persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers > 0 else None,
     )
     use_amp = cfg.amp and device.startswith("cuda")
-    start = time.time()
     running: dict[str, float] = {}
     last = None
 
@@ -320,19 +317,11 @@ def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool =
         save_checkpoint(ckpt_path, model, optimizer, step=step, samples_seen=samples_seen,
                         config=cfg.model_dump(mode="json"), arch=cfg.arch, history=history)
 
-    bar = None
-    if progress:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn("step {task.completed}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn())
-        task = bar.add_task("train", total=cfg.max_steps or cfg.total_steps, completed=step, info="")
-        bar.start()
-    try:
+    with TrainingRun(cfg.out, total=cfg.total_steps, step=step, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
+                     progress=progress) as run:
         model.train()
         for images, targets in loader:
-            done = (cfg.max_steps is not None and step >= cfg.max_steps) or (
-                cfg.max_minutes is not None and time.time() - start > cfg.max_minutes * 60)
-            if done:
+            if run.finished(step):
                 break
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps, rewarm_from)
@@ -349,27 +338,18 @@ def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool =
             samples_seen += x.shape[0]
             parts["loss"] = float(loss.detach())
             running = {k: (0.95 * running[k] + 0.05 * v if step > 1 and k in running else v) for k, v in parts.items()}
-            if bar is not None:
-                bar.update(task, completed=step, info=f"loss {running['loss']:.3f}")
+            run.tick(step, f"loss {running['loss']:.3f}")
             if step % cfg.log_every == 0:
-                log.write(json.dumps({"step": step, "samples": samples_seen, **{k: round(v, 4) for k, v in running.items()},
-                                      "lr": optimizer.param_groups[0]["lr"],
-                                      "minutes": round((time.time() - start) / 60, 2)}) + "\n")
-                log.flush()
-            finished = (cfg.max_steps is not None and step >= cfg.max_steps) or (
-                cfg.max_minutes is not None and time.time() - start > cfg.max_minutes * 60)
+                run.log({"step": step, "samples": samples_seen, **{k: round(v, 4) for k, v in running.items()},
+                         "lr": optimizer.param_groups[0]["lr"], "minutes": round(run.minutes, 2)})
+            finished = run.finished(step)
             if step % cfg.val_every == 0 or finished:
                 last = evaluate(model, val, cfg.inference, device, cfg.targets.stride, decoder)
                 history.append({"step": step, "samples": samples_seen, **last})
-                log.write(json.dumps({"step": step, "val": last}) + "\n")
-                log.flush()
+                run.log({"step": step, "val": last})
                 checkpoint()
             if finished:
                 break
-    finally:
-        if bar is not None:
-            bar.stop()
-        log.close()
     return {"step": step, "samples_seen": samples_seen, "val": last}
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -37,6 +36,7 @@ from ..ner.model import ARCHS, NerArch, create_model
 from ..ner.noise import NoiseConfig
 from ..ner.tokenizer import load_tokenizer, save_tokenizer, train_char_tokenizer
 from .checkpoint import load_checkpoint, save_checkpoint
+from .run import TrainingRun
 from .schedule import lr_at
 
 META_FILE = "kocr_ner.json"
@@ -210,37 +210,25 @@ def train(cfg: NerTrainConfig, resume: Path | None = None, progress: bool = True
         step, samples_seen = int(restored["step"]), int(restored["samples_seen"])
         history, minutes = restored.get("history", []), float(restored.get("minutes", 0.0))
     ckpt_path = cfg.out / "last.pt"
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    start = time.time()
     last = history[-1] if history else None
+    run = TrainingRun(cfg.out, total=cfg.total_steps, step=step, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
+                      progress=progress)
 
     def checkpoint() -> None:
         save_checkpoint(ckpt_path, model, optimizer, step=step, samples_seen=samples_seen,
                         config=cfg.model_dump(mode="json"), arch=arch.model_dump(), tags=list(TAGS),
                         tokenizer=tokenizer.to_str(), history=history,
-                        minutes=round(minutes + (time.time() - start) / 60, 2))
+                        minutes=round(minutes + run.minutes, 2))
 
-    def finished() -> bool:
-        return (cfg.max_steps is not None and step >= cfg.max_steps) or (
-            cfg.max_minutes is not None and time.time() - start > cfg.max_minutes * 60)
-
-    if finished():
+    if run.finished(step):
         return {"step": step, "samples_seen": samples_seen, "val": last}
     val_sets = validation_sets(cfg)
     block, skip = divmod(step, cfg.group)
     stream = batches(cfg, tokenizer, block)
     for _ in range(skip):
         next(stream)
-    log = (cfg.out / "log.jsonl").open("a")
     running: float | None = None
-    bar = task = None
-    if progress:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn("step {task.completed}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn())
-        task = bar.add_task("train", total=cfg.max_steps or cfg.total_steps, completed=step, info="")
-        bar.start()
-    try:
+    with run:
         model.train()
         for ids, mask, tags in stream:
             for group in optimizer.param_groups:
@@ -253,30 +241,22 @@ def train(cfg: NerTrainConfig, resume: Path | None = None, progress: bool = True
             step += 1
             samples_seen += ids.shape[0]
             running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
-            if bar is not None:
-                bar.update(task, completed=step, info=f"loss {running:.4f}")
+            run.tick(step, f"loss {running:.4f}")
             if step % cfg.log_every == 0:
-                log.write(json.dumps({"step": step, "samples": samples_seen, "loss": round(running, 5),
-                                      "lr": optimizer.param_groups[0]["lr"],
-                                      "minutes": round((time.time() - start) / 60, 2)}) + "\n")
-                log.flush()
-            done = finished()
+                run.log({"step": step, "samples": samples_seen, "loss": round(running, 5),
+                         "lr": optimizer.param_groups[0]["lr"], "minutes": round(run.minutes, 2)})
+            done = run.finished(step)
             if step % cfg.val_every == 0 or done:
-                last = {"step": step, "samples": samples_seen, "minutes": round(minutes + (time.time() - start) / 60, 2),
+                last = {"step": step, "samples": samples_seen, "minutes": round(minutes + run.minutes, 2),
                         **evaluate(model, tokenizer, val_sets, arch.max_length)}
                 history.append(last)
-                log.write(json.dumps({"step": step, "val": last}, ensure_ascii=False) + "\n")
-                log.flush()
-                if bar is not None:
-                    bar.console.print(f"step {step}: {_summary(last)}")
+                run.log({"step": step, "val": last})
+                run.print(f"step {step}: {_summary(last)}")
                 checkpoint()
             if done:
                 break
-    finally:
-        if bar is not None:
-            bar.stop()
-        log.close()
     return {"step": step, "samples_seen": samples_seen, "val": last}
+
 
 
 def export_model(checkpoint: Path, out: Path) -> dict[str, Any]:

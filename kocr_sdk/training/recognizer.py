@@ -23,9 +23,7 @@ Two ways to use crops nobody labelled (issue 7, docs/training.md):
 
 from __future__ import annotations
 
-import json
 import random
-import time
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
@@ -40,6 +38,7 @@ from ..recognition.preprocess import HEIGHT, batch_tensors, normalise
 from ..recognition.architectures import create_model
 from ..recognition.vitstr import greedy_decode
 from .checkpoint import load_checkpoint, save_checkpoint
+from .run import TrainingRun
 from .schedule import lr_at
 
 
@@ -306,8 +305,6 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
     elif cfg.init_from is not None:
         report = init_from_weights(model, charset, cfg.init_from)
         history.append({"step": 0, "init_from": str(cfg.init_from), **report})
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    log = (cfg.out / "log.jsonl").open("a")
     val = validation_set(cfg, charset)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     loader = DataLoader(
@@ -316,7 +313,6 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
     )
     unlabeled = _unlabeled_batches(cfg, unlabeled_seen)
     pseudo = {"total": 0, "kept": 0, "known": 0, "correct": 0}
-    start = time.time()
     running: float | None = None
     last = None
 
@@ -324,14 +320,8 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
         save_checkpoint(ckpt_path, model, optimizer, step=step, samples_seen=samples_seen, config=cfg.model_dump(mode="json"),
                         charset=charset.name, arch=cfg.arch, history=history, unlabeled_seen=unlabeled_seen)
 
-    bar = None
-    if progress:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn("step {task.completed}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn())
-        task = bar.add_task("train", total=cfg.max_steps or cfg.total_steps, completed=step, info="")
-        bar.start()
-    try:
+    with TrainingRun(cfg.out, total=cfg.total_steps, step=step, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
+                     progress=progress) as run:
         model.train()
         for x, widths, targets, lengths, _ in loader:
             for group in optimizer.param_groups:
@@ -356,30 +346,22 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
             samples_seen += x.shape[0]
             value = loss.item()
             running = value if running is None else 0.98 * running + 0.02 * value
-            if bar is not None:
-                bar.update(task, completed=step, info=f"loss {running:.3f}")
+            run.tick(step, f"loss {running:.3f}")
             if step % cfg.log_every == 0:
                 row = {"step": step, "samples": samples_seen, "loss": round(running, 4),
-                       "lr": optimizer.param_groups[0]["lr"], "minutes": round((time.time() - start) / 60, 2)}
+                       "lr": optimizer.param_groups[0]["lr"], "minutes": round(run.minutes, 2)}
                 if unlabeled is not None:
                     row.update(_pseudo_report(pseudo), unlabeled=unlabeled_seen)
                     pseudo = dict.fromkeys(pseudo, 0)
-                log.write(json.dumps(row) + "\n")
-                log.flush()
-            done = (cfg.max_steps is not None and step >= cfg.max_steps) or (
-                cfg.max_minutes is not None and time.time() - start > cfg.max_minutes * 60)
+                run.log(row)
+            done = run.finished(step)
             if step % cfg.val_every == 0 or done:
                 last = evaluate(model, charset, val)
                 history.append({"step": step, "samples": samples_seen, **{k: v for k, v in last.items()}})
-                log.write(json.dumps({"step": step, "val": last}) + "\n")
-                log.flush()
+                run.log({"step": step, "val": last})
                 checkpoint()
             if done:
                 break
-    finally:
-        if bar is not None:
-            bar.stop()
-        log.close()
     return {"step": step, "samples_seen": samples_seen, "val": last}
 
 

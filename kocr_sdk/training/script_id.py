@@ -18,9 +18,7 @@ and exported weights resume too (warm start).
 
 from __future__ import annotations
 
-import json
 import random
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -34,6 +32,7 @@ from ..script_id.batching import MAX_WIDTH, prepare, width_batches
 from ..script_id.metrics import script_metrics
 from ..script_id.model import create_model
 from .checkpoint import load_checkpoint, save_checkpoint
+from .run import TrainingRun
 from .schedule import lr_at
 
 #: Output classes, in order. ``script_of`` labels every crop with one of these.
@@ -161,20 +160,16 @@ def train(cfg: ScriptIdTrainConfig, resume: Path | None = None, progress: bool =
         minutes = float(payload.get("minutes", payload.get("meta", {}).get("minutes", 0.0)))
         rewarm_from = step if payload.get("warm_start") else None
     ckpt_path = cfg.out / "last.pt"
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    start = time.time()
     last = history[-1] if history else None
+    run = TrainingRun(cfg.out, total=cfg.total_steps, step=step, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
+                      progress=progress)
 
     def checkpoint() -> None:
         save_checkpoint(ckpt_path, model, optimizer, step=step, samples_seen=samples_seen, config=cfg.model_dump(mode="json"),
                         arch=cfg.arch, classes=list(cfg.classes), history=history,
-                        minutes=round(minutes + (time.time() - start) / 60, 2))
+                        minutes=round(minutes + run.minutes, 2))
 
-    def finished() -> bool:
-        return (cfg.max_steps is not None and step >= cfg.max_steps) or (
-            cfg.max_minutes is not None and time.time() - start > cfg.max_minutes * 60)
-
-    if finished():  # nothing to train: e.g. ``--max-steps 0 --export`` re-exports a checkpoint
+    if run.finished(step):  # nothing to train: e.g. ``--max-steps 0 --export`` re-exports a checkpoint
         return {"step": step, "samples_seen": samples_seen, "val": last}
     val = validation_set(cfg)
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
@@ -183,17 +178,9 @@ def train(cfg: ScriptIdTrainConfig, resume: Path | None = None, progress: bool =
         persistent_workers=cfg.workers > 0, prefetch_factor=2 if cfg.workers > 0 else None,
     )
     skip = step % cfg.group
-    log = (cfg.out / "log.jsonl").open("a")
     running: float | None = None
     correct = seen = 0
-    bar = task = None
-    if progress:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn("step {task.completed}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn())
-        task = bar.add_task("train", total=cfg.max_steps or cfg.total_steps, completed=step, info="")
-        bar.start()
-    try:
+    with run:
         model.train()
         for x, widths, targets in _batches(loader, skip):
             for group in optimizer.param_groups:
@@ -209,30 +196,22 @@ def train(cfg: ScriptIdTrainConfig, resume: Path | None = None, progress: bool =
             correct += int((logits.argmax(1) == targets).sum())
             seen += x.shape[0]
             running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
-            if bar is not None:
-                bar.update(task, completed=step, info=f"loss {running:.3f}")
+            run.tick(step, f"loss {running:.3f}")
             if step % cfg.log_every == 0:
-                log.write(json.dumps({"step": step, "samples": samples_seen, "loss": round(running, 4),
-                                      "train_acc": round(correct / max(seen, 1), 4), "lr": optimizer.param_groups[0]["lr"],
-                                      "minutes": round((time.time() - start) / 60, 2)}) + "\n")
-                log.flush()
+                run.log({"step": step, "samples": samples_seen, "loss": round(running, 4),
+                         "train_acc": round(correct / max(seen, 1), 4), "lr": optimizer.param_groups[0]["lr"],
+                         "minutes": round(run.minutes, 2)})
                 correct = seen = 0
-            done = finished()
+            done = run.finished(step)
             if step % cfg.val_every == 0 or done:
-                last = {"step": step, "samples": samples_seen, "minutes": round(minutes + (time.time() - start) / 60, 2),
+                last = {"step": step, "samples": samples_seen, "minutes": round(minutes + run.minutes, 2),
                         **evaluate(model, cfg.classes, val)}
                 history.append(last)
-                log.write(json.dumps({"step": step, "val": last}) + "\n")
-                log.flush()
-                if bar is not None:
-                    bar.console.print(f"step {step}: {_summary(last)}")
+                run.log({"step": step, "val": last})
+                run.print(f"step {step}: {_summary(last)}")
                 checkpoint()
             if done:
                 break
-    finally:
-        if bar is not None:
-            bar.stop()
-        log.close()
     return {"step": step, "samples_seen": samples_seen, "val": last}
 
 

@@ -21,8 +21,6 @@ encoder and the loss and is thrown away afterwards. The exported file holds the 
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +33,7 @@ from torch.utils.data import DataLoader
 from ..recognition.architectures import create_model
 from ..recognition.charset import CHARSETS
 from .checkpoint import load_checkpoint, save_checkpoint
+from .run import TrainingRun
 from .schedule import lr_at
 
 
@@ -139,33 +138,22 @@ def pretrain(cfg: PretrainConfig, resume: Path | None = None, progress: bool = T
     if resume is not None:
         payload = load_checkpoint(resume, both, optimizer)
         step, seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
-    cfg.out.mkdir(parents=True, exist_ok=True)
     source = open_unlabeled(cfg.unlabeled, profile=cfg.script, data=cfg.unlabeled_data, seed=cfg.unlabeled_seed)
     view = partial(strong_view, n=cfg.views, magnitude=cfg.magnitude)
     stream = ViewStream(source, seen, cfg.batch_size, view, view, seed=cfg.seed, max_width=cfg.max_width)
     loader = DataLoader(stream, batch_size=None, num_workers=cfg.workers, persistent_workers=cfg.workers > 0,
                         prefetch_factor=4 if cfg.workers > 0 else None)
-    log = (cfg.out / "log.jsonl").open("a")
-    start = time.time()
     running: float | None = None
 
     def save() -> None:
         save_checkpoint(ckpt, both, optimizer, step=step, samples_seen=seen, config=cfg.model_dump(mode="json"),
                         arch=cfg.arch, charset=charset.name, history=history, kind="seqclr")
 
-    bar = task = None
-    if progress:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn("seqclr step {task.completed}"), BarColumn(), TextColumn("{task.fields[info]}"),
-                       TimeElapsedColumn())
-        task = bar.add_task("pretrain", total=cfg.max_steps or cfg.total_steps, completed=step, info="")
-        bar.start()
-    try:
+    with TrainingRun(cfg.out, total=cfg.total_steps, step=step, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
+                     progress=progress, label="seqclr step") as run:
         model.train()
         for a, b, widths, _ in loader:
-            if (cfg.max_steps is not None and step >= cfg.max_steps) or (
-                    cfg.max_minutes is not None and time.time() - start > cfg.max_minutes * 60):
+            if run.finished(step):
                 break
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps)
@@ -181,21 +169,15 @@ def pretrain(cfg: PretrainConfig, resume: Path | None = None, progress: bool = T
             step += 1
             seen += a.shape[0]
             running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-            if bar is not None:
-                bar.update(task, completed=step, info=f"nt-xent {running:.3f} ({za.shape[0]} instances)")
+            run.tick(step, f"nt-xent {running:.3f} ({za.shape[0]} instances)")
             if step % cfg.log_every == 0:
                 row = {"step": step, "samples": seen, "loss": round(running, 4), "instances": za.shape[0],
-                       "lr": optimizer.param_groups[0]["lr"], "minutes": round((time.time() - start) / 60, 2)}
+                       "lr": optimizer.param_groups[0]["lr"], "minutes": round(run.minutes, 2)}
                 history.append(row)
-                log.write(json.dumps(row) + "\n")
-                log.flush()
+                run.log(row)
             if step % cfg.checkpoint_every == 0:
                 save()
         save()
-    finally:
-        if bar is not None:
-            bar.stop()
-        log.close()
     return {"step": step, "samples_seen": seen, "loss": running}
 
 

@@ -1,0 +1,82 @@
+"""What every kocr trainer does around its optimisation steps, written once.
+
+Each trainer (recogniser, detector, script identifier, NER, SeqCLR) owns its model, data and
+loss; this module owns the rest, which must behave the same everywhere so that runs can be
+stopped, resumed and compared across sessions:
+
+- the **stop rule**: ``max_steps`` (a global step count, so a resumed run stops at the same
+  place) or ``max_minutes`` of wall clock in this process (so a run fits a session);
+- the **log**: one JSON object a line in ``<out>/log.jsonl``, appended across resumes and
+  flushed at every line, so a killed run loses nothing it logged;
+- the **progress bar** (rich), off with ``progress=False`` (``-q`` on the CLI).
+
+>>> with TrainingRun(Path("runs/x"), total=1000, step=0, max_steps=10) as run:  # doctest: +SKIP
+...     while not run.finished(step):
+...         step += 1
+...         run.tick(step, f"loss {loss:.3f}")
+...         run.log({"step": step, "loss": loss})
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+
+class TrainingRun:
+    """The stop rule, the JSONL log and the progress bar of one training process."""
+
+    def __init__(self, out: Path, *, total: int, step: int = 0, max_steps: int | None = None,
+                 max_minutes: float | None = None, progress: bool = True, label: str = "step") -> None:
+        self.out, self.total, self.first_step = Path(out), total, step
+        self.max_steps, self.max_minutes = max_steps, max_minutes
+        self.progress, self.label = progress, label
+        self.start = time.time()
+        self._log = None
+        self._bar = self._task = None
+
+    def __enter__(self) -> "TrainingRun":
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._log = (self.out / "log.jsonl").open("a", encoding="utf-8")
+        self.start = time.time()
+        if self.progress:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(TextColumn(f"{self.label} {{task.completed}}"), BarColumn(),
+                                 TextColumn("{task.fields[info]}"), TimeElapsedColumn())
+            self._task = self._bar.add_task("train", total=self.max_steps or self.total, completed=self.first_step, info="")
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+        if self._log is not None:
+            self._log.close()
+
+    @property
+    def minutes(self) -> float:
+        """Wall-clock minutes since this process started training."""
+        return (time.time() - self.start) / 60
+
+    def finished(self, step: int) -> bool:
+        """Whether the run should stop now, at global step ``step``."""
+        return (self.max_steps is not None and step >= self.max_steps) or (
+            self.max_minutes is not None and self.minutes > self.max_minutes)
+
+    def tick(self, step: int, info: str = "") -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=step, info=info)
+
+    def log(self, row: dict[str, Any]) -> None:
+        """Append one JSON line to ``log.jsonl`` (non-ASCII kept readable) and flush it."""
+        assert self._log is not None, "TrainingRun.log outside its with-block"
+        self._log.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self._log.flush()
+
+    def print(self, message: str) -> None:
+        """A line above the progress bar (nothing when quiet)."""
+        if self._bar is not None:
+            self._bar.console.print(message)
