@@ -140,3 +140,20 @@ def test_init_from_copies_the_encoder_and_the_head_rows_of_shared_tokens(tmp_pat
     unshared = [t for t in latin.tokens if t not in hangul.index]
     for t in unshared:  # rows with no counterpart keep their own initialisation
         assert not torch.allclose(target.head.weight[latin.index[t]], torch.zeros_like(target.head.weight[0]))
+
+
+def test_normalise_of_uint8_crops_is_bit_identical_to_its_numpy_definition():
+    from kocr_sdk.recognition.preprocess import normalise_reference
+    from kocr_sdk.synth.crops import CropGenerator
+
+    rng = np.random.default_rng(1)
+    crops = [CropGenerator("heldout", 11, profile="script", color=c).sample(i)[0] for c in (False, True) for i in range(60)]
+    for _ in range(150):
+        h, w = int(rng.integers(1, 80)), int(rng.integers(1, 600))
+        crops += [rng.integers(0, 256, (h, w, 3), dtype=np.uint8), np.full((h, w), int(rng.integers(0, 256)), np.uint8),
+                  (rng.random((h, w)) < 0.1).astype(np.uint8) * 255, rng.integers(100, 103, (h, w), dtype=np.uint8)]
+    crops.append(rng.random((20, 50)).astype(np.float32))  # not uint8: the definition itself
+    for crop in crops:
+        for max_width in (256, 512):
+            want, got = normalise_reference(crop, 32, max_width), normalise(crop, 32, max_width)
+            assert got.dtype == want.dtype and np.array_equal(got, want), crop.shape

@@ -91,24 +91,6 @@ def test_weights_fit_the_size_budget():
     assert n * 2 < 2_000_000  # fp16 bytes
 
 
-def test_fast_normalise_is_bit_identical_to_the_recognisers():
-    from kocr_sdk.recognition.preprocess import normalise
-    from kocr_sdk.script_id.fastnorm import fast_normalise
-    from kocr_sdk.synth.crops import CropGenerator
-
-    rng = np.random.default_rng(1)
-    crops = [CropGenerator("heldout", 11, profile="script", color=c).sample(i)[0] for c in (False, True) for i in range(60)]
-    for _ in range(150):
-        h, w = int(rng.integers(1, 80)), int(rng.integers(1, 600))
-        crops += [rng.integers(0, 256, (h, w, 3), dtype=np.uint8), np.full((h, w), int(rng.integers(0, 256)), np.uint8),
-                  (rng.random((h, w)) < 0.1).astype(np.uint8) * 255, rng.integers(100, 103, (h, w), dtype=np.uint8)]
-    crops.append(rng.random((20, 50)).astype(np.float32))  # not uint8: handed to normalise itself
-    for crop in crops:
-        for max_width in (256, 512):
-            want, got = normalise(crop, 32, max_width), fast_normalise(crop, 32, max_width)
-            assert got.dtype == want.dtype and np.array_equal(got, want), crop.shape
-
-
 # ------------------------------------------------------------------------------------------ stage
 def test_stage_loads_exported_weights_and_returns_one_prediction_per_crop(tiny_run):
     stage = CnnScriptIdentifier(weights=str(tiny_run / "weights.pt"))

@@ -1,8 +1,7 @@
 """Turning word crops into the batches the script CNN reads, shared by training and inference.
 
-Crops go through the recogniser's own normalisation (:func:`kocr_sdk.recognition.preprocess.normalise`,
-computed by its bit-identical, faster twin :func:`.fastnorm.fast_normalise`): the script
-identifier must see a crop exactly as the recogniser that it routes to will, or the two disagree
+Crops go through the recogniser's own normalisation
+(:func:`kocr_sdk.recognition.preprocess.normalise`): the script identifier must see a crop exactly as the recogniser that it routes to will, or the two disagree
 about what a crop looks like (an inverted crop, a squeezed long line). Batches are formed from
 crops of similar width, so that little compute is spent on padding.
 """
@@ -14,8 +13,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from ..recognition.preprocess import HEIGHT, batch_tensors
-from .fastnorm import fast_normalise
+from ..recognition.preprocess import HEIGHT, batch_tensors, normalise
 
 #: Crops wider than this (after scaling to 32 px high) are squeezed to it: a script is told
 #: apart within a few characters, and a 48-character line costs no more than 256 px of them.
@@ -24,7 +22,7 @@ MAX_WIDTH = 256
 
 def prepare(crop: np.ndarray, max_width: int = MAX_WIDTH) -> np.ndarray:
     """A crop as the model reads it: float32 (32, w), ink ≈ 1, w a multiple of 4."""
-    return fast_normalise(crop, HEIGHT, max_width)
+    return normalise(crop, HEIGHT, max_width)
 
 
 def width_batches(images: list[np.ndarray], batch_size: int) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
