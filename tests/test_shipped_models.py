@@ -39,7 +39,12 @@ def test_sample_page_is_read(engine):
     for value in ("김민준", "(주)한빛데이터", "서울특별시"):
         assert value in texts, (value, texts)
     assert page.orientation == 0
-    assert all(w.recognizer == "vitstr-tiny-hangul" for w in page.words if w.text)
+    # each word read by its script's weights: Latin words and digit strings by `latin`, the rest by `hangul`
+    for w in page.words:
+        if w.text:
+            want = "vitstr-tiny-latin" if w.script in ("latin", "digits") else "vitstr-tiny-hangul"
+            assert w.recognizer == want, (w.text, w.script, w.recognizer)
+    assert {w.recognizer for w in page.words if w.text} == {"vitstr-tiny-hangul", "vitstr-tiny-latin"}
 
 
 def test_upside_down_sample_page_is_turned_and_read(engine):
