@@ -116,6 +116,10 @@ def main() -> None:
     ap.add_argument("--shift-steps", type=int, default=500, help="Steps of arms d and e.")
     ap.add_argument("--val-size", type=int, default=1000)
     ap.add_argument("--threshold", type=float, default=0.9, help="SeqFixMatch pseudo-label confidence.")
+    ap.add_argument("--strong-ops", type=int, default=2, help="SeqFixMatch: RandAugment operations in the strong view.")
+    ap.add_argument("--strong-magnitude", type=float, default=1.0, help="SeqFixMatch: their strength, at most.")
+    ap.add_argument("--unlabeled-weight", type=float, default=1.0, help="SeqFixMatch: λ_u.")
+    ap.add_argument("--tag", default="", help="Suffix of the arm directories (a variant of the same arms).")
     ap.add_argument("--report", action="store_true", help="Only collect finished arms into the table and JSON.")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
@@ -126,7 +130,10 @@ def main() -> None:
     arms = [] if args.report else [a.strip() for a in args.arms.split(",") if a.strip()]
     low = dict(labeled_size=args.labeled, max_steps=args.steps, total_steps=args.steps, val_every=max(args.steps // 4, 1),
                lr=1e-3)
-    unlabeled = dict(unlabeled=f"synth:{args.unlabeled}", pseudo_threshold=args.threshold)
+    fixmatch = dict(pseudo_threshold=args.threshold, strong_ops=args.strong_ops, strong_magnitude=args.strong_magnitude,
+                    unlabeled_weight=args.unlabeled_weight)
+    unlabeled = dict(unlabeled=f"synth:{args.unlabeled}", **fixmatch)
+    tag = args.tag
     for arm in arms:
         if arm == "pretrain":
             run_pretrain(args)
@@ -135,7 +142,7 @@ def main() -> None:
         elif arm == "b":
             _recognizer_arm("b-seqclr", args, init_from=run_pretrain(args), **low)
         elif arm == "c":
-            _recognizer_arm("c-seqclr-fixmatch", args, init_from=run_pretrain(args), **low, **unlabeled)
+            _recognizer_arm("c-seqclr-fixmatch" + tag, args, init_from=run_pretrain(args), **low, **unlabeled)
         elif arm in ("d", "e"):
             from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR
 
@@ -146,8 +153,8 @@ def main() -> None:
             if arm == "d":
                 _recognizer_arm("d-shift-supervised", args, **shift)
             else:
-                _recognizer_arm("e-shift-fixmatch", args, **shift, unlabeled=f"synth:{args.unlabeled}",
-                                unlabeled_data=heavy_blur(), pseudo_threshold=args.threshold)
+                _recognizer_arm("e-shift-fixmatch" + tag, args, **shift, unlabeled=f"synth:{args.unlabeled}",
+                                unlabeled_data=heavy_blur(), **fixmatch)
         else:
             raise SystemExit(f"unknown arm {arm!r}")
     report(args)
