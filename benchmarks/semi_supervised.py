@@ -83,8 +83,6 @@ def run_pretrain(args) -> Path:
 
 def shift_baseline(args, weights: Path) -> dict:
     """The starting point of arms d and e: the weights as they are, on normal and on blurred crops."""
-    import torch
-
     from kocr_sdk.recognition.architectures import create_model
     from kocr_sdk.recognition.charset import CHARSETS
     from kocr_sdk.training.recognizer import RecognizerTrainConfig, evaluate, init_from_weights, validation_set
@@ -101,7 +99,6 @@ def shift_baseline(args, weights: Path) -> dict:
               "val_normal": evaluate(model, charset, validation_set(cfg, charset))}
     done.parent.mkdir(parents=True, exist_ok=True)
     done.write_text(json.dumps(record, ensure_ascii=False, indent=1))
-    torch.set_num_threads(1)
     return record
 
 

@@ -24,16 +24,22 @@ import torch
 HEIGHT = 32
 
 
-def normalise_reference(crop: np.ndarray, height: int = HEIGHT, max_width: int = 512, patch_width: int = 4) -> np.ndarray:
-    """The definition of :func:`normalise`, in numpy statistics; any dtype. ``normalise`` takes
-    a faster, bit-identical path for uint8 crops (the usual case) and this one for the rest."""
+def _resized_gray(crop: np.ndarray, height: int, max_width: int, patch_width: int) -> np.ndarray:
+    """One channel, ``height`` high, aspect kept, width a multiple of ``patch_width`` (≤ ``max_width``);
+    the dtype is the crop's (a uint8 crop stays uint8, which the fast path relies on)."""
     gray = crop if crop.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(crop[..., :3]), cv2.COLOR_RGB2GRAY)
     h, w = gray.shape[:2]
     new_w = int(round(w * height / max(h, 1)))
     new_w = max(patch_width, min(max_width, new_w))
     new_w = -(-new_w // patch_width) * patch_width
     interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
-    img = cv2.resize(gray, (new_w, height), interpolation=interp).astype(np.float32)
+    return cv2.resize(gray, (new_w, height), interpolation=interp)
+
+
+def normalise_reference(crop: np.ndarray, height: int = HEIGHT, max_width: int = 512, patch_width: int = 4) -> np.ndarray:
+    """The definition of :func:`normalise`, in numpy statistics; any dtype. ``normalise`` takes
+    a faster, bit-identical path for uint8 crops (the usual case) and this one for the rest."""
+    img = _resized_gray(crop, height, max_width, patch_width).astype(np.float32)
     lo, hi = np.percentile(img, 2), np.percentile(img, 98)
     if hi - lo < 1e-3:
         return np.zeros_like(img)
@@ -70,13 +76,7 @@ def normalise(crop: np.ndarray, height: int = HEIGHT, max_width: int = 512, patc
     """
     if crop.dtype != np.uint8:
         return normalise_reference(crop, height, max_width, patch_width)
-    gray = crop if crop.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(crop[..., :3]), cv2.COLOR_RGB2GRAY)
-    h, w = gray.shape[:2]
-    new_w = int(round(w * height / max(h, 1)))
-    new_w = max(patch_width, min(max_width, new_w))
-    new_w = -(-new_w // patch_width) * patch_width
-    interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
-    small = cv2.resize(gray, (new_w, height), interpolation=interp)
+    small = _resized_gray(crop, height, max_width, patch_width)
     n = small.size
     cum = np.cumsum(np.bincount(small.ravel(), minlength=256))
     i2, j2, t2 = _neighbours(n, 2)

@@ -210,13 +210,13 @@ def fixmatch_loss(model, charset: Charset, weak: torch.Tensor, strong: torch.Ten
     summed over the kept crops and divided by *all* crops in the batch, as FixMatch does, so it
     grows as the model grows surer instead of jumping when few crops pass.
     """
+    frames = model.frames(widths)
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        decoded = greedy_decode(model(weak, widths), model.frames(widths), charset)
+        decoded = greedy_decode(model(weak, widths), frames, charset)
     model.train(was_training)
     keep = pseudo_label_mask([d[2] for d in decoded], threshold, mode)
-    frames = model.frames(widths)
     chosen, targets = [], []
     for i, ok in enumerate(keep):
         if not ok:

@@ -421,18 +421,10 @@ def _adopt_orphans(char_boxes: np.ndarray, word_boxes: np.ndarray, word_orient: 
     orphans = np.nonzero(owner < 0)[0]
     if not len(orphans):
         return 0
-    c = char_boxes[orphans][:, None, :]  # (O, 1, 4)
-    w = word_boxes[None, :, :]  # (1, W, 4)
     vertical = np.isin(word_orient, (1, 3))[None, :]  # reading along y for 90°/270° words
-    # along / across intervals of the reading direction, per (orphan, word) pair
-    c_lo_a = np.where(vertical, c[..., 1], c[..., 0])
-    c_hi_a = np.where(vertical, c[..., 3], c[..., 2])
-    w_lo_a = np.where(vertical, w[..., 1], w[..., 0])
-    w_hi_a = np.where(vertical, w[..., 3], w[..., 2])
-    c_lo_b = np.where(vertical, c[..., 0], c[..., 1])
-    c_hi_b = np.where(vertical, c[..., 2], c[..., 3])
-    w_lo_b = np.where(vertical, w[..., 0], w[..., 1])
-    w_hi_b = np.where(vertical, w[..., 2], w[..., 3])
+    # along / across intervals of each word's reading direction, per (orphan, word) pair
+    c_lo_a, c_hi_a, c_lo_b, c_hi_b = _along_across(char_boxes[orphans][:, None, :], vertical)
+    w_lo_a, w_hi_a, w_lo_b, w_hi_b = _along_across(word_boxes[None, :, :], vertical)
     c_h, w_h = c_hi_b - c_lo_b, w_hi_b - w_lo_b
     overlap = np.minimum(c_hi_b, w_hi_b) - np.maximum(c_lo_b, w_lo_b)
     same_line = (overlap >= 0.5 * np.minimum(c_h, w_h)) & (c_h >= 0.4 * w_h) & (c_h <= 1.6 * w_h)
