@@ -59,6 +59,11 @@ class EngineConfig(BaseSettings):
         0.15, ge=0, le=1,
         description="Room around each word crop, as a fraction of the word's height on every side.",
     )
+    trim_neighbours: bool = Field(
+        True,
+        description="End a word crop's side margin where a neighbouring word begins, so a recogniser does not "
+        "read a letter of the next word (kocr_sdk.geometry.crop_quad).",
+    )
     orientation_check: bool = Field(
         True,
         description="Read a few long words both ways up and let the recogniser's confidence decide between the "

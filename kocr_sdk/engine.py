@@ -27,7 +27,7 @@ from . import __version__, orientation
 from .config import EngineConfig, resolve_device
 from .document import Char, Document, Page, StageRecord, Word
 from .errors import KocrConfigError, KocrError, KocrStageError
-from .geometry import crop_quad, scale_quad
+from .geometry import crop_quad, neighbour_quads, scale_quad
 from .interfaces import Reading, ScriptPrediction, Stage
 from .io import PageImage, iter_pages
 from .plugins import Registration, Registry, collect, create_plugin_manager
@@ -192,8 +192,10 @@ class Engine:
     def _upright_crops(self, page: Page, pim: PageImage, records: list[StageRecord]) -> tuple[Page, list[np.ndarray]]:
         """Detect the page's words and cut each out upright, as the recognisers will see it."""
         page = self._detect(page, pim, records)
-        crops = [crop_quad(pim.image, scale_quad(wd.quad, pim.scale), CROP_HEIGHT, self.config.crop_margin)
-                 for wd in page.words]
+        quads = [scale_quad(wd.quad, pim.scale) for wd in page.words]
+        margin = self.config.crop_margin
+        around = neighbour_quads(quads, margin) if self.config.trim_neighbours else [()] * len(quads)
+        crops = [crop_quad(pim.image, q, CROP_HEIGHT, margin, others) for q, others in zip(quads, around)]
         return self._check_orientation(page, crops, records)
 
     def word_crops(self, inputs: Any) -> Iterator[list[np.ndarray]]:

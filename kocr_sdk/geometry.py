@@ -94,13 +94,18 @@ def grow_quad(quad: Sequence[Sequence[float]], margin: float) -> np.ndarray:
 
 
 def crop_quad(image: np.ndarray, quad: Sequence[Sequence[float]], height: int | None = None,
-              margin: float = 0.0) -> np.ndarray:
+              margin: float = 0.0, others: Sequence[Sequence[Sequence[float]]] = ()) -> np.ndarray:
     """Cut the text inside ``quad`` out of ``image`` and warp it upright (reading left to right).
 
     The output keeps the quad's aspect ratio; with ``height`` given it is scaled to that height.
     Warping by the quad's point order is what turns rotated text upright. ``margin`` (a fraction
     of the quad's height, on every side) leaves the breathing room recognisers were trained with:
     detector and ground-truth quads hug the ink, training crops do not.
+
+    ``others`` are the quads of neighbouring words: where a side margin reaches into one of
+    them, the crop ends where that word begins, so a recogniser does not read the first letter
+    of the next word as the last of this one (``10월2`` for ``10월``). The word's own quad is
+    always kept whole.
     """
     import cv2
 
@@ -111,6 +116,55 @@ def crop_quad(image: np.ndarray, quad: Sequence[Sequence[float]], height: int | 
         w, h = max(1.0, w * height / h), float(height)
     dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(q, dst)
-    return cv2.warpPerspective(
-        image, matrix, (int(round(w)), int(round(h))), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    size = (int(round(w)), int(round(h)))
+    crop = cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if len(others) and margin > 0:
+        crop = _trim_neighbours(crop, matrix, quad, others)
+    return crop
+
+
+def _trim_neighbours(crop: np.ndarray, matrix: np.ndarray, quad: Sequence[Sequence[float]],
+                     others: Sequence[Sequence[Sequence[float]]]) -> np.ndarray:
+    """``crop`` cut short where its side margins reach into one of ``others`` (image quads).
+
+    Only neighbours beside the word along its line count (they overlap the word's own rows); the
+    crop then ends where the neighbour begins, which still leaves a crop recognisers were
+    trained on (training margins start at zero). Painting the neighbour out instead leaves a
+    flat patch whose edges read as punctuation.
+    """
+    import cv2
+
+    def warp(points: Sequence[Sequence[float]]) -> np.ndarray:
+        pts = np.asarray(points, dtype=np.float32).reshape(-1, 1, 2)
+        return np.round(cv2.perspectiveTransform(pts, matrix).reshape(-1, 2)).astype(np.int32)
+
+    own = warp(quad)
+    x0, x1 = int(own[:, 0].min()), int(own[:, 0].max())
+    y0, y1 = max(0, int(own[:, 1].min())), min(crop.shape[0], int(own[:, 1].max()) + 1)
+    if y1 - y0 < 2:
+        return crop
+    mask = np.zeros(crop.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [warp(o) for o in others], 255)
+    cols = np.flatnonzero(mask[y0 + (y1 - y0) // 4: y1 - (y1 - y0) // 4].any(axis=0))
+    left, right = 0, crop.shape[1]
+    before, after = cols[cols < x0], cols[cols > x1]
+    if before.size:
+        left = int(before.max()) + 1
+    if after.size:
+        right = int(after.min())
+    if left == 0 and right == crop.shape[1]:
+        return crop
+    return crop[:, left:right]
+
+
+def neighbour_quads(quads: Sequence[Sequence[Sequence[float]]], margin: float) -> list[list[np.ndarray]]:
+    """For each quad, the other quads whose bounding box meets its box grown by ``margin`` × its height."""
+    if not len(quads):
+        return []
+    arr = np.asarray(quads, dtype=np.float64).reshape(len(quads), 4, 2)
+    lo, hi = arr.min(axis=1), arr.max(axis=1)
+    pad = margin * np.array([max(quad_size(q)[1], 1.0) for q in arr])[:, None]
+    glo, ghi = lo - pad, hi + pad
+    meets = np.all((glo[:, None, :] <= hi[None, :, :]) & (lo[None, :, :] <= ghi[:, None, :]), axis=2)
+    np.fill_diagonal(meets, False)
+    return [[arr[j] for j in np.flatnonzero(row)] for row in meets]

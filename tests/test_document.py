@@ -84,3 +84,23 @@ def test_crop_margin_grows_a_rotated_quad_in_its_own_frame():
     assert crop_quad(image, quad, 20).shape == (20, 100)
     padded = crop_quad(image, quad, 30, margin=0.25)
     assert padded.shape == (30, 110) and padded[0].min() == 255 and padded[15, 55] == 0
+
+
+def test_crop_margin_ends_where_the_next_word_begins_and_keeps_the_word_whole():
+    import numpy as np
+
+    from kocr_sdk.geometry import crop_quad, neighbour_quads, quad_from_box
+
+    image = np.full((60, 200), 250, np.uint8)
+    image[20:40, 20:80] = 0     # the word
+    image[20:40, 84:140] = 0    # the next word, 4 px away: inside a 0.3 × 20 px margin
+    word, nxt = quad_from_box((20, 20, 80, 40)), quad_from_box((84, 20, 140, 40))
+    above = quad_from_box((0, 0, 200, 15))  # the line above, inside the top margin only
+    around = neighbour_quads([word, nxt, above, quad_from_box((190, 50, 199, 59))], 0.3)
+    assert [len(a) for a in around] == [2, 2, 0, 0]  # by each box's own margin; the far box meets none
+    plain = crop_quad(image, word, None, 0.3)
+    trimmed = crop_quad(image, word, None, 0.3, around[0])
+    assert plain.shape == (32, 72) and plain[16, 71] == 0  # the untrimmed margin holds the next word's edge
+    assert trimmed.shape == (32, 70)                       # ends where the next word begins
+    assert (trimmed == plain[:, :70]).all()                # the word and its other margins untouched
+    assert (crop_quad(image, word, None, 0.3, [above]) == plain).all()  # a line above does not trim

@@ -60,6 +60,9 @@ class CropConfig(BaseModel):
     rule_prob: float = Field(0.05, ge=0, le=1, description="A table rule along the top or bottom edge.")
     margin: tuple[float, float] = Field((0.0, 0.3), description="Margin range, in units of the font size.")
     native_font_prob: float = Field(0.65, ge=0, le=1, description="Latin/digit text drawn with a Korean font.")
+    handwriting_prob: float = Field(0.0, ge=0, le=1, description=(
+        "Share of crops drawn in a handwriting design that covers the text; 0 leaves it to the "
+        "pools' own sampling weights (handwriting is then rare)."))
     low_contrast_prob: float = 0.06
     inverted_prob: float = 0.02
     color: bool = Field(False, description="RGB crops (else grayscale).")
@@ -97,6 +100,8 @@ class CropGenerator:
             except KocrError:
                 pass  # no face covers it in this split: those kinds are skipped
         self.kinds = [k for k in mixture if not (k in ("han", "kana") and k not in self.pools)]
+        base = self.pools.get("hangul") or self.pools["latin"]
+        self._handwriting: FontPool | None = base.subset(lambda f: f.handwriting)
         self.weights = [mixture[k] for k in self.kinds]
         self.lang = _PROFILE_LANG[profile]
         self.text = TextSource()
@@ -155,6 +160,11 @@ class CropGenerator:
         return phrase
 
     def _pick_face(self, rng: random.Random, text: str):
+        # Only draw from ``rng`` for this when asked to, so that every existing stream stays the same.
+        if self.config.handwriting_prob > 0 and rng.random() < self.config.handwriting_prob:
+            face = self._handwriting.choose(rng, text) if self._handwriting is not None else None
+            if face is not None:
+                return face
         script = script_of(text)
         if script in ("han", "kana"):
             order = [script, "hangul"]
