@@ -147,6 +147,20 @@ def test_same_seed_same_crop(crops):
     assert not (d.shape == a.shape and np.array_equal(a, d))
 
 
+def test_handwriting_prob_draws_handwriting_and_leaves_the_default_stream_alone(crops):
+    from kocr_sdk.synth.fonts import HANDWRITING_FAMILIES
+
+    def family(label):
+        return next((f for f in HANDWRITING_FAMILIES if label["font"].startswith(f)), None)
+
+    hand = CropGenerator("train", seed=3, handwriting_prob=1.0)
+    labels = [hand.sample(i)[1] for i in range(30)]
+    written = [lab for lab in labels if lab["script"] in ("hangul", "latin", "digits")]
+    assert written and all(family(lab) for lab in written)
+    zero = CropGenerator("train", seed=3, handwriting_prob=0.0)
+    assert all(zero.sample(i)[1] == crops.sample(i)[1] for i in range(10))
+
+
 def test_heldout_crops_use_only_heldout_fonts():
     gen = CropGenerator("heldout", seed=1)
     assert all(is_heldout(gen.sample(i)[1]["font"]) for i in range(40))
