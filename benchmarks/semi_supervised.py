@@ -116,6 +116,8 @@ def main() -> None:
     ap.add_argument("--strong-ops", type=int, default=2, help="SeqFixMatch: RandAugment operations in the strong view.")
     ap.add_argument("--strong-magnitude", type=float, default=1.0, help="SeqFixMatch: their strength, at most.")
     ap.add_argument("--unlabeled-weight", type=float, default=1.0, help="SeqFixMatch: λ_u.")
+    ap.add_argument("--teacher-ema", type=float, help="SeqFixMatch: read weak views with an EMA teacher of this decay.")
+    ap.add_argument("--rampup", type=int, default=0, help="SeqFixMatch: steps over which λ_u rises from 0.")
     ap.add_argument("--tag", default="", help="Suffix of the arm directories (a variant of the same arms).")
     ap.add_argument("--report", action="store_true", help="Only collect finished arms into the table and JSON.")
     ap.add_argument("-q", "--quiet", action="store_true")
@@ -128,7 +130,7 @@ def main() -> None:
     low = dict(labeled_size=args.labeled, max_steps=args.steps, total_steps=args.steps, val_every=max(args.steps // 4, 1),
                lr=1e-3)
     fixmatch = dict(pseudo_threshold=args.threshold, strong_ops=args.strong_ops, strong_magnitude=args.strong_magnitude,
-                    unlabeled_weight=args.unlabeled_weight)
+                    unlabeled_weight=args.unlabeled_weight, teacher_ema=args.teacher_ema, unlabeled_rampup=args.rampup)
     unlabeled = dict(unlabeled=f"synth:{args.unlabeled}", **fixmatch)
     tag = args.tag
     for arm in arms:

@@ -120,6 +120,27 @@ def test_fixmatch_loss_uses_only_the_kept_crops():
     assert counts["kept"] == 0 and loss.item() == 0.0
 
 
+def test_an_ema_teacher_reads_the_weak_views_and_follows_the_model_slowly():
+    from kocr_sdk.training.recognizer import ema_teacher, update_ema
+
+    torch.manual_seed(0)
+    charset = hangul_charset()
+    model = create_model("vitstr-tiny", len(charset))
+    teacher = ema_teacher(model)
+    assert all(not p.requires_grad for p in teacher.parameters())
+    with torch.no_grad():  # the student now reads "1" everywhere; the teacher still holds the old weights
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+        model.head.bias[charset.index["1"]] = 20.0
+    x, widths = torch.rand(2, 1, 32, 64), torch.tensor([64, 64])
+    _, by_student = fixmatch_loss(model, charset, x, x, widths, ["1", "1"], 0.9, "char")
+    _, by_teacher = fixmatch_loss(model, charset, x, x, widths, ["1", "1"], 0.9, "char", teacher)
+    assert by_student["correct"] == 2 and by_teacher["correct"] == 0
+    before = teacher.head.bias[charset.index["1"]].item()
+    update_ema(teacher, model, 0.9)
+    assert teacher.head.bias[charset.index["1"]].item() == pytest.approx(0.9 * before + 0.1 * 20.0, rel=1e-5)
+
+
 def _pretrain_config(tmp_path, **kw):
     kw = {"unlabeled": "synth:40", "batch_size": 4, "workers": 0, "log_every": 1, "checkpoint_every": 1,
           "out": tmp_path / "pre", "device": "cpu", "max_steps": 2, **kw}
@@ -160,6 +181,21 @@ def test_fixmatch_run_logs_acceptance_and_resumes_the_unlabelled_stream(tmp_path
     assert [r["unlabeled"] for r in logged] == [4, 8, 12]
     assert all(0.0 <= r["pseudo_accept"] <= 1.0 for r in logged)
     assert torch.load(cfg.out / "last.pt", weights_only=False)["unlabeled_seen"] == 12
+
+
+def test_fixmatch_with_an_ema_teacher_checkpoints_and_resumes_it(tmp_path):
+    from kocr_sdk.training.recognizer import RecognizerTrainConfig, train
+
+    cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
+                                out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
+                                pseudo_threshold=0.0, teacher_ema=0.99, unlabeled_rampup=10)
+    train(cfg, progress=False)
+    saved = torch.load(cfg.out / "last.pt", weights_only=False)
+    assert "teacher" in saved and not torch.equal(saved["teacher"]["head.bias"], saved["model"]["head.bias"])
+    train(cfg.model_copy(update={"max_steps": 3}), resume=cfg.out / "last.pt", progress=False)
+    again = torch.load(cfg.out / "last.pt", weights_only=False)
+    moved = again["teacher"]["head.bias"] - saved["teacher"]["head.bias"]
+    assert 0 < moved.abs().max() < (again["model"]["head.bias"] - saved["teacher"]["head.bias"]).abs().max()
 
 
 def test_unlabelled_sources_and_clear_errors(tmp_path):

@@ -82,6 +82,12 @@ class RecognizerTrainConfig(BaseModel):
     pseudo_threshold: float = Field(0.9, ge=0, le=1, description="Confidence a pseudo-label needs to be kept.")
     pseudo_mask: Literal["char", "sequence"] = Field(
         "char", description="char: every character's confidence ≥ threshold; sequence: their product ≥ threshold.")
+    teacher_ema: float | None = Field(
+        None, gt=0, lt=1, description="Read the weak views with an exponential moving average of the model (decay, "
+        "e.g. 0.999) instead of the model itself: a teacher that drifts slowly does not confirm its own fresh "
+        "mistakes, which is how a run on shifted data collapses (docs/training.md).")
+    unlabeled_rampup: int = Field(
+        0, ge=0, description="Steps over which λ_u rises linearly from 0 (counted from the run's first FixMatch step).")
     strong_ops: int = Field(2, ge=1, description="RandAugment operations in the strong view.")
     strong_magnitude: float = Field(1.0, ge=0, le=1)
     init_from: Path | None = Field(
@@ -202,20 +208,23 @@ def pseudo_label_mask(char_confidences: list[list[float]], threshold: float, mod
 
 
 def fixmatch_loss(model, charset: Charset, weak: torch.Tensor, strong: torch.Tensor, widths: torch.Tensor,
-                  texts: list[str | None], threshold: float, mode: str) -> tuple[torch.Tensor, dict[str, int]]:
+                  texts: list[str | None], threshold: float, mode: str,
+                  teacher: torch.nn.Module | None = None) -> tuple[torch.Tensor, dict[str, int]]:
     """SeqFixMatch's unlabelled loss for one batch, and counts for the acceptance report.
 
-    The weak view is read without gradients (in eval mode: no dropout in the teacher's reading);
-    readings that pass ``pseudo_label_mask`` become CTC targets for the strong view. The loss is
-    summed over the kept crops and divided by *all* crops in the batch, as FixMatch does, so it
-    grows as the model grows surer instead of jumping when few crops pass.
+    The weak view is read without gradients (in eval mode: no dropout in the teacher's reading)
+    by ``teacher`` — the model itself unless an EMA copy is given; readings that pass
+    ``pseudo_label_mask`` become CTC targets for the strong view. The loss is summed over the
+    kept crops and divided by *all* crops in the batch, as FixMatch does, so it grows as the
+    model grows surer instead of jumping when few crops pass.
     """
     frames = model.frames(widths)
-    was_training = model.training
-    model.eval()
+    reader = model if teacher is None else teacher
+    was_training = reader.training
+    reader.eval()
     with torch.no_grad():
-        decoded = greedy_decode(model(weak, widths), frames, charset)
-    model.train(was_training)
+        decoded = greedy_decode(reader(weak, widths), frames, charset)
+    reader.train(was_training)
     keep = pseudo_label_mask([d[2] for d in decoded], threshold, mode)
     chosen, targets = [], []
     for i, ok in enumerate(keep):
@@ -242,6 +251,28 @@ def fixmatch_loss(model, charset: Charset, weak: torch.Tensor, strong: torch.Ten
     per_crop = F.ctc_loss(logits.log_softmax(-1).transpose(0, 1), flat, frames[idx].cpu(), lengths,
                           blank=0, reduction="none", zero_infinity=True)
     return (per_crop / lengths.to(per_crop.device)).sum() / len(keep), stats
+
+
+def ema_teacher(model: torch.nn.Module, state: dict[str, torch.Tensor] | None = None) -> torch.nn.Module:
+    """A frozen copy of ``model`` (or of a checkpointed teacher ``state``) for reading weak views."""
+    import copy
+
+    teacher = copy.deepcopy(model)
+    if state is not None:
+        teacher.load_state_dict(state)
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher.eval()
+
+
+@torch.no_grad()
+def update_ema(teacher: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """``teacher ← decay · teacher + (1 − decay) · model``, parameters and buffers alike."""
+    for t, m in zip(teacher.state_dict().values(), model.state_dict().values()):
+        if t.is_floating_point():
+            t.mul_(decay).add_(m.detach(), alpha=1 - decay)
+        else:
+            t.copy_(m)
 
 
 def init_from_weights(model: torch.nn.Module, charset: Charset, path: Path) -> dict[str, int]:
@@ -296,12 +327,14 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
     )
     step, samples_seen, unlabeled_seen, history = 0, 0, 0, []
     rewarm_from: int | None = None
+    saved_teacher: dict[str, torch.Tensor] | None = None
     ckpt_path = cfg.out / "last.pt"
     if resume is not None:
         payload = load_checkpoint(resume, model, optimizer)
         step, samples_seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
         unlabeled_seen = int(payload.get("unlabeled_seen", 0))
         rewarm_from = step if payload.get("warm_start") else None
+        saved_teacher = payload.get("teacher")
     elif cfg.init_from is not None:
         report = init_from_weights(model, charset, cfg.init_from)
         history.append({"step": 0, "init_from": str(cfg.init_from), **report})
@@ -312,13 +345,16 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
         persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers > 0 else None,
     )
     unlabeled = _unlabeled_batches(cfg, unlabeled_seen)
+    teacher = ema_teacher(model, saved_teacher) if unlabeled is not None and cfg.teacher_ema else None
+    first_step = step
     pseudo = {"total": 0, "kept": 0, "known": 0, "correct": 0}
     running: float | None = None
     last = None
 
     def checkpoint() -> None:
         save_checkpoint(ckpt_path, model, optimizer, step=step, samples_seen=samples_seen, config=cfg.model_dump(mode="json"),
-                        charset=charset.name, arch=cfg.arch, history=history, unlabeled_seen=unlabeled_seen)
+                        charset=charset.name, arch=cfg.arch, history=history, unlabeled_seen=unlabeled_seen,
+                        **({"teacher": teacher.state_dict()} if teacher is not None else {}))
 
     with TrainingRun(cfg.out, total=cfg.total_steps, step=step, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
                      progress=progress) as run:
@@ -333,8 +369,9 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
             if unlabeled is not None:
                 weak, strong, u_widths, texts = next(unlabeled)
                 u_loss, counts = fixmatch_loss(model, charset, weak.to(device), strong.to(device), u_widths.to(device),
-                                               texts, cfg.pseudo_threshold, cfg.pseudo_mask)
-                loss = loss + cfg.unlabeled_weight * u_loss
+                                               texts, cfg.pseudo_threshold, cfg.pseudo_mask, teacher)
+                ramp = min(1.0, (step - first_step + 1) / cfg.unlabeled_rampup) if cfg.unlabeled_rampup else 1.0
+                loss = loss + cfg.unlabeled_weight * ramp * u_loss
                 unlabeled_seen += weak.shape[0]
                 for k, v in counts.items():
                     pseudo[k] += v
@@ -342,6 +379,8 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
+            if teacher is not None:
+                update_ema(teacher, model, cfg.teacher_ema)
             step += 1
             samples_seen += x.shape[0]
             value = loss.item()
