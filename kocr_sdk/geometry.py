@@ -8,7 +8,8 @@ is what lets a recogniser turn any crop upright without knowing how it was found
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -168,3 +169,26 @@ def neighbour_quads(quads: Sequence[Sequence[Sequence[float]]], margin: float) -
     meets = np.all((glo[:, None, :] <= hi[None, :, :]) & (lo[None, :, :] <= ghi[:, None, :]), axis=2)
     np.fill_diagonal(meets, False)
     return [[arr[j] for j in np.flatnonzero(row)] for row in meets]
+
+
+def turn_upright(image: np.ndarray, orientation: int) -> tuple[np.ndarray, Callable[[Quad], Quad]]:
+    """``image`` turned so that text at ``orientation`` (90 or 270: the clockwise turn that makes
+    the page upright, the detector's convention) reads left to right, and a function mapping a
+    quad in the turned image back to ``image``'s pixels (point order, hence reading direction, kept)."""
+    h, w = image.shape[:2]
+    if orientation % 360 == 270:  # a quarter turn counter-clockwise: (x, y) -> (y, w - x)
+        return np.ascontiguousarray(np.rot90(image, 1)), lambda q: tuple((w - y, x) for x, y in q)  # type: ignore[return-value]
+    if orientation % 360 == 90:  # a quarter turn clockwise: (x, y) -> (h - y, x)
+        return np.ascontiguousarray(np.rot90(image, 3)), lambda q: tuple((y, h - x) for x, y in q)  # type: ignore[return-value]
+    raise ValueError(f"turn_upright turns sideways pages (90 or 270), not {orientation}")
+
+
+def reading_orientation(quads: Sequence[Sequence[Sequence[float]]]) -> int:
+    """The page orientation (detector convention: the clockwise turn that makes it upright) most
+    quads read in, from each quad's first edge; 0 when there are none."""
+    votes = [0, 0, 0, 0]
+    for q in quads:
+        (x0, y0), (x1, y1) = q[0], q[1]
+        direction = int(round(math.degrees(math.atan2(y1 - y0, x1 - x0)) / 90)) % 4  # clockwise from +x
+        votes[direction] += 1
+    return (4 - int(np.argmax(votes))) % 4 * 90 if any(votes) else 0

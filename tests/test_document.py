@@ -1,6 +1,8 @@
 import json
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from kocr_sdk import Document, Engine
 from kocr_sdk.document import Block, Char, Entity, FieldValue, Line, Page, StageRecord, TemplateMatch, Word
 from kocr_sdk.geometry import quad_from_box
@@ -104,3 +106,51 @@ def test_crop_margin_ends_where_the_next_word_begins_and_keeps_the_word_whole():
     assert trimmed.shape == (32, 70)                       # ends where the next word begins
     assert (trimmed == plain[:, :70]).all()                # the word and its other margins untouched
     assert (crop_quad(image, word, None, 0.3, [above]) == plain).all()  # a line above does not trim
+
+
+@pytest.mark.parametrize("orientation", [90, 270])
+def test_turn_upright_maps_boxes_back_to_the_sideways_page(orientation):
+    import numpy as np
+
+    from kocr_sdk.geometry import box_from_quad, quad_from_box, reading_orientation, turn_upright
+
+    image = np.zeros((100, 200), np.uint8)
+    image[30:40, 10:20] = 255
+    turned, back = turn_upright(image, orientation)
+    assert turned.shape == (200, 100)
+    ys, xs = np.nonzero(turned)
+    found = quad_from_box((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
+    assert np.allclose(box_from_quad(back(found)), (10, 30, 20, 40))
+    # a word reading left to right on the turned page reads in the page's own direction on the original
+    assert reading_orientation([back(found)]) == orientation
+    assert reading_orientation([found]) == 0 and reading_orientation([]) == 0
+    with pytest.raises(ValueError):
+        turn_upright(image, 180)
+
+
+def test_a_sideways_page_is_detected_again_upright(fake_plugin):
+    """The engine turns a page the detector calls sideways upright, detects again and maps the boxes back."""
+    import numpy as np
+
+    from kocr_sdk.geometry import box_from_quad
+
+    seen = []
+
+    class Sideways:
+        name = "sideways"
+
+        def detect(self, image):
+            from kocr_sdk.interfaces import DetectedWord, Detection
+            from kocr_sdk.geometry import quad_from_box
+
+            seen.append(image.shape[:2])
+            if len(seen) == 1:  # the first pass: one word, page turned
+                return Detection(words=[DetectedWord(quad=quad_from_box((0, 0, 5, 5)))], orientation=270)
+            return Detection(words=[DetectedWord(quad=quad_from_box((10, 20, 50, 30)))], orientation=0)
+
+    engine = Engine(plugins=[fake_plugin], load_entrypoints=False, orientation_check=False)
+    engine._instances[("detector", engine._choices["detector"].name)] = Sideways()
+    page = engine.read(np.full((60, 80, 3), 255, np.uint8)).pages[0]
+    assert seen == [(60, 80), (80, 60)]
+    assert page.orientation == 270 and len(page.words) == 1
+    assert np.allclose(box_from_quad(page.words[0].quad), (50, 10, 60, 50))  # (x, y) -> (80 - y, x)
