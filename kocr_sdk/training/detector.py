@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+from torch.utils.data import IterableDataset, get_worker_info
 
 from ..detection.anchor_free.decode import decode
 from ..detection.anchor_free.loss import LossConfig
@@ -49,7 +49,7 @@ from ..detection.craft.targets import CraftTargetConfig
 from ..detection.detector import Decoder, InferenceConfig, detect_array
 from ..detection.families import DetectorFamily, family_of
 from .checkpoint import load_checkpoint, save_checkpoint
-from .run import TrainingRun
+from .run import TrainingRun, stream_loader
 from .schedule import lr_at
 
 GeneratorFactory = Callable[[str, int], Any]
@@ -305,10 +305,7 @@ def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool =
         step, samples_seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
         rewarm_from = step if payload.get("warm_start") else None
     val = validation_set(cfg, generator)
-    loader = DataLoader(
-        PageStream(cfg, samples_seen // cfg.batch_size, generator), batch_size=None, num_workers=cfg.workers,
-        persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers > 0 else None,
-    )
+    loader = stream_loader(PageStream(cfg, samples_seen // cfg.batch_size, generator), cfg.workers)
     use_amp = cfg.amp and device.startswith("cuda")
     running: dict[str, float] = {}
     last = None

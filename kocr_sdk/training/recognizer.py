@@ -31,14 +31,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
-from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+from torch.utils.data import IterableDataset, get_worker_info
 
 from ..recognition.charset import CHARSETS, Charset
 from ..recognition.preprocess import HEIGHT, batch_tensors, normalise
 from ..recognition.architectures import create_model
 from ..recognition.vitstr import greedy_decode
 from .checkpoint import load_checkpoint, save_checkpoint
-from .run import TrainingRun
+from .run import TrainingRun, stream_loader
 from .schedule import lr_at
 
 
@@ -340,10 +340,7 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
         history.append({"step": 0, "init_from": str(cfg.init_from), **report})
     val = validation_set(cfg, charset)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
-    loader = DataLoader(
-        CropStream(cfg, charset, samples_seen), batch_size=None, num_workers=cfg.workers,
-        persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers > 0 else None,
-    )
+    loader = stream_loader(CropStream(cfg, charset, samples_seen), cfg.workers)
     unlabeled = _unlabeled_batches(cfg, unlabeled_seen)
     teacher = ema_teacher(model, saved_teacher) if unlabeled is not None and cfg.teacher_ema else None
     first_step = step
@@ -417,8 +414,7 @@ def _unlabeled_batches(cfg: RecognizerTrainConfig, start: int) -> Iterator | Non
     stream = ViewStream(source, start, cfg.batch_size * cfg.unlabeled_ratio, weak_view,
                         partial(strong_view, n=cfg.strong_ops, magnitude=cfg.strong_magnitude),
                         seed=cfg.seed + 1, max_width=cfg.max_width)
-    return iter(DataLoader(stream, batch_size=None, num_workers=cfg.workers, persistent_workers=cfg.workers > 0,
-                           prefetch_factor=4 if cfg.workers > 0 else None))
+    return iter(stream_loader(stream, cfg.workers))
 
 
 def _pseudo_report(counts: dict[str, int]) -> dict[str, float | None]:

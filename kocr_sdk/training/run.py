@@ -8,7 +8,12 @@ stopped, resumed and compared across sessions:
   place) or ``max_minutes`` of wall clock in this process (so a run fits a session);
 - the **log**: one JSON object a line in ``<out>/log.jsonl``, appended across resumes and
   flushed at every line, so a killed run loses nothing it logged;
-- the **progress bar** (rich), off with ``progress=False`` (``-q`` on the CLI).
+- the **progress bar** (rich), off with ``progress=False`` (``-q`` on the CLI);
+- **Ctrl-C and SIGTERM**: the first one makes ``finished`` true, so the trainer validates,
+  writes its checkpoint and returns as at any other stop (a preempted or interrupted run resumes
+  with nothing lost); a second Ctrl-C interrupts at once. DataLoader workers made by
+  :func:`stream_loader` ignore Ctrl-C, which a terminal sends to the whole process group, so
+  that they keep serving batches until the trainer has finished its checkpoint.
 
 >>> with TrainingRun(Path("runs/x"), total=1000, step=0, max_steps=10) as run:  # doctest: +SKIP
 ...     while not run.finished(step):
@@ -20,9 +25,26 @@ stopped, resumed and compared across sessions:
 from __future__ import annotations
 
 import json
+import signal
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from torch.utils.data import DataLoader, Dataset
+
+
+def _ignore_interrupts(_worker_id: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stream_loader(dataset: Dataset, workers: int, prefetch: int = 4) -> DataLoader:
+    """A DataLoader over a dataset that yields whole batches, its workers kept alive across the
+    stream and deaf to Ctrl-C (the trainer stops them after its last checkpoint)."""
+    return DataLoader(dataset, batch_size=None, num_workers=workers, persistent_workers=workers > 0,
+                      prefetch_factor=prefetch if workers > 0 else None,
+                      worker_init_fn=_ignore_interrupts if workers > 0 else None)
 
 
 class TrainingRun:
@@ -36,9 +58,14 @@ class TrainingRun:
         self.start = time.time()
         self._log = None
         self._bar = self._task = None
+        self.interrupted: str | None = None
+        self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> "TrainingRun":
         self.out.mkdir(parents=True, exist_ok=True)
+        if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread only
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._on_signal)
         self._log = (self.out / "log.jsonl").open("a", encoding="utf-8")
         self.start = time.time()
         if self.progress:
@@ -51,6 +78,9 @@ class TrainingRun:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
         if self._bar is not None:
             self._bar.stop()
         if self._log is not None:
@@ -63,8 +93,16 @@ class TrainingRun:
 
     def finished(self, step: int) -> bool:
         """Whether the run should stop now, at global step ``step``."""
-        return (self.max_steps is not None and step >= self.max_steps) or (
+        return self.interrupted is not None or (self.max_steps is not None and step >= self.max_steps) or (
             self.max_minutes is not None and self.minutes > self.max_minutes)
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if self.interrupted is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # the second Ctrl-C: stop now, without the checkpoint
+        self.interrupted = name
+        print(f"kocr: {name}: stopping after this step with a checkpoint (Ctrl-C again to stop at once)",
+              file=sys.stderr, flush=True)
 
     def tick(self, step: int, info: str = "") -> None:
         if self._bar is not None:

@@ -32,7 +32,7 @@ from ..script_id.batching import MAX_WIDTH, prepare, width_batches
 from ..script_id.metrics import script_metrics
 from ..script_id.model import create_model
 from .checkpoint import load_checkpoint, save_checkpoint
-from .run import TrainingRun
+from .run import TrainingRun, stream_loader
 from .schedule import lr_at
 
 #: Output classes, in order. ``script_of`` labels every crop with one of these.
@@ -173,10 +173,7 @@ def train(cfg: ScriptIdTrainConfig, resume: Path | None = None, progress: bool =
         return {"step": step, "samples_seen": samples_seen, "val": last}
     val = validation_set(cfg)
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-    loader = DataLoader(
-        ScriptCropStream(cfg, step // cfg.group), batch_size=None, num_workers=cfg.workers,
-        persistent_workers=cfg.workers > 0, prefetch_factor=2 if cfg.workers > 0 else None,
-    )
+    loader = stream_loader(ScriptCropStream(cfg, step // cfg.group), cfg.workers, prefetch=2)
     skip = step % cfg.group
     running: float | None = None
     correct = seen = 0

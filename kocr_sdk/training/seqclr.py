@@ -28,12 +28,11 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
-from torch.utils.data import DataLoader
 
 from ..recognition.architectures import create_model
 from ..recognition.charset import CHARSETS
 from .checkpoint import load_checkpoint, save_checkpoint
-from .run import TrainingRun
+from .run import TrainingRun, stream_loader
 from .schedule import lr_at
 
 
@@ -141,8 +140,7 @@ def pretrain(cfg: PretrainConfig, resume: Path | None = None, progress: bool = T
     source = open_unlabeled(cfg.unlabeled, profile=cfg.script, data=cfg.unlabeled_data, seed=cfg.unlabeled_seed)
     view = partial(strong_view, n=cfg.views, magnitude=cfg.magnitude)
     stream = ViewStream(source, seen, cfg.batch_size, view, view, seed=cfg.seed, max_width=cfg.max_width)
-    loader = DataLoader(stream, batch_size=None, num_workers=cfg.workers, persistent_workers=cfg.workers > 0,
-                        prefetch_factor=4 if cfg.workers > 0 else None)
+    loader = stream_loader(stream, cfg.workers)
     running: float | None = None
 
     def save() -> None:
