@@ -41,9 +41,12 @@ class _Pids(torch.utils.data.IterableDataset):
             yield torch.tensor([os.getpid()])
 
 
-def test_stream_loader_workers_ignore_ctrl_c():
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stream_loader_workers_ignore_stop_signals(sig):
+    # Ctrl-C in a terminal, and `pkill -f`, `timeout` or a scheduler's SIGTERM, reach the workers
+    # too: a worker that died of it would fail the trainer's next batch before its checkpoint.
     batches = iter(stream_loader(_Pids(), workers=1, prefetch=1))
     worker = int(next(batches))
     assert worker != os.getpid()
-    os.kill(worker, signal.SIGINT)  # what a terminal's Ctrl-C sends to the whole process group
+    os.kill(worker, sig)
     assert int(next(batches)) == worker and int(next(batches)) == worker

@@ -12,8 +12,10 @@ stopped, resumed and compared across sessions:
 - **Ctrl-C and SIGTERM**: the first one makes ``finished`` true, so the trainer validates,
   writes its checkpoint and returns as at any other stop (a preempted or interrupted run resumes
   with nothing lost); a second Ctrl-C interrupts at once. DataLoader workers made by
-  :func:`stream_loader` ignore Ctrl-C, which a terminal sends to the whole process group, so
-  that they keep serving batches until the trainer has finished its checkpoint.
+  :func:`stream_loader` ignore Ctrl-C and SIGTERM, which a terminal, ``pkill -f``, ``timeout``
+  or a batch scheduler send to the whole process group, so that they keep serving batches until
+  the trainer has finished its checkpoint. They still end with the trainer: the DataLoader shuts
+  them down, and a worker whose parent has died exits on its own (torch watches the parent).
 
 >>> with TrainingRun(Path("runs/x"), total=1000, step=0, max_steps=10) as run:  # doctest: +SKIP
 ...     while not run.finished(step):
@@ -36,12 +38,13 @@ from torch.utils.data import DataLoader, Dataset
 
 
 def _ignore_interrupts(_worker_id: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def stream_loader(dataset: Dataset, workers: int, prefetch: int = 4) -> DataLoader:
     """A DataLoader over a dataset that yields whole batches, its workers kept alive across the
-    stream and deaf to Ctrl-C (the trainer stops them after its last checkpoint)."""
+    stream and deaf to Ctrl-C and SIGTERM (the trainer stops them after its last checkpoint)."""
     return DataLoader(dataset, batch_size=None, num_workers=workers, persistent_workers=workers > 0,
                       prefetch_factor=prefetch if workers > 0 else None,
                       worker_init_fn=_ignore_interrupts if workers > 0 else None)
