@@ -160,12 +160,15 @@ def main() -> None:
 
 
 def report(args) -> None:
-    rows = []
-    for path in sorted(args.out.glob("*/result.json")):
-        rows.append(json.loads(path.read_text()))
-    if not rows:
+    found = [json.loads(path.read_text()) for path in sorted(args.out.glob("*/result.json"))]
+    if not found:
         print("no finished arms under", args.out)
         return
+    # Arms finished in earlier sessions stay in the results: runs/ does not outlive a session, so
+    # a report of this session's arms alone would drop them. A rerun arm replaces its old row.
+    by_arm = {r["arm"]: r for r in (json.loads(RESULTS.read_text()) if RESULTS.exists() else [])}
+    by_arm.update({r["arm"]: r for r in found})
+    rows = list(by_arm.values())
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
     print("| arm | steps | minutes | word acc | CER |")
