@@ -158,6 +158,15 @@ def test_pattern_cuts_the_value_and_a_miss_is_flagged():
     assert f.value == "미등록" and f.needs_review and f.confidence <= 0.5
 
 
+def test_a_pattern_value_split_into_pieces_is_read_whole():
+    # Detectors split digit strings ("585-74- 67065"); a pattern without spaces reads them as one.
+    page = form([(["등록번호"], ["124-81-", "00998", "(법인)"], 500)])
+    f = match(page, template({"brn": BRN_FIELD})).fields["brn"]
+    assert f.value == VALID_BRN and f.valid is True and not f.needs_review
+    by_id = {w.id: w.text for w in page.words}
+    assert [by_id[i] for i in f.word_ids] == ["124-81-", "00998"]
+
+
 def test_invalid_check_digit_is_flagged_and_lowers_confidence():
     good = match(form([(["등록번호"], [VALID_BRN], 500)]), template({"brn": BRN_FIELD})).fields["brn"]
     bad = match(form([(["등록번호"], [BAD_BRN], 500)]), template({"brn": BRN_FIELD})).fields["brn"]

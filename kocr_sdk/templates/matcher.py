@@ -139,20 +139,27 @@ def _anchor_candidates(ctx: _PageContext, spec: FieldSpec) -> list[tuple[Span, f
 
 
 def _value(ctx: _PageContext, spec: FieldSpec, words: list[int]) -> tuple[list[int], str, bool]:
-    """The value's words and text, cut to the field's pattern when it has one; and whether it matched."""
+    """The value's words and text, cut to the field's pattern when it has one; and whether it matched.
+
+    The words are joined with spaces; when that text misses the pattern, they are tried once more
+    joined with nothing, because detectors split digit strings into pieces (`585-74- 67065`) that
+    a pattern without spaces (a registration number) reads as one value.
+    """
     texts = [ctx.page.words[w].text or "" for w in words]
     text = " ".join(texts)
     if spec.pattern is None:
         return words, text, True
-    m = re.search(spec.pattern, text)
-    if m is None:
-        return words, text, False
-    kept, pos = [], 0
-    for w, t in zip(words, texts):
-        if pos < m.end() and pos + len(t) > m.start():
-            kept.append(w)
-        pos += len(t) + 1
-    return kept, m.group(0), True
+    for sep in (" ", ""):
+        m = re.search(spec.pattern, sep.join(texts))
+        if m is None:
+            continue
+        kept, pos = [], 0
+        for w, t in zip(words, texts):
+            if pos < m.end() and pos + len(t) > m.start():
+                kept.append(w)
+            pos += len(t) + len(sep)
+        return kept, m.group(0), True
+    return words, text, False
 
 
 def _candidate(ctx: _PageContext, spec: FieldSpec, words: list[int], anchor_score: float, anchor: str | None,
