@@ -37,7 +37,7 @@ from typing import Any
 from torch.utils.data import DataLoader, Dataset
 
 
-def _ignore_interrupts(_worker_id: int) -> None:
+def _ignore_stop_signals(_worker_id: int) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
 
@@ -47,7 +47,7 @@ def stream_loader(dataset: Dataset, workers: int, prefetch: int = 4) -> DataLoad
     stream and deaf to Ctrl-C and SIGTERM (the trainer stops them after its last checkpoint)."""
     return DataLoader(dataset, batch_size=None, num_workers=workers, persistent_workers=workers > 0,
                       prefetch_factor=prefetch if workers > 0 else None,
-                      worker_init_fn=_ignore_interrupts if workers > 0 else None)
+                      worker_init_fn=_ignore_stop_signals if workers > 0 else None)
 
 
 class TrainingRun:
