@@ -69,6 +69,13 @@ def test_letter_spaced_label_far_apart_still_anchors():
     assert m.fields["total"].normalized == {"value": 12000, "currency": "KRW"}
 
 
+def test_amount_cut_at_its_commas_reads_as_one_value():
+    page = form([(["합계"], ["12,", "562,", "804원"], 500)])
+    m = match(page, template({"total": {"anchors": ["합계"], "type": "amount"}}))
+    assert m.fields["total"].value == "12,562,804원"
+    assert m.fields["total"].normalized == {"value": 12562804, "currency": "KRW"}
+
+
 def test_unrelated_label_is_not_an_anchor():
     page = form([(["발급번호"], ["A-123"], 500)])
     m = match(page, template({"brn": BRN_FIELD}))

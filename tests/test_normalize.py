@@ -39,6 +39,7 @@ def test_no_date_at_all():
     ("KRW 5,000", 5000, "KRW"), ("$12.50", 12.5, "USD"), ("USD 1,234.56", 1234.56, "USD"), ("12,000.00", 12000, None),
     ("35000", 35000, None), ("-3,000", -3000, None), ("(3,000)", -3000, None),
     ("일금 일백이십만원정", 1200000, "KRW"), ("금 35,000원정", 35000, "KRW"), ("삼만오천원", 35000, "KRW"),
+    ("12, 562, 804원", 12562804, "KRW"), ("₩ 1, 234", 1234, "KRW"), ("12, 5624", 12, None),
 ])
 def test_amounts_become_numbers_with_currency(text, value, currency):
     n = normalize("amount", text)

@@ -138,16 +138,22 @@ def _anchor_candidates(ctx: _PageContext, spec: FieldSpec) -> list[tuple[Span, f
     return out
 
 
+_SPLIT_THOUSANDS = re.compile(r"(?<=\d,) (?=\d{3}(?!\d))")
+
+
 def _value(ctx: _PageContext, spec: FieldSpec, words: list[int]) -> tuple[list[int], str, bool]:
     """The value's words and text, cut to the field's pattern when it has one; and whether it matched.
 
     The words are joined with spaces; when that text misses the pattern, they are tried once more
     joined with nothing, because detectors split digit strings into pieces (`585-74- 67065`) that
-    a pattern without spaces (a registration number) reads as one value.
+    a pattern without spaces (a registration number) reads as one value. An amount without a
+    pattern loses the space after a thousands comma for the same reason.
     """
     texts = [ctx.page.words[w].text or "" for w in words]
     text = " ".join(texts)
     if spec.pattern is None:
+        if spec.type == "amount":  # `12, 562, 804` is one amount a detector cut at its commas
+            text = _SPLIT_THOUSANDS.sub("", text)
         return words, text, True
     for sep in (" ", ""):
         m = re.search(spec.pattern, sep.join(texts))

@@ -114,7 +114,7 @@ _CURRENCIES = {"₩": "KRW", "￦": "KRW", "원": "KRW", "krw": "KRW", "$": "USD
 _CUR = r"(₩|￦|\$|€|¥|£|KRW|USD|EUR|JPY|GBP)"
 _AMOUNT = re.compile(
     r"(?P<neg>[-−(])?\s*" + _CUR.replace("(", "(?P<pre>", 1) + r"?\s*(?P<neg2>-)?\s*"
-    r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?\s*"
+    r"(?P<num>\d{1,3}(?:,[ \t]?\d{3}(?!\d))+|\d+)(?:\.(?P<frac>\d+))?\s*"
     r"(?P<post>원|KRW|USD|EUR|JPY|GBP|달러|엔)?", re.I)
 _KO_DIGITS = {c: i for i, c in enumerate("영일이삼사오육칠팔구")}
 _KO_SMALL = {"십": 10, "백": 100, "천": 1000}
@@ -151,7 +151,9 @@ def normalize_amount(text: str) -> Normalized:
 
     ``value`` is an integer when the amount has no fraction and a float otherwise (``$12.50`` →
     12.5); ``currency`` is an ISO 4217 code from the symbol or unit, or None when the text has
-    neither. Parentheses or a minus make it negative; ``일금 일백이십만원정`` is read too.
+    neither. Parentheses or a minus make it negative; ``일금 일백이십만원정`` is read too. A space
+    after a thousands comma (``12, 562, 804``: a detector that split the number at its commas)
+    does not end the amount.
     """
     text = _clean(text)
     m = _AMOUNT.search(text)
@@ -160,7 +162,7 @@ def normalize_amount(text: str) -> Normalized:
         value = parse_korean_number(k.group(1)) if k else None
         return Normalized({"value": value, "currency": "KRW"}, True) if value is not None else Normalized.fail()
     try:
-        value = Decimal(m.group("num").replace(",", "") + (f".{m.group('frac')}" if m.group("frac") else ""))
+        value = Decimal(re.sub(r"[,\s]", "", m.group("num")) + (f".{m.group('frac')}" if m.group("frac") else ""))
     except InvalidOperation:  # pragma: no cover - the regex admits only digits
         return Normalized.fail()
     if m.group("neg") or m.group("neg2"):
