@@ -322,7 +322,8 @@ def test_cli_read_redact_writes_masked_image_and_document(tmp_path, monkeypatch,
     monkeypatch.setattr(cli_main, "_engine", lambda config, device, template: _engine(fake_plugin, model_dir))
     src = tmp_path / "form.png"
     Image.fromarray(np.full((100, 200, 3), 120, np.uint8)).save(src)
-    result = CliRunner().invoke(cli_main.cli, ["read", str(src), "--redact", "PERSON", "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(cli_main.cli, ["read", str(src), "--redact", "PERSON", "--overlay",
+                                               "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     doc = Document.model_validate_json((tmp_path / "out" / "form.json").read_text())
     assert "가나" not in doc.text and doc.pages[0].entities[0].redacted
@@ -330,6 +331,8 @@ def test_cli_read_redact_writes_masked_image_and_document(tmp_path, monkeypatch,
     for x0, y0, x1, y1 in ((10, 10, 60, 30), (70, 10, 130, 30), (10, 50, 90, 70)):  # FixedDetector's words
         assert (masked[y0:y1, x0:x1] == 0).all()
     assert (masked[90:, :] == 120).all() and (masked[38:44, :] == 120).all() and (masked[10:30, 160:] == 120).all()
+    overlay = np.asarray(Image.open(tmp_path / "out" / "form.overlay.png"))  # the picture shows the redacted page
+    assert overlay.shape[0] == 100 and overlay.shape[1] > 400 and (overlay[15:25, 15:55] == 0).all()
     empty = CliRunner().invoke(cli_main.cli, ["read", str(src), "--redact", " , "])
     assert empty.exit_code != 0 and "needs entity labels" in empty.output
 

@@ -12,36 +12,21 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
 from .. import __version__
+from ..atomic import write_text_atomic
 from ..document import Document, Page
 from .plan import FAILURES, MANIFEST, BatchItem
 from .worker import ChunkResult
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` so that no reader, and no re-run after a crash, sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text, sync=True)
 
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator, TypeVar
+from typing import Iterable, Iterator, NoReturn, TypeVar
 
 import click
 
+from ..atomic import write_text_atomic
 from ..errors import KocrError
 
 T = TypeVar("T")
@@ -25,12 +24,20 @@ class KocrGroup(click.Group):
             fail(str(exc))
 
 
-def fail(message: str, code: int = 1) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+def fail(message: str, code: int = 1) -> NoReturn:
     first, *rest = message.splitlines() or [""]
     click.echo(f"kocr: error: {first}", err=True)
     for line in rest:
         click.echo(f"  {line}", err=True)
     sys.exit(code)
+
+
+def page_image_path(source: Path, out_dir: Path | None, page_index: int, n_pages: int, kind: str) -> Path:
+    """``scan.png`` → ``scan.<kind>.png`` (``scan.p2.<kind>.png`` for a page of a multi-page file),
+    in ``out_dir`` or beside the input: the images ``kocr read`` writes next to its text output."""
+    directory = out_dir if out_dir is not None else source.parent
+    suffix = f".p{page_index}" if n_pages > 1 else ""
+    return directory / f"{source.stem}{suffix}.{kind}.png"
 
 
 def note(message: str) -> None:
@@ -53,13 +60,5 @@ def progress(items: Iterable[T], total: int, description: str, quiet: bool = Fal
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader never sees half a file (temp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` so that a reader never sees half a file (:mod:`kocr_sdk.atomic`)."""
+    write_text_atomic(path, text)

@@ -55,8 +55,11 @@ def _render(doc, fmt: str) -> str:
 @click.option("--redact", "redact", metavar="LABELS",
               help="Mask these entities (e.g. PERSON,RRN,PHONE): a copy of each image with their words "
                    "filled black (<name>.redacted.png, in --out or beside the input) and their text masked.")
+@click.option("--overlay", is_flag=True,
+              help="Also write a picture of what was read (<name>.overlay.png, in --out or beside the input): "
+                   "word boxes coloured by script and template fields on the page, the recognised text beside it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes on stderr.")
-def read(files, fmt, template, out, config, device, redact, quiet) -> None:
+def read(files, fmt, template, out, config, device, redact, overlay, quiet) -> None:
     """Read page images (files or directories) into Documents."""
     from ..io.images import iter_input_files
 
@@ -85,6 +88,10 @@ def read(files, fmt, template, out, config, device, redact, quiet) -> None:
             from .redact import redact_outputs
 
             doc = redact_outputs(doc, path, labels, out, engine.config.max_pixels, quiet, engine.config.crop_margin)
+        if overlay:
+            from .overlay import write_overlays
+
+            write_overlays(doc, path, out, engine.config.max_pixels, quiet, labels, engine.config.crop_margin)
         text = _render(doc, fmt)
         if out is not None:
             write_atomic(out / (path.stem + SUFFIX[fmt]), text)

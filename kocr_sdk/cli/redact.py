@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import note
+from .common import note, page_image_path
 from ..document import Document
 from ..errors import KocrConfigError
 from ..ner.redact import redact_document, redact_image
-
-
-def redacted_image_path(source: Path, out_dir: Path | None, page_index: int, n_pages: int) -> Path:
-    """``scan.png`` → ``scan.redacted.png`` (``scan.p2.redacted.png`` for a page of a multi-page file)."""
-    directory = out_dir if out_dir is not None else source.parent
-    suffix = f".p{page_index}" if n_pages > 1 else ""
-    return directory / f"{source.stem}{suffix}.redacted.png"
 
 
 def redact_outputs(doc: Document, source: Path, labels: set[str], out_dir: Path | None, max_pixels: int,
@@ -40,7 +33,7 @@ def redact_outputs(doc: Document, source: Path, labels: set[str], out_dir: Path 
         image = images.get(page.index)
         if image is None:
             continue
-        target = redacted_image_path(source, out_dir, page.index, len(doc.pages))
+        target = page_image_path(source, out_dir, page.index, len(doc.pages), "redacted")
         Image.fromarray(redact_image(image, page, labels, margin)).save(target)
         if not quiet:
             count = sum(e.label in labels for e in page.entities)

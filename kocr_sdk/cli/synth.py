@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import KocrGroup, note, progress, write_atomic
+from .common import note, progress, write_atomic
 
 KINDS = ("lines", "pages", "forms")
 

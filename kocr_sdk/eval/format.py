@@ -164,23 +164,10 @@ def dumps_page(page: EvalPage | dict[str, Any]) -> str:
 
 def write_text(path: str | Path, text: str) -> None:
     """Write ``text`` so that no reader sees half a file (temp file, then rename), readable by all
-    like any file the user writes (``mkstemp`` alone would leave it private)."""
-    import os
-    import tempfile
+    like any file the user writes."""
+    from ..atomic import write_text_atomic
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
 
 
 def write_pages(path: str | Path, pages: Iterable[EvalPage | dict[str, Any]]) -> int:

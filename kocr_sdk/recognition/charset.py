@@ -11,7 +11,6 @@ distinct classes, so the jamo sequence composes back to syllables without ambigu
 
 from __future__ import annotations
 
-import string
 import unicodedata
 from dataclasses import dataclass, field
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..atomic import atomic_path
 from ..errors import KocrConfigError, KocrModelError
 
 ONNX_HINT = 'install the ONNX extra: pip install "kocr-sdk[onnx]" (onnx, onnxruntime)'
@@ -47,18 +47,11 @@ def _export(module: torch.nn.Module, args: tuple, path: Path, input_names: list[
     """torch → ONNX (TorchScript-based exporter: the dynamic shapes here are plain axes), atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     module = module.eval()
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(module, args, tmp, input_names=input_names, output_names=output_names,
-                              dynamic_axes=dynamic_axes, opset_version=OPSET, dynamo=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, args, str(tmp), input_names=input_names, output_names=output_names,
+                          dynamic_axes=dynamic_axes, opset_version=OPSET, dynamo=False)
     return path
 
 
@@ -150,15 +143,10 @@ def quantize_int8(src: Path, dst: Path) -> Path:
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".onnx", dir=dst.parent)
-    os.close(fd)
     logging.disable(logging.WARNING)  # its advice to pre-process is for static quantisation
     try:
-        quantize_dynamic(str(src), tmp, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_path(dst, suffix=".onnx") as tmp:
+            quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
     finally:
         logging.disable(logging.NOTSET)
     return dst

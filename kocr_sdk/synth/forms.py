@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import KocrError
 from ..templates import FieldSpec, Template, discover_templates
-from .pages import PageBuilder, PageGenerator, TITLES_KO
+from .pages import PageBuilder, PageGenerator
 from .render import line_metrics
 from .text import KEY_LABELS, Phrase, TextSource
 
@@ -164,7 +164,6 @@ class FormGenerator:
         fields: dict[str, str] = {}
         pen = b.layer("pen") if b.hand is not None else 0
         line_w = rng.choice((1, 2))
-        key_w = value_x - margin
         row_h = (asc + desc) * rng.uniform(1.25, 1.9)
         regions: list[tuple[str, FieldSpec]] = []
         for name, spec in self._ordered_fields(rng, template):

@@ -37,8 +37,8 @@ from ..errors import KocrError
 from ..geometry import rotate_points
 from .degrade import Context, Pipeline, apply_homography, page_pipeline, receipt_pipeline
 from .fonts import FontFace, FontPool, font_pool
-from .render import Canvas, Layout, WordBox, compose, layout_text, line_metrics, transform_words, word_record
-from .text import KEY_LABELS, Phrase, TextSource, script_of
+from .render import Canvas, Layout, compose, layout_text, line_metrics, transform_words, word_record
+from .text import Phrase, TextSource, script_of
 
 __all__ = ["PageGenerator", "PageConfig", "PageBuilder", "LAYOUTS", "A4"]
 
