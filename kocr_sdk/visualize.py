@@ -114,7 +114,6 @@ def draw_page(image: np.ndarray, page: Page, fields: bool = True, text: bool = T
                 _fit_text(draw, word.text, _scaled(word.quad, sx, sy), colour)
     match = page.template_match if fields else None
     if match is not None:
-        label_font = _font(max(10, int(round(h / 70))))
         canvas = Image.fromarray(left)
         draw_left = ImageDraw.Draw(canvas)
         for name, value in match.fields.items():
@@ -125,6 +124,7 @@ def draw_page(image: np.ndarray, page: Page, fields: bool = True, text: bool = T
             x1, y1 = pts.max(0)
             pad = 2 * line
             draw_left.rectangle((x0 - pad, y0 - pad, x1 + pad, y1 + pad), outline=FIELD_COLOUR, width=2 * line)
+            label_font = _font(max(10, int(round(0.55 * (y1 - y0)))))  # readable beside the value it names
             draw_left.text((float(x0 - pad), float(y0 - pad - 1)), name, fill=FIELD_COLOUR, font=label_font,
                            anchor="lb", stroke_width=2, stroke_fill="white")
         left = np.asarray(canvas)
