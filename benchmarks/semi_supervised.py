@@ -36,13 +36,18 @@ from pathlib import Path
 RESULTS = Path(__file__).parent / "results" / "semi_supervised.json"
 
 
-def heavy_blur() -> dict:
+def heavy_blur(sigma: tuple[float, float] = (1.8, 2.8)) -> dict:
     """The usual crop degradations, with every crop blurred hard (the shifted domain)."""
     from kocr_sdk.synth.degrade import Blur, crop_pipeline
 
     pipe = crop_pipeline()
-    pipe.image = [op for op in pipe.image if not isinstance(op, Blur)] + [Blur(prob=1.0, sigma=(1.8, 2.8), motion_prob=0.0)]
+    pipe.image = [op for op in pipe.image if not isinstance(op, Blur)] + [Blur(prob=1.0, sigma=sigma, motion_prob=0.0)]
     return {"degrade": pipe.model_dump(mode="json")}
+
+
+def mild_blur() -> dict:
+    """The curriculum's starting domain: every crop blurred, but at about half the shifted σ."""
+    return heavy_blur((0.8, 1.4))
 
 
 def _recognizer_arm(name: str, args, **kw) -> dict:
@@ -118,6 +123,8 @@ def main() -> None:
     ap.add_argument("--unlabeled-weight", type=float, default=1.0, help="SeqFixMatch: λ_u.")
     ap.add_argument("--teacher-ema", type=float, help="SeqFixMatch: read weak views with an EMA teacher of this decay.")
     ap.add_argument("--rampup", type=int, default=0, help="SeqFixMatch: steps over which λ_u rises from 0.")
+    ap.add_argument("--curriculum", type=int, default=0,
+                    help="SeqFixMatch (arm e): unlabelled crops over which the blur grows from mild (σ 0.8–1.4) to heavy.")
     ap.add_argument("--tag", default="", help="Suffix of the arm directories (a variant of the same arms).")
     ap.add_argument("--report", action="store_true", help="Only collect finished arms into the table and JSON.")
     ap.add_argument("-q", "--quiet", action="store_true")
@@ -152,8 +159,10 @@ def main() -> None:
             if arm == "d":
                 _recognizer_arm("d-shift-supervised", args, **shift)
             else:
+                curriculum = dict(unlabeled_data_start=mild_blur(), unlabeled_curriculum=args.curriculum) \
+                    if args.curriculum else {}
                 _recognizer_arm("e-shift-fixmatch" + tag, args, **shift, unlabeled=f"synth:{args.unlabeled}",
-                                unlabeled_data=heavy_blur(), **fixmatch)
+                                unlabeled_data=heavy_blur(), **fixmatch, **curriculum)
         else:
             raise SystemExit(f"unknown arm {arm!r}")
     report(args)

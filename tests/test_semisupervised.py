@@ -240,3 +240,24 @@ def test_cli_refuses_both_unlabelled_options(tmp_path):
     result = CliRunner().invoke(cli, ["train", "recognizer", "--unlabeled", "synth:10", "--unlabeled-pages",
                                       str(tmp_path)])
     assert result.exit_code != 0 and "not both" in result.output
+
+
+def test_curriculum_moves_from_the_easy_domain_to_the_target_one():
+    from kocr_sdk.errors import KocrError
+    from kocr_sdk.synth.crops import CropGenerator
+    from kocr_sdk.training.unlabeled import SyntheticCrops, open_unlabeled
+
+    source = open_unlabeled("synth:1000", profile="script", data={}, seed=5, start_data={"color": True}, ramp=40)
+    assert isinstance(source, SyntheticCrops)
+    easy = [source.from_start(i) for i in range(80)]
+    assert easy[0] and not any(easy[40:])  # all easy at the start, none after the ramp
+    assert 5 < sum(easy[:40]) < 35  # and a mixture in between, thinning out
+    assert sum(easy[:20]) > sum(easy[20:40])
+    assert easy == [source.from_start(i) for i in range(80)]  # a pure function of (seed, index)
+    for i in (0, 45):
+        gen = CropGenerator("train", seed=5, profile="script", color=easy[i])
+        assert np.array_equal(source.item(i)[0], gen.sample(i)[0])
+    plain = SyntheticCrops(10, seed=5, profile="script")
+    assert not plain.from_start(0)
+    with pytest.raises(KocrError, match="curriculum"):
+        open_unlabeled(".", start_data={"color": True}, ramp=10)

@@ -76,6 +76,11 @@ class RecognizerTrainConfig(BaseModel):
     unlabeled: str | None = Field(
         None, description="SeqFixMatch: a folder of unlabelled crop images, or synth:N (see training.unlabeled).")
     unlabeled_data: dict[str, Any] = Field(default_factory=dict, description="Generator options for synth:N.")
+    unlabeled_data_start: dict[str, Any] | None = Field(
+        None, description="A curriculum for synth:N: generator options of an easier domain (e.g. mild blur) the "
+        "unlabelled crops start from; their share falls linearly from 1 to 0 over `unlabeled_curriculum` crops, "
+        "so the teacher meets the hard domain once the student has learnt the easier one.")
+    unlabeled_curriculum: int = Field(0, ge=0, description="Unlabelled crops over which the curriculum runs.")
     unlabeled_seed: int = 424_242
     unlabeled_ratio: int = Field(1, ge=1, description="μ: unlabelled crops per labelled crop in each step.")
     unlabeled_weight: float = Field(1.0, ge=0, description="λ_u: weight of the unlabelled loss.")
@@ -410,7 +415,8 @@ def _unlabeled_batches(cfg: RecognizerTrainConfig, start: int) -> Iterator | Non
     from .unlabeled import ViewStream, open_unlabeled
     from .views import strong_view, weak_view
 
-    source = open_unlabeled(cfg.unlabeled, profile=cfg.script, data=cfg.unlabeled_data, seed=cfg.unlabeled_seed)
+    source = open_unlabeled(cfg.unlabeled, profile=cfg.script, data=cfg.unlabeled_data, seed=cfg.unlabeled_seed,
+                            start_data=cfg.unlabeled_data_start, ramp=cfg.unlabeled_curriculum)
     stream = ViewStream(source, start, cfg.batch_size * cfg.unlabeled_ratio, weak_view,
                         partial(strong_view, n=cfg.strong_ops, magnitude=cfg.strong_magnitude),
                         seed=cfg.seed + 1, max_width=cfg.max_width)

@@ -76,35 +76,54 @@ class FolderCrops(CropSource):
 
 
 class SyntheticCrops(CropSource):
-    """The first ``count`` crops of the generator under ``seed`` (a seed no labelled run uses)."""
+    """The first ``count`` crops of the generator under ``seed`` (a seed no labelled run uses).
+
+    With ``start_data`` and ``ramp``, a curriculum: crop ``i`` comes from a generator with the
+    ``start_data`` options (an easier domain) with probability ``1 - i / ramp`` and from the
+    ``data`` one otherwise — the same text and font either way, only the degradation differs —
+    so a stream moves from the easy domain to the target one over its first ``ramp`` crops. The
+    draw is a pure function of (seed, i), so a resumed run sees the same crops.
+    """
 
     def __init__(self, count: int, seed: int = 424_242, split: str = "train", profile: str = "hangul",
-                 data: dict[str, Any] | None = None) -> None:
+                 data: dict[str, Any] | None = None, start_data: dict[str, Any] | None = None, ramp: int = 0) -> None:
         from ..synth.crops import CropGenerator
 
         if count < 1:
             raise KocrError("unlabelled crops: synth:N needs N ≥ 1")
-        self.count = count
+        self.count, self.seed, self.ramp = count, seed, ramp
         self.generator = CropGenerator(split=split, seed=seed, profile=profile, **dict(data or {}))
+        self.start_generator = (CropGenerator(split=split, seed=seed, profile=profile, **dict(start_data))
+                                if start_data is not None and ramp > 0 else None)
 
     def __len__(self) -> int:
         return self.count
 
+    def from_start(self, index: int) -> bool:
+        """Whether crop ``index`` is drawn from the curriculum's easier domain."""
+        if self.start_generator is None:
+            return False
+        return random.Random(self.seed * 7_919 + index).random() >= index / self.ramp
+
     def item(self, index: int) -> tuple[np.ndarray, str | None]:
-        image, label = self.generator.sample(index % self.count)
+        generator = self.start_generator if self.from_start(index) else self.generator
+        image, label = generator.sample(index % self.count)
         return image, label["text"]
 
 
 def open_unlabeled(spec: str | Path, profile: str = "hangul", data: dict[str, Any] | None = None,
-                   seed: int = 424_242) -> CropSource:
-    """``synth:N`` or a folder of crop images (see the module docstring)."""
+                   seed: int = 424_242, start_data: dict[str, Any] | None = None, ramp: int = 0) -> CropSource:
+    """``synth:N`` or a folder of crop images (see the module docstring); ``start_data`` and
+    ``ramp``: the curriculum of :class:`SyntheticCrops` (refused for a folder, which has one domain)."""
     text = str(spec)
     if text.startswith("synth:"):
         try:
             count = int(text.split(":", 1)[1].replace("_", "").replace(",", ""))
         except ValueError:
             raise KocrError(f"unlabelled crops: {text!r} is not synth:N (N a number of crops)") from None
-        return SyntheticCrops(count, seed=seed, profile=profile, data=data)
+        return SyntheticCrops(count, seed=seed, profile=profile, data=data, start_data=start_data, ramp=ramp)
+    if start_data is not None and ramp > 0:
+        raise KocrError("unlabelled crops: a curriculum (unlabeled_data_start) needs synth:N, not a folder of crops")
     return FolderCrops(Path(spec))
 
 
