@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .common import note, page_image_path
+from ..atomic import atomic_path
 from ..document import Document
 from ..errors import KocrConfigError
 from ..ner.redact import redact_document, redact_image
@@ -34,7 +35,8 @@ def redact_outputs(doc: Document, source: Path, labels: set[str], out_dir: Path 
         if image is None:
             continue
         target = page_image_path(source, out_dir, page.index, len(doc.pages), "redacted")
-        Image.fromarray(redact_image(image, page, labels, margin)).save(target)
+        with atomic_path(target, suffix=".png") as tmp:
+            Image.fromarray(redact_image(image, page, labels, margin)).save(tmp, format="PNG")
         if not quiet:
             count = sum(e.label in labels for e in page.entities)
             note(f"wrote {target} ({count} entit{'y' if count == 1 else 'ies'} masked)")
