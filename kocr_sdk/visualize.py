@@ -75,10 +75,7 @@ def _fit_text(draw: ImageDraw.ImageDraw, text: str, pts: np.ndarray, colour: tup
     """``text`` inside the quad's axis-aligned box: as high as the box, narrowed to fit its width."""
     x0, y0 = pts.min(0)
     x1, y1 = pts.max(0)
-    if len(pts) == 4:  # a turned word: the text height is the quad's short side, across the reading direction
-        height = float(np.linalg.norm((pts[3] - pts[0] + pts[2] - pts[1]) / 2))
-    else:  # pragma: no cover - the Document's quads have four points
-        height = y1 - y0
+    height = float(np.linalg.norm((pts[3] - pts[0] + pts[2] - pts[1]) / 2))  # across the reading direction
     size = max(6, int(round(min(height, y1 - y0) * 0.8)))
     font = _font(size)
     width = draw.textlength(text, font=font)

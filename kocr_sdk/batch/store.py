@@ -24,11 +24,6 @@ from .plan import FAILURES, MANIFEST, BatchItem
 from .worker import ChunkResult
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so that no reader, and no re-run after a crash, sees half a file."""
-    write_text_atomic(path, text, sync=True)
-
-
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
     """One line, flushed and synced: the logs are how a re-run knows what happened."""
     with open(path, "a", encoding="utf-8") as fh:
@@ -98,7 +93,7 @@ class OutputStore:
         doc = Document(kocr_version=__version__, pages=pages, metadata=metadata)
         outputs = item.outputs(self.out, self.formats)
         for fmt, path in zip(self.formats, outputs):
-            write_atomic(path, render(doc, fmt))
+            write_text_atomic(path, render(doc, fmt), sync=True)  # a re-run trusts what it finds
         append_jsonl(self.out / MANIFEST, {
             "key": item.key, "path": item.path, "sha256": item.sha256, "pages": len(pages),
             "outputs": [p.name for p in outputs], "seconds": {k: round(v, 4) for k, v in self.seconds[item.key].items()},

@@ -8,7 +8,6 @@ from typing import Iterable, Iterator, NoReturn, TypeVar
 
 import click
 
-from ..atomic import write_text_atomic
 from ..errors import KocrError
 
 T = TypeVar("T")
@@ -59,6 +58,3 @@ def progress(items: Iterable[T], total: int, description: str, quiet: bool = Fal
             bar.advance(task)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader never sees half a file (:mod:`kocr_sdk.atomic`)."""
-    write_text_atomic(path, text)

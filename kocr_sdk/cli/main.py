@@ -10,7 +10,8 @@ import click
 
 from .. import __version__
 from ..errors import KocrError
-from .common import KocrGroup, fail, note, progress, write_atomic
+from .common import KocrGroup, fail, note, progress
+from ..atomic import write_text_atomic
 
 FORMATS = ("json", "text", "hocr", "jsonl")
 SUFFIX = {"json": ".json", "text": ".txt", "hocr": ".hocr", "jsonl": ".jsonl"}
@@ -94,7 +95,7 @@ def read(files, fmt, template, out, config, device, redact, overlay, quiet) -> N
             write_overlays(doc, path, out, engine.config.max_pixels, quiet, labels, engine.config.crop_margin)
         text = _render(doc, fmt)
         if out is not None:
-            write_atomic(out / (path.stem + SUFFIX[fmt]), text)
+            write_text_atomic(out / (path.stem + SUFFIX[fmt]), text)
         else:
             sys.stdout.write(text)
     if failures:
@@ -133,7 +134,7 @@ def schema(out: Path | None) -> None:
 
     text = json.dumps(Document.json_schema(), indent=2, ensure_ascii=False) + "\n"
     if out:
-        write_atomic(out, text)
+        write_text_atomic(out, text)
     else:
         sys.stdout.write(text)
 

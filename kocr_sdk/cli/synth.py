@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from .common import note, progress, write_atomic
+from .common import note, progress
+from ..atomic import write_text_atomic
 
 KINDS = ("lines", "pages", "forms")
 
@@ -68,6 +69,6 @@ def synth(kind: str, count: int, out: Path, seed: int, split: str, font_dirs: tu
         tmp.write_bytes(buf.tobytes())
         tmp.replace(path)
         lines.append(json.dumps(record, ensure_ascii=False))
-    write_atomic(out / "gt.jsonl", "\n".join(lines) + "\n")
+    write_text_atomic(out / "gt.jsonl", "\n".join(lines) + "\n")
     if not quiet:
         note(f"wrote {count} {kind} and {out / 'gt.jsonl'}")

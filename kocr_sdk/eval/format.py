@@ -29,6 +29,7 @@ from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..atomic import write_text_atomic
 from ..errors import KocrDataError
 
 Poly = list[tuple[float, float]]
@@ -162,16 +163,8 @@ def dumps_page(page: EvalPage | dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` so that no reader sees half a file (temp file, then rename), readable by all
-    like any file the user writes."""
-    from ..atomic import write_text_atomic
-
-    write_text_atomic(path, text)
-
-
 def write_pages(path: str | Path, pages: Iterable[EvalPage | dict[str, Any]]) -> int:
     """Write pages to ``path`` as JSONL (parents created, written atomically); returns the count."""
     lines = [dumps_page(page) for page in pages]
-    write_text(path, "".join(lines))
+    write_text_atomic(path, "".join(lines))
     return len(lines)

@@ -55,9 +55,9 @@ class EvalReport(BaseModel):
         return json.dumps(self.model_dump(), indent=2, ensure_ascii=False) + "\n"
 
     def write(self, path: str | Path) -> None:
-        from .format import write_text
+        from ..atomic import write_text_atomic
 
-        write_text(path, self.to_json())
+        write_text_atomic(path, self.to_json())
 
     def table(self):
         """A rich Table of the rows; columns nothing was measured for are left out."""
