@@ -42,6 +42,8 @@ def main() -> None:
                     help="override decode.contained (drop word boxes lying this much inside a larger one)")
     ap.add_argument("--decode", action="append", default=[], metavar="KEY=VALUE",
                     help="override a DecodeConfig field (value as JSON: adopt_gap=null, grow_to_chars=true); repeatable")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="inference",
+                    help="override an InferenceConfig field (value as JSON: max_side=1344, target_text_height=20); repeatable")
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
     args = ap.parse_args()
 
@@ -75,6 +77,13 @@ def main() -> None:
             key, _, value = item.partition("=")
             overrides[key] = json.loads(value)
         cfg = cfg.model_copy(update={"decode": cfg.decode.model_validate({**cfg.decode.model_dump(), **overrides})})
+        detector.config = cfg
+    if args.inference:
+        overrides = {}
+        for item in args.inference:
+            key, _, value = item.partition("=")
+            overrides[key] = json.loads(value)
+        cfg = cfg.model_validate({**cfg.model_dump(), **overrides})
         detector.config = cfg
     gen = PageGenerator(split="heldout", seed=args.seed)
     torch.set_num_threads(1)

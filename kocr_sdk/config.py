@@ -70,7 +70,14 @@ class EngineConfig(BaseSettings):
         "detector's page orientation and its 180° opposite (kocr_sdk.orientation). Costs one extra "
         "recogniser pass over `orientation_probes` crops per page.",
     )
-    orientation_probes: int = Field(16, ge=1, description="Words read both ways up by the orientation check.")
+    orientation_probes: int = Field(16, ge=1, description="Words read both ways up by the orientation check, at most.")
+    orientation_first_probes: int = Field(
+        4,
+        ge=0,
+        description="The orientation check reads this many probe words first and the rest only when they "
+        "disagree or their mean confidence gain is within `orientation_sure_margin` of zero (0: read all at once).",
+    )
+    orientation_sure_margin: float = Field(0.3, ge=0.0, le=1.0)
     upright_redetect: bool = Field(
         True,
         description="When the detector finds a page turned sideways (90° or 270°), turn the image upright and "

@@ -297,10 +297,11 @@ class Engine:
         recognizer = self._instance(reg)
 
         def confidences(batch: list[np.ndarray]) -> list[float]:
-            return [r.confidence for r in self._batched(recognizer.recognize, batch)]  # type: ignore[attr-defined]
+            return [r.confidence for r in self._batched(recognizer.recognize, batch, f"recogniser {reg.name!r}")]  # type: ignore[attr-defined]
 
         with self._timed(records, "orientation_check", reg, page.source) as record:
-            result = orientation.vote([crops[i] for i in probes], confidences)
+            result = orientation.vote([crops[i] for i in probes], confidences, first=self.config.orientation_first_probes,
+                                      sure_margin=self.config.orientation_sure_margin)
             words, crops, page_orientation = orientation.apply(page.words, crops, page.orientation, result.flip)
             record.message = (f"{result.probes} probe words, mean confidence gain when turned 180°: "
                               f"{result.margin:+.3f}; {'turned' if result.flip else 'kept'}")
@@ -337,9 +338,7 @@ class Engine:
             records.append(StageRecord(stage="script_identifier", implementation=reg.name, status="ran"))
             return []
         with self._timed(records, "script_identifier", reg, source):
-            preds = self._batched(self._instance(reg).identify, crops)  # type: ignore[attr-defined]
-        if len(preds) != len(crops):
-            raise KocrStageError(f"script identifier {reg.name!r} returned {len(preds)} predictions for {len(crops)} crops")
+            preds = self._batched(self._instance(reg).identify, crops, f"script identifier {reg.name!r}")  # type: ignore[attr-defined]
         return preds
 
     def _read(
@@ -381,9 +380,7 @@ class Engine:
             reg = self.registry.get("recognizer", name)
             idx = groups[name]
             with self._timed([], "recognizer", reg, source):
-                out = self._batched(self._instance(reg).recognize, [crops[i] for i in idx])  # type: ignore[attr-defined]
-            if len(out) != len(idx):
-                raise KocrStageError(f"recogniser {name!r} returned {len(out)} readings for {len(idx)} crops")
+                out = self._batched(self._instance(reg).recognize, [crops[i] for i in idx], f"recogniser {name!r}")  # type: ignore[attr-defined]
             for i, reading in zip(idx, out):
                 best = results[i].reading
                 if best is None or reading.confidence > best.confidence:
@@ -431,11 +428,26 @@ class Engine:
             page = page.model_copy(update={"template_match": match})
         return page
 
-    def _batched(self, fn, items: list[Any]) -> list[Any]:
-        out: list[Any] = []
+    def _batched(self, fn, crops: list[np.ndarray], what: str) -> list[Any]:
+        """``fn`` over ``crops`` in batches of ``batch_size``, results in the crops' order.
+
+        Why the crops are ordered by aspect ratio first: a stage pads each batch to its widest
+        crop, and reading order mixes 60-pixel words with 230-pixel lines, so a batch cut in
+        page order is mostly padding. Batches of similar aspect (the width every stage
+        normalises to at a fixed height) read 1.9× faster with the shipped recogniser (87 → 162
+        crops/s on one thread, docs/benchmarks.md), and a stage that sorts within its own batch
+        cannot recover this, since it never sees the rest of the page.
+        """
+        order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / max(1, crops[i].shape[0]))
+        out: list[Any] = [None] * len(crops)
         size = self.config.batch_size
-        for start in range(0, len(items), size):
-            out.extend(fn(items[start:start + size]))
+        for start in range(0, len(order), size):
+            idx = order[start:start + size]
+            results = fn([crops[i] for i in idx])
+            if len(results) != len(idx):
+                raise KocrStageError(f"{what} returned {len(results)} results for a batch of {len(idx)} crops")
+            for i, result in zip(idx, results):
+                out[i] = result
         return out
 
 

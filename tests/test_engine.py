@@ -141,6 +141,45 @@ def test_read_crops_without_detection(fake_plugin):
     assert [r.recognizer for r in out] == ["latin-reader", "latin-reader"]
 
 
+def _width_reader_plugin(batches, answer=None):
+    """A plugin whose recogniser reads each crop as its width and records the batches it got."""
+    from kocr_sdk import Reading, Recognizer
+
+    class WidthReader(Recognizer):
+        name = "width-reader"
+        scripts = ("hangul",)
+
+        def recognize(self, crops):
+            batches.append([c.shape[1] for c in crops])
+            readings = [Reading(text=str(c.shape[1]), confidence=0.9) for c in crops]
+            return readings if answer is None else readings[:answer]
+
+    class P:
+        @staticmethod
+        @hookimpl
+        def register_recognizers(register):
+            register(WidthReader)
+
+    return P
+
+
+def test_batches_hold_crops_of_similar_width_and_readings_keep_crop_order():
+    # a batch is padded to its widest crop: cut in page order, a 40 px word would share one with
+    # a 300 px line; ordered by aspect ratio first, each batch holds neighbours in width
+    widths = [300, 40, 120, 48, 280, 100]
+    crops = [np.full((32, w, 3), 255, np.uint8) for w in widths]
+    batches: list[list[int]] = []
+    out = engine([_width_reader_plugin(batches)], batch_size=2).read_crops(crops, scripts=["hangul"] * 6)
+    assert [r.reading.text for r in out] == [str(w) for w in widths]
+    assert batches == [[40, 48], [100, 120], [280, 300]]
+
+
+def test_a_recogniser_returning_too_few_readings_is_a_stage_error():
+    crops = [np.full((32, w, 3), 255, np.uint8) for w in (40, 50, 60)]
+    with pytest.raises(KocrStageError, match="recogniser 'width-reader' returned 1 results for a batch of 3 crops"):
+        engine([_width_reader_plugin([], answer=1)]).read_crops(crops, scripts=["hangul"] * 3)
+
+
 @pytest.mark.parametrize(
     "requested, cuda, expected",
     [("auto", True, "cuda"), ("auto", False, "cpu"), ("cpu", True, "cpu"), ("cuda", True, "cuda")],

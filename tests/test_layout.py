@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from kocr_sdk import Engine, KocrConfigError
-from kocr_sdk.document import Page, Word
+from kocr_sdk.document import Char, Page, Word
 from kocr_sdk.geometry import quad_from_box
-from kocr_sdk.layout import ClusterConfig, DbscanClusterer, cluster_page, xy_cut
+from kocr_sdk.layout import ClusterConfig, DbscanClusterer, ReadingFrame, cluster_page, xy_cut
 from tests.builders import H, page_of, row, skewed, turned
 
 def lines_text(page, blocks):
@@ -138,6 +138,50 @@ def test_deskew_is_what_keeps_long_skewed_lines_apart():
     assert lines_text(page, cluster_page(page)) == expected
     assert lines_text(tilted, cluster_page(tilted)) == expected
     assert lines_text(tilted, cluster_page(tilted, ClusterConfig(deskew=False))) != expected
+
+
+def _with_letter_boxes(page):
+    """Each word given one character quad per letter, evenly along its (possibly turned) quad."""
+    words = []
+    for w in page.words:
+        tl, tr, br, bl = (np.asarray(p, dtype=float) for p in w.quad)
+        n = len(w.text)
+
+        def at(t):
+            return tl + (tr - tl) * t, bl + (br - bl) * t
+
+        chars = []
+        for j, t in enumerate(w.text):
+            (a, d), (b, c) = at(j / n), at((j + 1) / n)
+            chars.append(Char(id=f"{w.id}-c{j}", text=t, quad=tuple(tuple(map(float, p)) for p in (a, b, c, d))))
+        words.append(w.model_copy(update={"chars": chars}))
+    return page.model_copy(update={"words": words})
+
+
+def _axis_aligned(page, keep_chars=True):
+    """Every word and character quad replaced by its bounding box, as an axis-aligned detector reports it."""
+    def box(q):
+        a = np.asarray(q)
+        return quad_from_box((a[:, 0].min(), a[:, 1].min(), a[:, 0].max(), a[:, 1].max()))
+    words = [w.model_copy(update={"quad": box(w.quad),
+                                  "chars": [c.model_copy(update={"quad": box(c.quad)}) for c in w.chars] if keep_chars else []})
+             for w in page.words]
+    return page.model_copy(update={"words": words})
+
+
+def test_skew_is_read_from_character_centres_when_word_boxes_are_level():
+    # the shipped detector boxes a 3°-askew word level; its letters' centres still climb
+    items = []
+    for r in range(6):
+        items += row([f"w{r}{k}" for k in range(25)], 50, 100 + r * int(H * 1.3), gap=8)
+    expected = [[" ".join(f"w{r}{k}" for k in range(25)) for r in range(6)]]
+    tilted = _with_letter_boxes(skewed(page_of(items, width=1400), 3, centre=(700, 200)))
+    level = _axis_aligned(tilted)
+    assert math.degrees(ReadingFrame.for_page(level).angle) == pytest.approx(3, abs=0.5)
+    assert lines_text(level, cluster_page(level)) == expected
+    no_letters = _axis_aligned(tilted, keep_chars=False)
+    assert ReadingFrame.for_page(no_letters).angle == 0
+    assert lines_text(no_letters, cluster_page(no_letters)) != expected
 
 
 def test_xy_cut_orders_header_columns_and_footer():

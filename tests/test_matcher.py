@@ -257,7 +257,8 @@ def test_shipped_templates_keep_their_field_names():
 
 
 class _Texts:
-    """A detector and a reader that 'find' a fixed page: boxes in order, then their texts in order."""
+    """A detector and a reader that 'find' a fixed page: its boxes, and each box's text, told by
+    the grey level that :meth:`image` paints the box in (a reader sees crops in any order)."""
 
     def __init__(self, items):
         from kocr_sdk import DetectedWord, Detection, Reading, Recognizer, TextDetector, hookimpl
@@ -274,7 +275,7 @@ class _Texts:
             scripts = ("hangul",)
 
             def recognize(self, crops):
-                return [Reading(text=t, confidence=0.95) for t, _ in items][:len(crops)]
+                return [Reading(text=items[_Texts.index_of(c)][0], confidence=0.95) for c in crops]
 
         class Plugin:
             @staticmethod
@@ -288,11 +289,22 @@ class _Texts:
                 register(Reader)
 
         self.plugin = Plugin
+        self.items = items
+
+    @staticmethod
+    def index_of(crop):
+        return (250 - int(crop[crop.shape[0] // 2, crop.shape[1] // 2, 0])) // 4
+
+    def image(self, size=(1000, 1000)):
+        import numpy as np
+
+        image = np.full((*size, 3), 255, np.uint8)
+        for i, (_, (x0, y0, x1, y1)) in enumerate(self.items):
+            image[int(y0):int(y1), int(x0):int(x1)] = 250 - 4 * i
+        return image
 
 
 def test_engine_clusters_and_matches_with_the_default_stages(tmp_path):
-    import numpy as np
-
     page = form([(["등록번호", ":"], [VALID_BRN], 500), (["상호"], ["(주)한빛", "테크"], 500)])
     items = [(w.text, w.box) for w in page.words]
     path = tmp_path / "t.yaml"
@@ -300,9 +312,10 @@ def test_engine_clusters_and_matches_with_the_default_stages(tmp_path):
         "id: test\nname: t\nmatch:\n  keywords:\n    - {text: 견적서, required: true}\n"
         "fields:\n  brn: {anchors: [등록번호], type: biz_reg_no, required: true}\n  name: {anchors: [상호]}\n"
     )
-    engine = Engine(plugins=[_Texts(items).plugin], load_entrypoints=False, template=str(path), batch_size=1000,
+    texts = _Texts(items)
+    engine = Engine(plugins=[texts.plugin], load_entrypoints=False, template=str(path), batch_size=1000,
                     detector="boxes", recognizers={"hangul": "reader"})
-    result = engine.read(np.full((1000, 1000, 3), 255, np.uint8)).pages[0]
+    result = engine.read(texts.image()).pages[0]
     stages = {r.stage: r.implementation for r in result.stages}
     assert stages["clusterer"] == "dbscan" and stages["template_matcher"] == "fuzzy"
     m = result.template_match

@@ -65,6 +65,26 @@ def test_vote_keeps_upright_crops_and_turns_flipped_ones():
     assert not vote([], fake_confidences).ran
 
 
+def test_first_probes_that_agree_settle_the_vote_and_doubt_reads_the_rest():
+    calls: list[int] = []
+
+    def counted(crops):
+        calls.append(len(crops))
+        return fake_confidences(crops)
+
+    # four flipped probes agree by a clear margin (gain +0.7 each): the other eight are never read
+    result = vote([word_crop(False)] * 12, counted, first=4, sure_margin=0.3)
+    assert result.flip and result.probes == 4 and calls == [8]
+    # the first four disagree: the rest are read, and all twelve decide
+    calls.clear()
+    mixed = [word_crop(False), word_crop(True)] * 2 + [word_crop(True)] * 8
+    result = vote(mixed, counted, first=4, sure_margin=0.3)
+    assert not result.flip and result.probes == 12 and calls == [8, 16] and len(result.gains) == 12
+    # agreeing but by less than the margin is doubt too
+    calls.clear()
+    assert vote([word_crop(False)] * 6, counted, first=4, sure_margin=0.8).probes == 6
+
+
 def test_probes_skip_short_and_off_axis_words():
     words = [Word(id=str(i), quad=rolled(b, k), confidence=0.9) for i, (b, k) in
              enumerate([((0, 0, 90, 30), 0), ((0, 0, 30, 30), 0), ((0, 0, 90, 30), 1)])]

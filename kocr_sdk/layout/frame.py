@@ -30,7 +30,8 @@ class ReadingFrame:
 
         Word quads list their points in reading order, so ``(TR - TL) + (BR - BL)`` points the way
         the text reads; a length-weighted circular mean of those directions gives both the page's
-        rotation and its skew. When the page says it is turned (``orientation``) but the quads
+        rotation and its skew; where a word's characters climb or fall across its quad, their slope
+        corrects its direction (:func:`_char_skew`). When the page says it is turned (``orientation``) but the quads
         disagree by a quarter turn or more, the quads came from a detector that only knows
         axis-aligned boxes, and the page's orientation wins. ``quads`` (N, 4, 2) saves
         converting the words' quads again when the caller already has them.
@@ -45,6 +46,7 @@ class ReadingFrame:
         if weight.sum() <= 0:
             return cls(_wrap(turned))
         angles = np.arctan2(direction[:, 1], direction[:, 0])
+        angles = angles + _char_skew(page, angles)
         mean = math.atan2(float((weight * np.sin(angles)).sum()), float((weight * np.cos(angles)).sum()))
         if page.orientation and abs(_wrap(mean - turned)) >= math.pi / 4:
             return cls(_wrap(turned))
@@ -103,6 +105,49 @@ class WordGeometry:
         aligned = np.abs(direction[:, 0]) > np.abs(direction[:, 1])
         heights = np.maximum(np.where(aligned, across, boxes[:, 3] - boxes[:, 1]), 1e-3)
         return cls(frame, boxes, heights)
+
+
+#: Words with fewer characters say little about the baseline's slope.
+MIN_SKEW_CHARS = 3
+#: A slope steeper than this against the word's own box is a misassigned character, not skew.
+MAX_CHAR_SKEW = math.radians(15)
+
+
+def _char_skew(page: Page, angles: np.ndarray) -> np.ndarray:
+    """Per word, the angle between its quad's direction and the line through its characters' centres.
+
+    Why: a detector that knows only axis-aligned boxes (the shipped anchor-free one) gives a page
+    scanned 3° askew perfectly level word quads, so the frame would not deskew it; but the
+    centres of a word's characters still climb or fall with the baseline. Across a 350-pixel gap
+    between a label and its value, 3° is 18 pixels — most of a text row — so without this the
+    two no longer share a row. Least-squares slope of the centres in each word's own frame;
+    0 for words with too few characters, or where the slope is implausible.
+    """
+    owners, centres = [], []
+    for i, word in enumerate(page.words):
+        if len(word.chars) >= MIN_SKEW_CHARS:
+            owners.extend([i] * len(word.chars))
+            centres.extend(np.asarray(c.quad, dtype=np.float64).mean(axis=0) for c in word.chars)
+    skew = np.zeros(len(page.words))
+    if not owners:
+        return skew
+    own = np.asarray(owners)
+    pts = np.asarray(centres)
+    cos, sin = np.cos(angles[own]), np.sin(angles[own])
+    u = pts[:, 0] * cos + pts[:, 1] * sin  # along the word's quad
+    v = -pts[:, 0] * sin + pts[:, 1] * cos  # across it
+    n = np.bincount(own, minlength=len(skew)).astype(np.float64)
+    has = n > 0
+    mu = np.bincount(own, u, len(skew))[has] / n[has]
+    mv = np.bincount(own, v, len(skew))[has] / n[has]
+    du = u - np.repeat(mu, n[has].astype(int))
+    dv = v - np.repeat(mv, n[has].astype(int))
+    suu = np.bincount(own, du * du, len(skew))[has]
+    suv = np.bincount(own, du * dv, len(skew))[has]
+    slope = np.arctan2(suv, np.where(suu > 0, suu, 1.0))
+    slope[(suu <= 0) | (np.abs(slope) > MAX_CHAR_SKEW)] = 0.0
+    skew[has] = slope
+    return skew
 
 
 def _wrap(angle: float) -> float:
