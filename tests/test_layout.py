@@ -184,6 +184,18 @@ def test_skew_is_read_from_character_centres_when_word_boxes_are_level():
     assert lines_text(no_letters, cluster_page(no_letters)) != expected
 
 
+def test_one_word_read_sideways_does_not_tilt_the_frame():
+    items = []
+    for r in range(4):
+        items += row([f"w{r}{k}" for k in range(6)], 50, 100 + r * int(H * 1.3))
+    page = page_of(items)
+    assert ReadingFrame.for_page(page).angle == pytest.approx(0, abs=1e-9)
+    # a detector's stray vertical box (a table's side label, a misread title): tilted by a degree before
+    vertical = Word(id="v", text="KIO", quad=((720, 147), (720, 185), (695, 185), (695, 147)))
+    with_stray = page.model_copy(update={"words": [*page.words, vertical]})
+    assert math.degrees(abs(ReadingFrame.for_page(with_stray).angle)) < 0.01
+
+
 def test_xy_cut_orders_header_columns_and_footer():
     boxes = np.array([
         [0, 0, 100, 10],    # 0 header

@@ -46,8 +46,15 @@ class ReadingFrame:
         if weight.sum() <= 0:
             return cls(_wrap(turned))
         angles = np.arctan2(direction[:, 1], direction[:, 0])
-        angles = angles + _char_skew(page, angles)
-        mean = math.atan2(float((weight * np.sin(angles)).sum()), float((weight * np.cos(angles)).sum()))
+        mean = _circular_mean(angles, weight)
+        # again without the words far off that direction (a vertical label, a box read sideways):
+        # one 90° word among a hundred level ones would otherwise tilt the frame by a degree
+        near = np.abs(np.arctan2(np.sin(angles - mean), np.cos(angles - mean))) < OUTLIER_ANGLE
+        if near.any() and weight[near].sum() > 0:
+            mean = _circular_mean(angles[near], weight[near])
+        slopes, sloped = _char_skew(page, angles)
+        if sloped.any():  # only words with enough letters vote on the skew; the rest cannot see it
+            mean += float(np.average(slopes[sloped], weights=weight[sloped]))
         if page.orientation and abs(_wrap(mean - turned)) >= math.pi / 4:
             return cls(_wrap(turned))
         return cls(mean)
@@ -107,21 +114,25 @@ class WordGeometry:
         return cls(frame, boxes, heights)
 
 
+#: Words whose direction is further than this from the page's are left out of its skew.
+OUTLIER_ANGLE = math.radians(30)
 #: Words with fewer characters say little about the baseline's slope.
 MIN_SKEW_CHARS = 3
 #: A slope steeper than this against the word's own box is a misassigned character, not skew.
 MAX_CHAR_SKEW = math.radians(15)
 
 
-def _char_skew(page: Page, angles: np.ndarray) -> np.ndarray:
-    """Per word, the angle between its quad's direction and the line through its characters' centres.
+def _char_skew(page: Page, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per word, the angle between its quad's direction and the line through its characters'
+    centres; and which words had the letters to measure it.
 
     Why: a detector that knows only axis-aligned boxes (the shipped anchor-free one) gives a page
     scanned 3° askew perfectly level word quads, so the frame would not deskew it; but the
     centres of a word's characters still climb or fall with the baseline. Across a 350-pixel gap
     between a label and its value, 3° is 18 pixels — most of a text row — so without this the
     two no longer share a row. Least-squares slope of the centres in each word's own frame;
-    0 for words with too few characters, or where the slope is implausible.
+    words with too few characters, or an implausible slope, are left out of the vote (a page of
+    short words and one long one must not read as level because most words cannot tell).
     """
     owners, centres = [], []
     for i, word in enumerate(page.words):
@@ -129,8 +140,9 @@ def _char_skew(page: Page, angles: np.ndarray) -> np.ndarray:
             owners.extend([i] * len(word.chars))
             centres.extend(np.asarray(c.quad, dtype=np.float64).mean(axis=0) for c in word.chars)
     skew = np.zeros(len(page.words))
+    sloped = np.zeros(len(page.words), dtype=bool)
     if not owners:
-        return skew
+        return skew, sloped
     own = np.asarray(owners)
     pts = np.asarray(centres)
     cos, sin = np.cos(angles[own]), np.sin(angles[own])
@@ -145,9 +157,14 @@ def _char_skew(page: Page, angles: np.ndarray) -> np.ndarray:
     suu = np.bincount(own, du * du, len(skew))[has]
     suv = np.bincount(own, du * dv, len(skew))[has]
     slope = np.arctan2(suv, np.where(suu > 0, suu, 1.0))
-    slope[(suu <= 0) | (np.abs(slope) > MAX_CHAR_SKEW)] = 0.0
-    skew[has] = slope
-    return skew
+    ok = (suu > 0) & (np.abs(slope) <= MAX_CHAR_SKEW)
+    skew[has] = np.where(ok, slope, 0.0)
+    sloped[np.nonzero(has)[0][ok]] = True
+    return skew, sloped
+
+
+def _circular_mean(angles: np.ndarray, weight: np.ndarray) -> float:
+    return math.atan2(float((weight * np.sin(angles)).sum()), float((weight * np.cos(angles)).sum()))
 
 
 def _wrap(angle: float) -> float:
