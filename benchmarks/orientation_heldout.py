@@ -1,6 +1,6 @@
 """Page orientation on held-out pages: the detector's own call, and after the recogniser's check.
 
-    python benchmarks/orientation_heldout.py [--pages 100] [--seed 1] [--probes 16] [--out results.json]
+    python benchmarks/orientation_heldout.py [--pages 100] [--seed 1] [--probes 16] [--first-probes 4] [--out results.json]
 
 Pages come from ``PageGenerator(split="heldout", seed)`` (fonts the models never trained on),
 about half of them turned 90°/180°/270°. Each goes through the engine with the shipped detector
@@ -24,6 +24,9 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--probes", type=int, default=16)
+    ap.add_argument("--first-probes", type=int, default=4,
+                    help="probes read before deciding whether the rest are needed (0: all at once)")
+    ap.add_argument("--sure-margin", type=float, default=0.3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
@@ -37,7 +40,8 @@ def main() -> None:
     from kocr_sdk.synth.pages import PageGenerator
 
     engine = Engine(entity_recognizer="none", clusterer="none", template_matcher="none",
-                    orientation_probes=args.probes)
+                    orientation_probes=args.probes, orientation_first_probes=args.first_probes,
+                    orientation_sure_margin=args.sure_margin)
     gen = PageGenerator(split="heldout", seed=args.seed)
     rows = []
     for i in range(args.pages):
@@ -49,11 +53,14 @@ def main() -> None:
         detector = (page.orientation + 180) % 360 if turned else page.orientation
         rows.append({"truth": truth, "detector": detector, "engine": page.orientation, "turned": turned,
                      "check_status": check.status if check else None,
-                     "check_s": round(check.seconds, 4) if check else 0.0, "words": len(page.words)})
+                     "check_s": round(check.seconds, 4) if check else 0.0, "words": len(page.words),
+                     "probes_read": int(check.message.split()[0]) if check and check.status == "ran" else 0})
 
     n = len(rows)
     result = {
-        "pages": n, "seed": args.seed, "probes": args.probes, "threads": args.threads,
+        "pages": n, "seed": args.seed, "probes": args.probes, "first_probes": args.first_probes,
+        "sure_margin": args.sure_margin, "threads": args.threads,
+        "probes_read_mean": round(statistics.mean(r["probes_read"] for r in rows), 2),
         "truth_orientations": dict(Counter(r["truth"] for r in rows)),
         "detector_accuracy": round(sum(r["detector"] == r["truth"] for r in rows) / n, 4),
         "engine_accuracy": round(sum(r["engine"] == r["truth"] for r in rows) / n, 4),
