@@ -129,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     rows, result = [], {"cores": machine_cores(), "pages": len(pages)}
     if args.only_ray_identity:
         args.runtime, args.workers, args.skip_tesseract, args.ray = args.runtime[:1], [max(args.workers)], True, True
+    if args.ray:  # before the pool's run, not after it: a missing extra should cost seconds, not the pool's minutes
+        from kocr_sdk.batch.ray_backend import require_ray
+
+        require_ray()
     for runtime in args.runtime:
         for w in args.workers:
             rows.append(kocr(pages, work / f"pool-{runtime}-{w}", w, runtime))

@@ -58,6 +58,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to time")
     ap.add_argument("--errors", type=int, default=0, help="print this many noisy lines with a wrong entity")
     ap.add_argument("--quantize", action="store_true", help="int8 dynamic quantisation of the Linear layers")
+    ap.add_argument("--runtime", choices=["torch", "onnx"], default="torch",
+                    help="onnx: the cached ONNX export on onnxruntime, tokenizer from `tokenizers`")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
 
@@ -69,11 +71,12 @@ def main() -> None:
 
     torch.set_num_threads(args.threads[0])
     model_dir = args.model or WEIGHTS_DIR
-    stage = HuggingFaceEntityRecognizer(model=model_dir, quantize=args.quantize)
+    stage = HuggingFaceEntityRecognizer(model=model_dir, quantize=args.quantize, runtime=args.runtime)
     tagger = stage.tagger
     gen = NerGenerator(args.seed)
     pairs = [gen.clean_and_noisy(i) for i in range(args.n)]
-    results: dict = {"model": str(model_dir), "n_lines": args.n, "seed": args.seed, "quantized": args.quantize}
+    results: dict = {"model": str(model_dir), "n_lines": args.n, "seed": args.seed, "quantized": args.quantize,
+                     "runtime": args.runtime}
     meta_path = model_dir / "kocr_ner.json"
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
@@ -102,6 +105,9 @@ def main() -> None:
                         "load_average_1min": round(os.getloadavg()[0], 2), "torch": torch.__version__}
     for threads in args.threads:
         torch.set_num_threads(threads)
+        if args.runtime == "onnx":  # an onnxruntime session takes its thread count when it is made
+            stage = HuggingFaceEntityRecognizer(model=model_dir, quantize=args.quantize, runtime="onnx")
+            tagger = stage.tagger
         stage.recognize(pages[0])  # warm-up
         start = time.perf_counter()
         for page in pages:

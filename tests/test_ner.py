@@ -239,6 +239,74 @@ def test_label_map_renames_and_drops_a_models_labels(tmp_path, char_tokenizer):
     assert TokenTagger.from_directory(model_dir, label_map={"PERSON": None}).tag(["홍길동"]) == [[]]
 
 
+# --- the ONNX path ------------------------------------------------------------------------------
+def test_onnx_tokenizer_chunks_long_lines_as_the_transformers_one_does(tmp_path, char_tokenizer):
+    from transformers import AutoTokenizer
+
+    from kocr_sdk.ner.onnx import FastTokenizer
+
+    model_dir = make_hf_dir(tmp_path / "tok", char_tokenizer)
+    texts = ["홍길동 010-1234-5678", "", "서울특별시 강남구 테헤란로 " * 6, "(주)ABC 2019년"]
+    kwargs = dict(return_offsets_mapping=True, truncation=True, max_length=32, return_overflowing_tokens=True,
+                  stride=8, return_special_tokens_mask=True)
+    want = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)(texts, **kwargs)
+    got = FastTokenizer(model_dir)(texts, **kwargs)
+    assert len(got["input_ids"]) > len(texts)  # the long line became several chunks
+    assert list(want["overflow_to_sample_mapping"]) == got["overflow_to_sample_mapping"]
+    assert [list(x) for x in want["input_ids"]] == got["input_ids"]
+    assert [list(x) for x in want["special_tokens_mask"]] == got["special_tokens_mask"]
+    assert [[tuple(o) for o in x] for x in want["offset_mapping"]] == got["offset_mapping"]
+
+
+def test_ner_on_onnx_tags_like_torch_and_needs_no_transformers(tmp_path, char_tokenizer, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    import subprocess
+    import sys
+
+    from kocr_sdk.ner.onnx import OnnxTokenClassifier
+    from kocr_sdk.ner.recognizer import HuggingFaceEntityRecognizer
+    from kocr_sdk.ner.tagger import TokenTagger
+
+    monkeypatch.setenv("KOCR_ONNX_CACHE", str(tmp_path / "cache"))
+    model_dir = make_hf_dir(tmp_path / "rand", char_tokenizer)
+    texts = ["성명 홍길동 전화 010-1234-5678", "서울특별시 강남구 테헤란로 152 " * 4, "Invoice INV-2024 total ₩1,250,000"]
+    torch_tagger = TokenTagger.from_directory(model_dir)
+    onnx_tagger = TokenTagger.from_directory(model_dir, runtime="onnx")
+    assert isinstance(onnx_tagger.model, OnnxTokenClassifier)
+    want, got = torch_tagger.tag(texts), onnx_tagger.tag(texts)
+    assert [[(s.label, s.start, s.end) for s in spans] for spans in got] == \
+        [[(s.label, s.start, s.end) for s in spans] for spans in want]
+    assert sum(len(spans) for spans in want) > 0  # a random model tags something, so the comparison means something
+    for a, b in zip(want, got):
+        for x, y in zip(a, b):
+            assert abs(x.confidence - y.confidence) < 1e-4
+    # the stage takes the engine's runtime; a process that finds the export cached never imports transformers
+    assert "onnx" in HuggingFaceEntityRecognizer.runtimes
+    stage = HuggingFaceEntityRecognizer(model=model_dir, runtime="onnx")
+    assert isinstance(stage.tagger.model, OnnxTokenClassifier)
+    code = ("import sys; from kocr_sdk.ner.tagger import TokenTagger; "
+            f"t = TokenTagger.from_directory({str(model_dir)!r}, runtime='onnx'); t.tag(['홍길동']); "
+            "print('transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "KOCR_ONNX_CACHE": str(tmp_path / "cache")})
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_cli_export_onnx_writes_a_ner_model_that_loads(tmp_path, char_tokenizer):
+    pytest.importorskip("onnxruntime")
+    from click.testing import CliRunner
+
+    from kocr_sdk.cli.main import cli
+    from kocr_sdk.runtime.onnx import OnnxModule
+
+    model_dir = make_hf_dir(tmp_path / "tiny", char_tokenizer)
+    result = CliRunner().invoke(cli, ["export", "onnx", "--ner", str(model_dir), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "ner" in result.output and (tmp_path / "out" / "tiny.onnx").is_file()
+    logits = OnnxModule(tmp_path / "out" / "tiny.onnx")(torch.full((1, 5), 5), torch.ones(1, 5, dtype=torch.long))
+    assert logits.shape == (1, 5, len(TAGS))
+
+
 # --- spaCy --------------------------------------------------------------------------------------
 def _form_page() -> Page:
     words = [_word(0, "성명", 0), _word(1, "홍길동", 60), _word(2, "전화", 0, 60), _word(3, "010-1234-5678", 60, 60)]

@@ -18,7 +18,8 @@ from .worker import ChunkResult, PageReader
 RAY_HINT = 'install the Ray extra: pip install "kocr-sdk[ray]"'
 
 
-def _ray():
+def require_ray():
+    """The ray module, with Ray Data importable, or a KocrConfigError naming the extra to install."""
     try:
         import ray
         import ray.data  # noqa: F401
@@ -46,7 +47,7 @@ def run_ray(tasks: list[Task], spec: EngineSpec, workers: int | None, threads: i
             on_result: Callable[[ChunkResult], None], should_stop: Callable[[], bool],
             address: str | None = None) -> dict[str, Any]:
     """Run ``tasks`` on Ray; returns what the cluster offered (CPUs, GPUs, actors used)."""
-    ray = _ray()
+    ray = require_ray()
     started_here = not ray.is_initialized()
     if started_here:
         kwargs: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": False}

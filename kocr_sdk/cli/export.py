@@ -24,26 +24,36 @@ def export() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for <weights name>.onnx files. Default: the cache `runtime: onnx` reads "
                    "($KOCR_ONNX_CACHE or ~/.cache/kocr/onnx).")
+@click.option("--ner", "ner", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="NER model directory (Hugging Face token classifier; default: the shipped one, when present).")
 @click.option("--quantize", is_flag=True, help="Also write int8 (dynamic) versions of the recognisers.")
-def export_onnx(detector, script_id, recognizers, out, quantize) -> None:
-    """Export the detector, script identifier and recognisers to ONNX (extra [onnx])."""
+def export_onnx(detector, script_id, recognizers, ner, out, quantize) -> None:
+    """Export the detector, script identifier, recognisers and NER model to ONNX (extra [onnx])."""
     from ..detection import detector as det
+    from ..ner import recognizer as ner_stage
     from ..recognition.vitstr import recognizer as rec
     from ..runtime.onnx import export_weights_file
     from ..script_id import identifier as sid
 
     jobs: list[tuple[str, Path]] = []
-    explicit = bool(detector or script_id or recognizers)
+    explicit = bool(detector or script_id or recognizers or ner)
     if detector or (not explicit and det.WEIGHTS_PATH.exists()):
         jobs.append(("detector", detector or det.WEIGHTS_PATH))
     if script_id or (not explicit and sid.WEIGHTS_PATH.exists()):
         jobs.append(("script-id", script_id or sid.WEIGHTS_PATH))
     for path in recognizers or ([] if explicit else sorted(rec.WEIGHTS_DIR.glob("vitstr-*.pt"))):
         jobs.append(("recognizer", path))
+    if ner or (not explicit and (ner_stage.WEIGHTS_DIR / "config.json").is_file()):
+        jobs.append(("ner", ner or ner_stage.WEIGHTS_DIR))
     if not jobs:
-        fail("no weights to export: none ship with this installation; pass --detector/--script-id/--recognizer")
+        fail("no weights to export: none ship with this installation; pass --detector/--script-id/--recognizer/--ner")
     for kind, path in jobs:
         target = out / (path.stem + ".onnx") if out else None
+        if kind == "ner":  # a model directory, not a weights file
+            from ..ner.onnx import onnx_path
+
+            click.echo(f"{kind:10s} {path} → {onnx_path(path, out=target)}")
+            continue
         written = export_weights_file(kind, path, target)
         click.echo(f"{kind:10s} {path} → {written}")
         if quantize and kind == "recognizer":

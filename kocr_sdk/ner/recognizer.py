@@ -44,11 +44,12 @@ class HuggingFaceEntityRecognizer(EntityRecognizer):
     def __init__(self, device: str = "cpu", model: str | Path | None = None,
                  label_map: dict[str, str | None] | None = None, labels: list[str] | None = None,
                  batch_size: int = 64, min_confidence: float = 0.0, threads: int | None = None,
-                 quantize: bool | None = None, **options: Any) -> None:
+                 quantize: bool | None = None, runtime: str = "torch", **options: Any) -> None:
         super().__init__(device, **options)
         if options:
             raise KocrConfigError(f"entity recogniser {self.name!r} has no option(s) {', '.join(sorted(options))} "
-                                  "(known: model, label_map, labels, batch_size, min_confidence, threads, quantize)")
+                                  "(known: model, label_map, labels, batch_size, min_confidence, threads, quantize, "
+                                  "runtime)")
         directory = Path(model) if model is not None else self.default_model()
         if directory is None:
             raise KocrConfigError(f"entity recogniser {self.name!r} needs the `model` option: the directory of a "
@@ -61,15 +62,17 @@ class HuggingFaceEntityRecognizer(EntityRecognizer):
             torch.set_num_threads(threads)
         from .tagger import TokenTagger
 
-        if quantize is None:
-            quantize = self.quantize_by_default
-        self.tagger = TokenTagger.from_directory(directory, label_map=label_map, device=device, batch_size=batch_size,
-                                                 quantize=quantize)
+        if quantize is None:  # on onnxruntime int8 is no faster for these small models (docs/benchmarks.md)
+            quantize = self.quantize_by_default and runtime == "torch"
+        self.tagger = TokenTagger.from_directory(directory, runtime=runtime, label_map=label_map, device=device,
+                                                 batch_size=batch_size, quantize=quantize)
         self.labels = set(labels) if labels else None
         self.min_confidence = min_confidence
 
     #: int8 dynamic quantisation of the Linear layers on CPU, unless the ``quantize`` option says otherwise.
     quantize_by_default: ClassVar[bool] = False
+    #: ``onnx``: the model from a cached ONNX export, and no transformers import (:mod:`.onnx`).
+    runtimes: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
     @classmethod
     def default_model(cls) -> Path | None:

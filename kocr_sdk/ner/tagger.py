@@ -76,8 +76,20 @@ class TokenTagger:
             self.tags.append((prefix, label) if label else ("O", ""))
 
     @classmethod
-    def from_directory(cls, path: str | Path, **kwargs: Any) -> "TokenTagger":
-        """Load a local Hugging Face token-classification directory (never reaches the network)."""
+    def from_directory(cls, path: str | Path, runtime: str = "torch", **kwargs: Any) -> "TokenTagger":
+        """Load a local Hugging Face token-classification directory (never reaches the network).
+
+        ``runtime="onnx"``: the model runs from its cached ONNX export and the tokenizer from
+        ``tokenizers``, so transformers is imported only to make the export (:mod:`.onnx`).
+        ``quantize`` then picks onnxruntime's int8 model instead of torch's.
+        """
+        if runtime == "onnx":
+            from .onnx import load_onnx_parts
+
+            model, tokenizer = load_onnx_parts(path, quantize=bool(kwargs.pop("quantize", False)))
+            return cls(model, tokenizer, **kwargs)
+        if runtime != "torch":
+            raise KocrModelError(f"NER runtime {runtime!r} is not one of torch, onnx")
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
         path = Path(path)

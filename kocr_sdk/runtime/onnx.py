@@ -42,7 +42,7 @@ def cache_dir() -> Path:
 
 
 # --- export ----------------------------------------------------------------------------------
-def _export(module: torch.nn.Module, args: tuple, path: Path, input_names: list[str], output_names: list[str],
+def export_graph(module: torch.nn.Module, args: tuple, path: Path, input_names: list[str], output_names: list[str],
             dynamic_axes: dict[str, dict[int, str]]) -> Path:
     """torch → ONNX (TorchScript-based exporter: the dynamic shapes here are plain axes), atomically."""
     path = Path(path)
@@ -77,7 +77,7 @@ def export_detector(model: torch.nn.Module, path: str | Path) -> Path:
     wrapped = _DetectorOutputs(model.float().to(memory_format=torch.contiguous_format))
     x = torch.zeros(1, 3, 64, 96)
     axes = {"image": {0: "batch", 2: "height", 3: "width"}, **{n: {0: "batch", 2: "h4", 3: "w4"} for n in DETECTOR_OUTPUTS}}
-    return _export(wrapped, (x,), Path(path), ["image"], DETECTOR_OUTPUTS, axes)
+    return export_graph(wrapped, (x,), Path(path), ["image"], DETECTOR_OUTPUTS, axes)
 
 
 def export_script_identifier(model: torch.nn.Module, path: str | Path) -> Path:
@@ -89,7 +89,7 @@ def export_script_identifier(model: torch.nn.Module, path: str | Path) -> Path:
     x = torch.rand(2, 1, 32, 64)
     widths = torch.tensor([64, 40])
     axes = {"crops": {0: "batch", 3: "width"}, "widths": {0: "batch"}, "logits": {0: "batch"}}
-    return _export(model, (x, widths), Path(path), ["crops", "widths"], ["logits"], axes)
+    return export_graph(model, (x, widths), Path(path), ["crops", "widths"], ["logits"], axes)
 
 
 class _RecognizerGraph(torch.nn.Module):
@@ -134,7 +134,7 @@ def export_recognizer(model: torch.nn.Module, path: str | Path) -> Path:
     axes = {"crops": {0: "batch", 3: "width"}, "widths": {0: "batch"}, "logits": {0: "batch", 1: "frames"}}
     x = torch.rand(2, 1, 32, 64)
     widths = torch.tensor([64, 40])
-    return _export(_RecognizerGraph(model.float().eval()), (x, widths), Path(path), ["crops", "widths"], ["logits"], axes)
+    return export_graph(_RecognizerGraph(model.float().eval()), (x, widths), Path(path), ["crops", "widths"], ["logits"], axes)
 
 
 def quantize_int8(src: Path, dst: Path) -> Path:
@@ -207,18 +207,24 @@ def onnx_module(kind: str, model: torch.nn.Module, exporter: Callable[[torch.nn.
                 weights: str | Path | None = None, quantize: bool = False, device: str = "cpu",
                 threads: int | None = None) -> OnnxModule:
     """The cached ONNX export of ``model`` (exported now if missing), loaded in onnxruntime."""
+    path = cache_dir() / f"{kind}-{weights_key(weights, model)}.onnx"
+    return OnnxModule(cached_export(path, lambda p: exporter(model, p), quantize), threads, device)
+
+
+def cached_export(path: Path, export: Callable[[Path], Any], quantize: bool = False) -> Path:
+    """``path``, written by ``export(path)`` unless it exists; with ``quantize`` its int8 twin
+    beside it (``<stem>-int8.onnx``), made from it the same way. Checks for onnxruntime first,
+    so a missing extra is one clear error rather than a failed export."""
     _ort()
-    directory = cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{kind}-{weights_key(weights, model)}.onnx"
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        exporter(model, path)
+        export(path)
     if quantize:
         qpath = path.with_name(path.stem + "-int8.onnx")
         if not qpath.exists():
             quantize_int8(path, qpath)
         path = qpath
-    return OnnxModule(path, threads, device)
+    return path
 
 
 # --- exporting weights files (``kocr export onnx``) -------------------------------------------
