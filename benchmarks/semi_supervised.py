@@ -116,6 +116,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=1000, help="Supervised steps of arms a, b, c.")
     ap.add_argument("--pretrain-steps", type=int, default=600)
     ap.add_argument("--shift-steps", type=int, default=500, help="Steps of arms d and e.")
+    ap.add_argument("--shift-lr", type=float, default=3e-4,
+                    help="Peak learning rate of arms d and e (the shipped weights finished near 6e-5).")
     ap.add_argument("--val-size", type=int, default=1000)
     ap.add_argument("--threshold", type=float, default=0.9, help="SeqFixMatch pseudo-label confidence.")
     ap.add_argument("--strong-ops", type=int, default=2, help="SeqFixMatch: RandAugment operations in the strong view.")
@@ -155,9 +157,9 @@ def main() -> None:
             shipped = WEIGHTS_DIR / "vitstr-tiny-hangul.pt"
             shift_baseline(args, shipped)
             shift = dict(init_from=shipped, max_steps=args.shift_steps, total_steps=args.shift_steps, warmup=100,
-                         lr=3e-4, val_every=max(args.shift_steps // 4, 1), val_data=heavy_blur())
+                         lr=args.shift_lr, val_every=max(args.shift_steps // 4, 1), val_data=heavy_blur())
             if arm == "d":
-                _recognizer_arm("d-shift-supervised", args, **shift)
+                _recognizer_arm("d-shift-supervised" + tag, args, **shift)
             else:
                 curriculum = dict(unlabeled_data_start=mild_blur(), unlabeled_curriculum=args.curriculum) \
                     if args.curriculum else {}
