@@ -229,6 +229,8 @@ def test_hf_stage_without_or_with_a_wrong_model_is_a_clear_error(tmp_path, fake_
         HuggingFaceEntityRecognizer(model=tmp_path / "empty")
     with pytest.raises(KocrConfigError, match="no option"):
         HuggingFaceEntityRecognizer(model=tmp_path / "empty", colour="red")
+    with pytest.raises(KocrConfigError, match="runtime 'tensorrt'"):
+        HuggingFaceEntityRecognizer(model=tmp_path / "empty", runtime="tensorrt")
 
 
 def test_label_map_renames_and_drops_a_models_labels(tmp_path, char_tokenizer):
@@ -264,7 +266,7 @@ def test_ner_on_onnx_tags_like_torch_and_needs_no_transformers(tmp_path, char_to
     import sys
 
     from kocr_sdk.ner.onnx import OnnxTokenClassifier
-    from kocr_sdk.ner.recognizer import HuggingFaceEntityRecognizer
+    from kocr_sdk.ner.recognizer import CharBertEntityRecognizer, HuggingFaceEntityRecognizer
     from kocr_sdk.ner.tagger import TokenTagger
 
     monkeypatch.setenv("KOCR_ONNX_CACHE", str(tmp_path / "cache"))
@@ -280,8 +282,10 @@ def test_ner_on_onnx_tags_like_torch_and_needs_no_transformers(tmp_path, char_to
     for a, b in zip(want, got):
         for x, y in zip(a, b):
             assert abs(x.confidence - y.confidence) < 1e-4
-    # the stage takes the engine's runtime; a process that finds the export cached never imports transformers
-    assert "onnx" in HuggingFaceEntityRecognizer.runtimes
+    # the shipped stage takes the engine's runtime; the generic one only as its own option (a user's
+    # model may not export); a process that finds the export cached never imports transformers
+    assert "onnx" in CharBertEntityRecognizer.runtimes
+    assert "onnx" not in getattr(HuggingFaceEntityRecognizer, "runtimes", ())
     stage = HuggingFaceEntityRecognizer(model=model_dir, runtime="onnx")
     assert isinstance(stage.tagger.model, OnnxTokenClassifier)
     code = ("import sys; from kocr_sdk.ner.tagger import TokenTagger; "

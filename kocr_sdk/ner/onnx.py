@@ -10,7 +10,7 @@ with ``kocr export onnx``.
 
 The two stand-ins are called exactly as :class:`~kocr_sdk.ner.tagger.TokenTagger` calls the
 Hugging Face objects, so tagging, chunking of long lines and span decoding are one code path on
-both runtimes (tests/test_ner_onnx.py checks that they tag alike).
+both runtimes (tests/test_ner.py checks that they tag alike).
 """
 
 from __future__ import annotations
@@ -76,8 +76,9 @@ class OnnxTokenClassifier:
     """An onnxruntime session called like a transformers token-classification model:
     ``model(input_ids=..., attention_mask=...).logits``, with the ``config`` fields TokenTagger reads."""
 
-    def __init__(self, path: str | Path, config: dict[str, Any], threads: int | None = None) -> None:
-        self.session = OnnxModule(path, threads)
+    def __init__(self, path: str | Path, config: dict[str, Any], threads: int | None = None,
+                 device: str = "cpu") -> None:
+        self.session = OnnxModule(path, threads, device)
         labels = {int(k): v for k, v in (config.get("id2label") or {}).items()}
         self.config = SimpleNamespace(num_labels=len(labels), id2label=labels,
                                       max_position_embeddings=int(config.get("max_position_embeddings") or 512))
@@ -159,12 +160,13 @@ def onnx_path(directory: str | Path, quantize: bool = False, out: str | Path | N
     return cached_export(path, lambda p: export_token_classifier(directory, p), quantize)
 
 
-def load_onnx_parts(directory: str | Path, quantize: bool = False,
-                    threads: int | None = None) -> tuple[OnnxTokenClassifier, FastTokenizer]:
+def load_onnx_parts(directory: str | Path, quantize: bool = False, threads: int | None = None,
+                    device: str = "cpu") -> tuple[OnnxTokenClassifier, FastTokenizer]:
     """Model and tokenizer for :class:`~kocr_sdk.ner.tagger.TokenTagger`, neither from transformers."""
     directory = Path(directory)
     if not (directory / "config.json").is_file():
         raise KocrModelError(f"{directory} is not a Hugging Face model directory (no config.json)")
     tokenizer = FastTokenizer(directory)
-    model = OnnxTokenClassifier(onnx_path(directory, quantize), _read_json(directory / "config.json"), threads)
+    model = OnnxTokenClassifier(onnx_path(directory, quantize), _read_json(directory / "config.json"), threads,
+                                device)
     return model, tokenizer

@@ -71,8 +71,8 @@ class HuggingFaceEntityRecognizer(EntityRecognizer):
 
     #: int8 dynamic quantisation of the Linear layers on CPU, unless the ``quantize`` option says otherwise.
     quantize_by_default: ClassVar[bool] = False
-    #: ``onnx``: the model from a cached ONNX export, and no transformers import (:mod:`.onnx`).
-    runtimes: ClassVar[tuple[str, ...]] = ("torch", "onnx")
+    # No ``runtimes`` here: the engine's ``runtime: onnx`` must not make it export an arbitrary
+    # user model that may not trace; ``runtime: onnx`` as this stage's own option still does.
 
     @classmethod
     def default_model(cls) -> Path | None:
@@ -109,6 +109,8 @@ class CharBertEntityRecognizer(HuggingFaceEntityRecognizer):
     priority = 10
     auto = True
     quantize_by_default = True  # measured: same F1 within 0.002, about twice the lines/s (docs/benchmarks.md)
+    #: ``onnx``: the model from a cached ONNX export, and no transformers import (:mod:`.onnx`).
+    runtimes: ClassVar[tuple[str, ...]] = ("torch", "onnx")
     description = "character-level BERT over OCR lines: " + ", ".join(LABELS)
 
     @classmethod

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import KocrModelError
+from ..errors import KocrConfigError, KocrModelError
 
 Span = tuple[int, int, str]
 
@@ -86,10 +86,11 @@ class TokenTagger:
         if runtime == "onnx":
             from .onnx import load_onnx_parts
 
-            model, tokenizer = load_onnx_parts(path, quantize=bool(kwargs.pop("quantize", False)))
+            model, tokenizer = load_onnx_parts(path, quantize=bool(kwargs.pop("quantize", False)),
+                                               device=kwargs.get("device", "cpu"))
             return cls(model, tokenizer, **kwargs)
         if runtime != "torch":
-            raise KocrModelError(f"NER runtime {runtime!r} is not one of torch, onnx")
+            raise KocrConfigError(f"NER runtime {runtime!r} is not one of torch, onnx")
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
         path = Path(path)
