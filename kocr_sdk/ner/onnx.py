@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from ..errors import KocrModelError
-from ..runtime.onnx import OnnxModule, cache_dir, cached_export, export_graph
+from ..runtime.onnx import OnnxModule, cache_dir, cached_export, export_graph, hash_file
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
@@ -107,9 +107,7 @@ def model_key(directory: Path) -> str:
     if weights is None:
         raise KocrModelError(f"{directory}: no model weights ({' or '.join(WEIGHT_FILES)})")
     for path in (weights, directory / "config.json"):
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
+        hash_file(h, path)
     h.update(torch.__version__.encode())
     return h.hexdigest()[:16]
 
@@ -129,22 +127,13 @@ def export_token_classifier(directory: str | Path, path: str | Path) -> Path:
     """A local Hugging Face token-classification directory → ONNX (batch and length free)."""
     from transformers import AutoModelForTokenClassification
 
-    from transformers.utils import logging as hf_logging
+    from .tagger import loading_from
 
     directory = Path(directory)
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # its "Loading weights" bar is noise in `kocr export onnx`'s output
-    with warnings.catch_warnings():
+    with loading_from(directory), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            model = AutoModelForTokenClassification.from_pretrained(str(directory), local_files_only=True,
-                                                                    dtype=torch.float32).eval()
-        except Exception as exc:
-            raise KocrModelError(f"cannot load the token-classification model in {directory}: "
-                                 f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            if bars:
-                hf_logging.enable_progress_bar()
+        model = AutoModelForTokenClassification.from_pretrained(str(directory), local_files_only=True,
+                                                                dtype=torch.float32).eval()
     ids = torch.full((2, 12), 5, dtype=torch.long)
     mask = torch.ones_like(ids)
     mask[1, 8:] = 0  # trace with padding, so the mask's path is in the graph

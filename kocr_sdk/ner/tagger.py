@@ -14,9 +14,10 @@ prediction from the window where it lies farthest from an edge.
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -43,6 +44,25 @@ def _split_tag(tag: str) -> tuple[str, str]:
         if s and head.upper() in ("B", "I", "E", "S", "L", "U") and rest:
             return {"L": "E", "U": "S"}.get(head.upper(), head.upper()), rest
     return "I", tag
+
+
+@contextmanager
+def loading_from(path: Path) -> Iterator[None]:
+    """Load from a local Hugging Face directory quietly, and name the directory when it fails.
+
+    Its "Loading weights" bar, once per engine, is noise on a CLI's stderr; transformers raises
+    many kinds of error, and the user needs the path and the reason."""
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    except Exception as exc:
+        raise KocrModelError(f"cannot load the token-classification model in {path}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 class TokenTagger:
@@ -96,18 +116,9 @@ class TokenTagger:
         path = Path(path)
         if not (path / "config.json").is_file():
             raise KocrModelError(f"{path} is not a Hugging Face model directory (no config.json)")
-        from transformers.utils import logging as hf_logging
-
-        bars = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()  # a "Loading weights" bar per engine is noise on a CLI's stderr
-        try:
+        with loading_from(path):
             tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
             model = AutoModelForTokenClassification.from_pretrained(str(path), local_files_only=True, dtype=torch.float32)
-        except Exception as exc:  # transformers raises many kinds; the user needs the path and the reason
-            raise KocrModelError(f"cannot load the token-classification model in {path}: {type(exc).__name__}: {exc}") from exc
-        finally:
-            if bars:
-                hf_logging.enable_progress_bar()
         return cls(model, tokenizer, **kwargs)
 
     @torch.no_grad()

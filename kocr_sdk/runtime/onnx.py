@@ -188,13 +188,18 @@ class OnnxModule:
         return {name: torch.from_numpy(o) for name, o in zip(self.output_names, outs)}
 
 
+def hash_file(h: Any, path: Path) -> None:
+    """Feed a file's bytes to ``h`` a megabyte at a time (weights files are several MB)."""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+
+
 def weights_key(path: str | Path | None, model: torch.nn.Module) -> str:
     """A cache key: the weights file's content hash, or the parameters' when there is no file."""
     h = hashlib.sha256()
     if path is not None and Path(path).exists():
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
+        hash_file(h, Path(path))
     else:
         buf = io.BytesIO()
         torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buf)
