@@ -4,6 +4,8 @@ pages with the same cores; and, with ``--ray``, whether Ray writes the same byte
     kocr synth pages --n 20 --split heldout --seed 7 --out /tmp/pages
     python benchmarks/batch_throughput.py /tmp/pages --n 20 --workers 1 2 --ray \
         --out benchmarks/results/batch_throughput.json
+    python benchmarks/batch_throughput.py /tmp/pages --n 40 --workers 1 2 --runtime onnx --only-ray-scaling \
+        --out benchmarks/results/ray_scaling.json
 
 kocr: ``run_batch`` with a process pool of W workers × (cores / W) torch threads, ``--runtime``
 torch or onnx, every stage the installation has (detection, script identification when its
@@ -122,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-tesseract", action="store_true")
     parser.add_argument("--only-ray-identity", action="store_true",
                         help="run only the pool and the Ray backend (max --workers, first --runtime) and compare")
+    parser.add_argument("--only-ray-scaling", action="store_true",
+                        help="run only Ray, once per --workers count (first --runtime), and report the speed-up")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     pages = sorted(args.pages.glob("*.png"))[: args.n]
@@ -129,10 +133,20 @@ def main(argv: list[str] | None = None) -> int:
     rows, result = [], {"cores": machine_cores(), "pages": len(pages)}
     if args.only_ray_identity:
         args.runtime, args.workers, args.skip_tesseract, args.ray = args.runtime[:1], [max(args.workers)], True, True
-    if args.ray:  # before the pool's run, not after it: a missing extra should cost seconds, not the pool's minutes
+    if args.only_ray_scaling:
+        args.runtime, args.skip_tesseract = args.runtime[:1], True
+    if args.ray or args.only_ray_scaling:  # before the pool's run, not after it: a missing extra should cost seconds, not the pool's minutes
         from kocr_sdk.batch.ray_backend import require_ray
 
         require_ray()
+    if args.only_ray_scaling:
+        for w in args.workers:
+            rows.append(kocr(pages, work / f"ray-{w}", w, args.runtime[0], backend="ray"))
+            print(rows[-1], flush=True)
+        base = rows[0]["pages_per_s"]
+        result["ray_scaling"] = {f"{r['processes']} actors": round(r["pages_per_s"] / base, 2) for r in rows}
+        print(result["ray_scaling"], flush=True)
+        args.runtime = []  # nothing else to run
     for runtime in args.runtime:
         for w in args.workers:
             rows.append(kocr(pages, work / f"pool-{runtime}-{w}", w, runtime))

@@ -166,3 +166,76 @@ def test_cli_batch(tmp_path):
     assert result.exit_code == 0 and "1 already done" in result.output
     result = CliRunner().invoke(cli, ["batch", str(tmp_path / "nothing*.png"), "--out", str(tmp_path / "o2")])
     assert result.exit_code == 1 and "no file matches" in result.output
+
+
+def test_outputs_to_an_fsspec_url_resume_like_a_folder(tmp_path):
+    """memory:// stands for any fsspec file system (s3://, gs://): same layout, same resume."""
+    fsspec = pytest.importorskip("fsspec")
+    from kocr_sdk.batch.plan import parse_jsonl
+
+    fs = fsspec.filesystem("memory")
+    url = f"memory://kocr-test-{tmp_path.name}/out"
+    inputs = images(tmp_path / "in", 3)
+    (tmp_path / "in" / "bad.png").write_text("nope")
+    summary = run([tmp_path / "in"], url, formats=["json", "hocr"])
+    assert (summary.done, summary.failed, summary.out) == (3, 1, url)
+    root = url.split("://", 1)[1]
+    names = sorted(p.rsplit("/", 1)[1] for p in fs.ls(root, detail=False))
+    assert names == ["_done.jsonl", "_failures.jsonl"] + sorted(f"page{i:02d}.png.{s}" for i in range(3)
+                                                                for s in ("hocr", "json"))
+    assert not fs.glob(f"{root}/.*.tmp")
+    doc = json.loads(fs.cat_file(f"{root}/page01.png.json"))
+    assert [w["text"] for w in doc["pages"][0]["words"]] == ["가나"] * 3
+    assert len(parse_jsonl(fs.cat_file(f"{root}/_done.jsonl").decode())) == 3
+
+    again = run(inputs, url)
+    assert (again.done, again.skipped) == (0, 3)
+    fs.rm_file(f"{root}/page02.png.json")  # a lost output is redone, and the manifest keeps every line
+    third = run(inputs, url)
+    assert (third.done, third.skipped) == (1, 2)
+    assert len(parse_jsonl(fs.cat_file(f"{root}/_done.jsonl").decode())) == 4
+    fs.rm(root, recursive=True)
+
+
+def test_a_remote_log_lost_before_its_flush_only_costs_a_rerun(tmp_path):
+    """Lines appended but not yet flushed (a kill between two flushes) are gone; the outputs they
+    stood for are whole, and the next run reads those inputs again and writes the same bytes."""
+    pytest.importorskip("fsspec")
+    from kocr_sdk.batch.destination import RemoteDestination
+
+    url = f"memory://kocr-test-{tmp_path.name}/out"
+    dest = RemoteDestination(url, flush_seconds=3600)
+    dest.append_record("_done.jsonl", {"key": "a"})
+    dest.write_text("a.json", "{}\n")
+    assert dest.exists("a.json") and not dest.exists("_done.jsonl")  # killed here: output whole, line lost
+    assert RemoteDestination(url).read_text("_done.jsonl") is None
+    dest.flush()
+    dest.append_record("_done.jsonl", {"key": "b"})
+    dest.flush()
+    assert [r["key"] for r in json_lines(RemoteDestination(url).read_text("_done.jsonl"))] == ["a", "b"]
+    dest.fs.rm(dest.root, recursive=True)
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_a_file_url_is_a_local_folder(tmp_path):
+    summary = run(images(tmp_path / "in", 1), f"file://{tmp_path}/out")
+    assert summary.done == 1 and (tmp_path / "out" / "page00.png.json").exists()
+    assert (tmp_path / "out" / "_done.jsonl").exists()
+
+
+def test_bad_destinations_are_clear_errors(tmp_path):
+    from click.testing import CliRunner
+
+    from kocr_sdk.cli.main import cli
+
+    inputs = images(tmp_path / "in", 1)
+    (tmp_path / "afile").write_text("x")
+    result = CliRunner().invoke(cli, ["batch", str(inputs[0]), "--out", str(tmp_path / "afile"), "-q"])
+    assert result.exit_code != 0 and "exists and is not a folder" in result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+    result = CliRunner().invoke(cli, ["batch", str(inputs[0]), "--out", "nosuchprotocol-xyz://b/out", "-q"])
+    assert result.exit_code != 0 and "cannot write to nosuchprotocol-xyz://b/out" in result.output
+    assert isinstance(result.exception, SystemExit)

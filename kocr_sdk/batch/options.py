@@ -20,7 +20,8 @@ class BatchOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    out: Path = Field(description="Folder of the outputs, the manifest (_done.jsonl) and _failures.jsonl.")
+    out: Path | str = Field(description="Folder of the outputs, the manifest (_done.jsonl) and _failures.jsonl: "
+                            "a local path, or an fsspec URL such as s3://bucket/prefix.")
     formats: list[OutputFormat] = Field(default_factory=lambda: ["json"], min_length=1)
     backend: Backend = Field("auto", description="auto: a process pool, or in-process with one worker.")
     workers: int | None = Field(None, ge=1, description="Worker processes (Ray: actors); None sizes to the machine.")

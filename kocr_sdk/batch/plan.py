@@ -16,6 +16,7 @@ from typing import Iterable
 
 from ..errors import KocrError
 from ..io import count_pages, expand_inputs
+from .destination import Destination, open_destination
 
 MANIFEST = "_done.jsonl"
 FAILURES = "_failures.jsonl"
@@ -31,8 +32,9 @@ class BatchItem:
     sha256: str
     pages: int
 
-    def outputs(self, out: Path, formats: Iterable[str]) -> list[Path]:
-        return [out / (self.key + SUFFIX[f]) for f in formats]
+    def outputs(self, formats: Iterable[str]) -> list[str]:
+        """File names of its outputs, one per format."""
+        return [self.key + SUFFIX[f] for f in formats]
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,14 @@ def output_keys(paths: list[Path]) -> list[str]:
 
 
 def read_jsonl(path: Path) -> list[dict]:
+    """Records of a JSONL log file; none when it does not exist."""
+    return parse_jsonl(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
+def parse_jsonl(text: str | None) -> list[dict]:
     """Records of a JSONL log; a torn last line (a kill mid-append) is ignored."""
-    if not path.exists():
-        return []
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in (text or "").splitlines():
         try:
             out.append(json.loads(line))
         except json.JSONDecodeError:
@@ -80,12 +85,14 @@ def read_jsonl(path: Path) -> list[dict]:
     return out
 
 
-def plan_batch(inputs: Iterable[str | Path], out: Path, formats: Iterable[str] = ("json",), redo: bool = False,
-               recursive: bool = False) -> Plan:
-    """Expand the inputs, hash them, and split them into done and to do."""
+def plan_batch(inputs: Iterable[str | Path], out: str | Path | Destination, formats: Iterable[str] = ("json",),
+               redo: bool = False, recursive: bool = False) -> Plan:
+    """Expand the inputs, hash them, and split them into done and to do (``out``: a folder, an
+    fsspec URL or a :class:`~kocr_sdk.batch.destination.Destination`)."""
     formats = list(formats)
+    out = open_destination(out)
     paths = expand_inputs(inputs, recursive=recursive)
-    done = {r["key"]: r for r in read_jsonl(out / MANIFEST) if "key" in r}
+    done = {r["key"]: r for r in parse_jsonl(out.read_text(MANIFEST)) if "key" in r}
     plan = Plan([], [], [])
     for path, key in zip(paths, output_keys(paths)):
         try:
@@ -100,7 +107,7 @@ def plan_batch(inputs: Iterable[str | Path], out: Path, formats: Iterable[str] =
         item = BatchItem(str(path), key, sha, n)
         record = done.get(key)
         if (not redo and record is not None and record.get("sha256") == sha
-                and all(p.exists() for p in item.outputs(out, formats))):
+                and all(out.exists(name) for name in item.outputs(formats))):
             plan.skipped.append(item)
         else:
             plan.todo.append(item)

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel
 
+from .destination import open_destination
 from .options import BatchOptions, EngineSpec, size_workers
 from .plan import BatchItem, make_tasks, plan_batch
 from .store import OutputStore
@@ -25,7 +26,7 @@ from .worker import ChunkResult
 class BatchSummary(BaseModel):
     """What a batch run did."""
 
-    out: Path
+    out: Path | str  # the folder, or the fsspec URL, as given
     inputs: int
     skipped: int
     done: int
@@ -68,7 +69,7 @@ def run_batch(inputs: Iterable[str | Path], options: BatchOptions | dict[str, An
         options = options.model_copy(update=kw)
     engine = engine or EngineSpec()
     reporter = reporter or Reporter()
-    out = Path(options.out)
+    out = open_destination(options.out)
     plan = plan_batch(inputs, out, options.formats, options.redo, options.recursive)
     items = plan.todo + [BatchItem(p, k, "", 0) for p, k, _ in plan.unreadable]
     store = OutputStore(out, list(options.formats), items, reporter.input_done)
@@ -116,10 +117,12 @@ def run_batch(inputs: Iterable[str | Path], options: BatchOptions | dict[str, An
                 workers = info["actors"]
     except KeyboardInterrupt:
         interrupted = True
+    finally:
+        out.flush()  # a remote destination's logs (a local one's are synced line by line)
     interrupted = interrupted or stop.is_set()
     seconds = time.perf_counter() - start
     return BatchSummary(
-        out=out, inputs=len(plan.todo) + len(plan.skipped) + len(plan.unreadable), skipped=len(plan.skipped),
+        out=out.location, inputs=len(plan.todo) + len(plan.skipped) + len(plan.unreadable), skipped=len(plan.skipped),
         done=len(store.written), failed=len(store.failed), pages=pages_done, seconds=seconds, backend=backend,
         workers=workers, threads=threads, interrupted=interrupted,
         failures=[{"key": k, "error": e} for k, e in store.failed.items()],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -60,8 +59,9 @@ class _RichReporter:
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for one output per input, _done.jsonl and _failures.jsonl.")
+@click.option("--out", required=True, metavar="DIR|URL",
+              help="Folder for one output per input, _done.jsonl and _failures.jsonl; or an fsspec URL "
+                   "(s3://bucket/prefix, gs://..., with the protocol's package installed).")
 @click.option("--format", "formats", type=click.Choice(["json", "hocr"]), multiple=True, default=("json",),
               show_default=True, help="Output format; repeat for several.")
 @click.option("--workers", type=click.IntRange(1), help="Worker processes (Ray: actors). Default: one per core.")
@@ -111,7 +111,7 @@ def batch(inputs, out, formats, workers, threads, chunk_pages, ray_address, dpi,
         err=True,
     )
     if summary.failed:
-        click.echo(f"kocr batch: failures are listed in {summary.out / '_failures.jsonl'}", err=True)
+        click.echo(f"kocr batch: failures are listed in {str(summary.out).rstrip('/')}/_failures.jsonl", err=True)
     if summary.interrupted:
         fail("interrupted; run the same command again to resume", code=130)
     if summary.failed:
