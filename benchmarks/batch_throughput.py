@@ -86,8 +86,9 @@ def tesseract(pages: list[Path], processes: int) -> dict:
             "seconds": round(seconds, 2), "pages_per_s": round(len(pages) / seconds, 3), "words": words, "load": load}
 
 
-def kocr(pages: list[Path], out: Path, workers: int, runtime: str, backend: str = "pool") -> dict:
-    threads = max(1, machine_cores() // workers)
+def kocr(pages: list[Path], out: Path, workers: int, runtime: str, backend: str = "pool",
+         threads: int | None = None) -> dict:
+    threads = threads or max(1, machine_cores() // workers)
     load = os.getloadavg()[0]
     spec = EngineSpec(EngineConfig(runtime=runtime, device="cpu"))
     clock = Clock()
@@ -120,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--workers", type=int, nargs="+", default=[machine_cores()])
     parser.add_argument("--runtime", nargs="+", default=["torch"], choices=["torch", "onnx"])
+    parser.add_argument("--threads", type=int, help="threads per worker (default: cores / workers)")
     parser.add_argument("--ray", action="store_true", help="also run on a local Ray and compare the bytes")
     parser.add_argument("--skip-tesseract", action="store_true")
     parser.add_argument("--only-ray-identity", action="store_true",
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         require_ray()
     if args.only_ray_scaling:
         for w in args.workers:
-            rows.append(kocr(pages, work / f"ray-{w}", w, args.runtime[0], backend="ray"))
+            rows.append(kocr(pages, work / f"ray-{w}", w, args.runtime[0], backend="ray", threads=args.threads))
             print(rows[-1], flush=True)
         base = rows[0]["pages_per_s"]
         result["ray_scaling"] = {f"{r['processes']} actors": round(r["pages_per_s"] / base, 2) for r in rows}
@@ -149,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         args.runtime = []  # nothing else to run
     for runtime in args.runtime:
         for w in args.workers:
-            rows.append(kocr(pages, work / f"pool-{runtime}-{w}", w, runtime))
+            rows.append(kocr(pages, work / f"pool-{runtime}-{w}", w, runtime, threads=args.threads))
             print(rows[-1], flush=True)
     if not args.skip_tesseract:
         rows.append(tesseract(pages, machine_cores()))
