@@ -153,6 +153,10 @@ class Page(_Model):
     width: int = Field(ge=1)
     height: int = Field(ge=1)
     scale: float = Field(1.0, gt=0.0, description="Factor the engine resized the image by before the models ran.")
+    detection_scale: float | None = Field(
+        None, gt=0.0, description="Factor the detector further resized the page by for its network (e.g. 1.5 when "
+        "small text made it look again at a larger size); None when the detector does not say.",
+    )
     orientation: Orientation = 0
     orientation_confidence: float | None = None
     words: list[Word] = Field(default_factory=list)

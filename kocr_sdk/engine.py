@@ -277,7 +277,8 @@ class Engine:
             words.append(Word(id=wid, quad=scale_quad(dw.quad, inv), confidence=dw.confidence, chars=chars))
         orientation = detection.orientation % 360
         return page.model_copy(
-            update={"words": words, "orientation": orientation, "orientation_confidence": detection.orientation_confidence}
+            update={"words": words, "orientation": orientation, "orientation_confidence": detection.orientation_confidence,
+                    "detection_scale": detection.scale}
         )
 
     def _check_orientation(
@@ -503,4 +504,4 @@ def _detect_upright(detector: Any, image: np.ndarray, orientation: int) -> Detec
         for w in found.words
     ]
     return Detection(words=words, orientation=reading_orientation([w.quad for w in words]) if words else orientation,
-                     orientation_confidence=found.orientation_confidence)
+                     orientation_confidence=found.orientation_confidence, scale=found.scale)

@@ -43,6 +43,10 @@ class Detection(BaseModel):
     words: list[DetectedWord] = Field(default_factory=list)
     orientation: int = 0
     orientation_confidence: float | None = None
+    scale: float | None = Field(
+        None, gt=0, description="Factor the detector resized the image by before its network ran (the last pass's, "
+        "when it ran more than one); None when it does not say.",
+    )
 
 
 class ScriptPrediction(BaseModel):

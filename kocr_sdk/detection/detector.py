@@ -121,7 +121,7 @@ def detect_array(model: torch.nn.Module, image: np.ndarray, cfg: InferenceConfig
     return decoded, scale
 
 
-def to_detection(decoded: Decoded) -> Detection:
+def to_detection(decoded: Decoded, scale: float | None = None) -> Detection:
     """The engine's ``Detection`` (quads in reading order) from decoded boxes.
 
     Built with ``model_construct``: the values are floats and 4-point tuples by construction, and
@@ -137,7 +137,8 @@ def to_detection(decoded: Decoded) -> Detection:
     words = [DetectedWord.model_construct(quad=_quad(q), confidence=score, chars=chars)
              for q, score, chars in zip(word_quads, decoded.word_scores.tolist(), chars_by_word)]
     return Detection.model_construct(words=words, orientation=int(decoded.orientation),
-                                     orientation_confidence=decoded.orientation_confidence)
+                                     orientation_confidence=decoded.orientation_confidence,
+                                     scale=None if scale is None else float(scale))
 
 
 def _quad(points: list[list[float]]):
@@ -195,7 +196,7 @@ class AnchorFreeDetector(TextDetector):
 
     def detect(self, image: np.ndarray) -> Detection:
         decoded, self.last_scale = detect_array(self.model, image, self.config, self.device, self.stride)
-        return to_detection(decoded)
+        return to_detection(decoded, self.last_scale)
 
 
 def shipped_detectors() -> list[type[TextDetector]]:

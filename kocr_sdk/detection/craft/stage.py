@@ -70,7 +70,7 @@ class CraftDetector(TextDetector):
 
     def detect(self, image: np.ndarray) -> Detection:
         decoded, self.last_scale = detect_array(self.model, image, self.config, self.device, self.stride, self.decoder)
-        return to_detection(decoded)
+        return to_detection(decoded, self.last_scale)
 
 
 def shipped_detectors() -> list[type[TextDetector]]:
