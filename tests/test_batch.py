@@ -202,6 +202,7 @@ def test_a_remote_log_lost_before_its_flush_only_costs_a_rerun(tmp_path):
     stood for are whole, and the next run reads those inputs again and writes the same bytes."""
     pytest.importorskip("fsspec")
     from kocr_sdk.batch.destination import RemoteDestination
+    from kocr_sdk.batch.plan import parse_jsonl
 
     url = f"memory://kocr-test-{tmp_path.name}/out"
     dest = RemoteDestination(url, flush_seconds=3600)
@@ -212,12 +213,8 @@ def test_a_remote_log_lost_before_its_flush_only_costs_a_rerun(tmp_path):
     dest.flush()
     dest.append_record("_done.jsonl", {"key": "b"})
     dest.flush()
-    assert [r["key"] for r in json_lines(RemoteDestination(url).read_text("_done.jsonl"))] == ["a", "b"]
+    assert [r["key"] for r in parse_jsonl(RemoteDestination(url).read_text("_done.jsonl"))] == ["a", "b"]
     dest.fs.rm(dest.root, recursive=True)
-
-
-def json_lines(text):
-    return [json.loads(line) for line in text.splitlines()]
 
 
 def test_a_file_url_is_a_local_folder(tmp_path):
