@@ -40,10 +40,6 @@ class Destination:
 
     location: str | Path  # what the user gave, for messages and the summary
 
-    def uri(self, name: str) -> str:
-        """Where ``name`` is, in the form the user gave the folder (path or URL)."""
-        raise NotImplementedError
-
     def exists(self, name: str) -> bool:
         raise NotImplementedError
 
@@ -80,9 +76,6 @@ class LocalDestination(Destination):
         except OSError as exc:
             raise KocrError(f"{self.path}: cannot create the output folder: {exc.strerror or exc}") from exc
 
-    def uri(self, name: str) -> str:
-        return str(self.path / name)
-
     def exists(self, name: str) -> bool:
         return (self.path / name).exists()
 
@@ -96,7 +89,7 @@ class LocalDestination(Destination):
     def append_record(self, name: str, record: dict[str, Any]) -> None:
         """One line, flushed and synced: the logs are how a re-run knows what happened."""
         with open(self.path / name, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.write(_line(record))
             fh.flush()
             os.fsync(fh.fileno())
 
@@ -119,7 +112,6 @@ class RemoteDestination(Destination):
             raise KocrError(f"cannot write to {url}: {exc} (install the fsspec package for its protocol, "
                             "e.g. s3fs for s3://, gcsfs for gs://)") from exc
         self.location, self.root = url, root.rstrip("/")
-        self.protocol = url.split("://", 1)[0]
         self.flush_seconds = flush_seconds
         self._logs: dict[str, list[str]] = {}
         self._dirty: set[str] = set()
@@ -131,9 +123,6 @@ class RemoteDestination(Destination):
 
     def _path(self, name: str) -> str:
         return f"{self.root}/{name}"
-
-    def uri(self, name: str) -> str:
-        return f"{self.location.rstrip('/')}/{name}"
 
     def exists(self, name: str) -> bool:
         return bool(self.fs.exists(self._path(name)))
@@ -161,7 +150,7 @@ class RemoteDestination(Destination):
             if old and not old.endswith("\n"):
                 old += "\n"
             self._logs[name] = [old] if old else []
-        self._logs[name].append(json.dumps(record, ensure_ascii=False) + "\n")
+        self._logs[name].append(_line(record))
         self._dirty.add(name)
         if time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()
@@ -175,6 +164,10 @@ class RemoteDestination(Destination):
     def remove_temp_files(self) -> None:
         for tmp in self.fs.glob(self._path(".*.tmp")):
             self.fs.rm_file(tmp)
+
+
+def _line(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def open_destination(out: str | os.PathLike | Destination) -> Destination:
