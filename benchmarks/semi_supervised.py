@@ -20,6 +20,11 @@ crop, beyond the training pipeline's 0.3–1.3 on 30 % of them):
 - (d) ``--shift-steps`` more supervised steps;
 - (e) the same steps plus SeqFixMatch on the blurred unlabelled crops.
 
+``--domain paper`` shifts to dirty, unevenly lit paper instead (blotches, grain, specks, a shadow on
+every crop), and takes paper texture and lighting out of the labelled stream of both arms, so the
+shifted domain is one the labelled crops lack entirely (the blur domain's labelled crops do have
+some mild blur).
+
 Every arm is validated on ``--val-size`` crops in held-out fonts under a seed no training uses.
 Each arm runs in its own directory under ``--out`` and resumes from its checkpoint if stopped;
 finished arms are skipped. One torch thread and one rendering worker per arm: run the two
@@ -48,6 +53,43 @@ def heavy_blur(sigma: tuple[float, float] = (1.8, 2.8)) -> dict:
 def mild_blur() -> dict:
     """The curriculum's starting domain: every crop blurred, but at about half the shifted σ."""
     return heavy_blur((0.8, 1.4))
+
+
+def heavy_paper() -> dict:
+    """The usual crop degradations on dirty, unevenly lit paper: blotches, grain, specks and shadow on
+    every crop (the labelled stream of the paper arms has none of it, see :func:`no_paper`)."""
+    from kocr_sdk.synth.degrade import Lighting, PaperTexture, crop_pipeline
+
+    pipe = crop_pipeline()
+    pipe.image = [PaperTexture(prob=1.0, blotch=(0.15, 0.35), grain=(0.05, 0.12), specks=(0.0005, 0.002)),
+                  Lighting(prob=1.0, gradient=(0.2, 0.45), shadow_prob=0.4, shadow=(0.45, 0.75), crease_prob=0.2)] + \
+        [op for op in pipe.image if not isinstance(op, (PaperTexture, Lighting))]
+    return {"degrade": pipe.model_dump(mode="json")}
+
+
+def mild_paper() -> dict:
+    """The paper curriculum's starting domain: the same ops at about half their strength."""
+    from kocr_sdk.synth.degrade import Lighting, PaperTexture, crop_pipeline
+
+    pipe = crop_pipeline()
+    pipe.image = [PaperTexture(prob=1.0, blotch=(0.05, 0.15), grain=(0.02, 0.06), specks=(0.0, 0.0005)),
+                  Lighting(prob=1.0, gradient=(0.05, 0.2), shadow_prob=0.2, shadow=(0.7, 0.9), crease_prob=0.05)] + \
+        [op for op in pipe.image if not isinstance(op, (PaperTexture, Lighting))]
+    return {"degrade": pipe.model_dump(mode="json")}
+
+
+def no_paper() -> dict:
+    """The labelled stream of the paper arms: the usual degradations without paper texture and lighting,
+    so that the shifted domain is one the labelled crops lack entirely."""
+    from kocr_sdk.synth.degrade import Lighting, PaperTexture, crop_pipeline
+
+    pipe = crop_pipeline()
+    pipe.image = [op for op in pipe.image if not isinstance(op, (PaperTexture, Lighting))]
+    return {"degrade": pipe.model_dump(mode="json")}
+
+
+# domain -> (the shifted domain, the curriculum's start, the labelled stream's generator options)
+DOMAINS = {"blur": (heavy_blur, mild_blur, dict), "paper": (heavy_paper, mild_paper, no_paper)}
 
 
 def _recognizer_arm(name: str, args, **kw) -> dict:
@@ -87,24 +129,30 @@ def run_pretrain(args) -> Path:
 
 
 def shift_baseline(args, weights: Path) -> dict:
-    """The starting point of arms d and e: the weights as they are, on normal and on blurred crops."""
+    """The starting point of arms d and e: the weights as they are, on normal and on shifted crops."""
     from kocr_sdk.recognition.architectures import create_model
     from kocr_sdk.recognition.charset import CHARSETS
     from kocr_sdk.training.recognizer import RecognizerTrainConfig, evaluate, init_from_weights, validation_set
 
-    done = args.out / "d0-shift-start" / "result.json"
+    shifted, _, labelled = DOMAINS[args.domain]
+    done = args.out / ("d0-shift-start" + _domain_suffix(args)) / "result.json"
     if done.exists():
         return json.loads(done.read_text())
     charset = CHARSETS["hangul"]()
     model = create_model("vitstr-tiny", len(charset))
     init_from_weights(model, charset, weights)
     cfg = RecognizerTrainConfig(val_size=args.val_size)
-    record = {"arm": "d0-shift-start", "step": 0, "minutes": 0.0, "weights": str(weights),
-              "val": evaluate(model, charset, validation_set(cfg.model_copy(update={"val_data": heavy_blur()}), charset)),
-              "val_normal": evaluate(model, charset, validation_set(cfg, charset))}
+    record = {"arm": "d0-shift-start" + _domain_suffix(args), "step": 0, "minutes": 0.0, "weights": str(weights),
+              "val": evaluate(model, charset, validation_set(cfg.model_copy(update={"val_data": shifted()}), charset)),
+              "val_normal": evaluate(model, charset, validation_set(cfg.model_copy(update={"data": labelled()}), charset))}
     done.parent.mkdir(parents=True, exist_ok=True)
     done.write_text(json.dumps(record, ensure_ascii=False, indent=1))
     return record
+
+
+def _domain_suffix(args) -> str:
+    """Blur was the first shifted domain, and its arms kept their plain names."""
+    return "" if args.domain == "blur" else f"-{args.domain}"
 
 
 def main() -> None:
@@ -118,6 +166,9 @@ def main() -> None:
     ap.add_argument("--shift-steps", type=int, default=500, help="Steps of arms d and e.")
     ap.add_argument("--shift-lr", type=float, default=3e-4,
                     help="Peak learning rate of arms d and e (the shipped weights finished near 6e-5).")
+    ap.add_argument("--domain", choices=sorted(DOMAINS), default="blur",
+                    help="Arms d and e: the shifted domain (blur: heavy blur; paper: dirty, unevenly lit paper, which "
+                         "the labelled stream of these arms lacks entirely).")
     ap.add_argument("--val-size", type=int, default=1000)
     ap.add_argument("--threshold", type=float, default=0.9, help="SeqFixMatch pseudo-label confidence.")
     ap.add_argument("--strong-ops", type=int, default=2, help="SeqFixMatch: RandAugment operations in the strong view.")
@@ -126,7 +177,7 @@ def main() -> None:
     ap.add_argument("--teacher-ema", type=float, help="SeqFixMatch: read weak views with an EMA teacher of this decay.")
     ap.add_argument("--rampup", type=int, default=0, help="SeqFixMatch: steps over which λ_u rises from 0.")
     ap.add_argument("--curriculum", type=int, default=0,
-                    help="SeqFixMatch (arm e): unlabelled crops over which the blur grows from mild (σ 0.8–1.4) to heavy.")
+                    help="SeqFixMatch (arm e): unlabelled crops over which the shift grows from mild (half strength) to full.")
     ap.add_argument("--tag", default="", help="Suffix of the arm directories (a variant of the same arms).")
     ap.add_argument("--report", action="store_true", help="Only collect finished arms into the table and JSON.")
     ap.add_argument("-q", "--quiet", action="store_true")
@@ -156,15 +207,17 @@ def main() -> None:
 
             shipped = WEIGHTS_DIR / "vitstr-tiny-hangul.pt"
             shift_baseline(args, shipped)
+            shifted, start, labelled = DOMAINS[args.domain]
             shift = dict(init_from=shipped, max_steps=args.shift_steps, total_steps=args.shift_steps, warmup=100,
-                         lr=args.shift_lr, val_every=max(args.shift_steps // 4, 1), val_data=heavy_blur())
+                         lr=args.shift_lr, val_every=max(args.shift_steps // 4, 1), data=labelled(), val_data=shifted())
+            suffix = _domain_suffix(args) + tag
             if arm == "d":
-                _recognizer_arm("d-shift-supervised" + tag, args, **shift)
+                _recognizer_arm("d-shift-supervised" + suffix, args, **shift)
             else:
-                curriculum = dict(unlabeled_data_start=mild_blur(), unlabeled_curriculum=args.curriculum) \
+                curriculum = dict(unlabeled_data_start=start(), unlabeled_curriculum=args.curriculum) \
                     if args.curriculum else {}
-                _recognizer_arm("e-shift-fixmatch" + tag, args, **shift, unlabeled=f"synth:{args.unlabeled}",
-                                unlabeled_data=heavy_blur(), **fixmatch, **curriculum)
+                _recognizer_arm("e-shift-fixmatch" + suffix, args, **shift, unlabeled=f"synth:{args.unlabeled}",
+                                unlabeled_data=shifted(), **fixmatch, **curriculum)
         else:
             raise SystemExit(f"unknown arm {arm!r}")
     report(args)
