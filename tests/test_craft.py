@@ -137,6 +137,15 @@ def test_decoding_drops_faint_blobs_and_the_padding():
         CraftDecodeConfig(char_threshold=0.8, text_threshold=0.7)
 
 
+def test_scores_stay_in_0_1_when_the_region_map_overshoots():
+    """The region map is a regression without a sigmoid; a trained network's confident peaks
+    reach 1.01, which a Document's confidences (≤ 1) refused (found on the sample page)."""
+    out = as_outputs(encode(line_of_words([(0, 3), (50, 2)]), 64, 160))
+    decoded = decode({k: v * 1.3 for k, v in out.items()}, 64, 160)
+    assert len(decoded) == 2
+    assert decoded.word_scores.max() == 1.0 and decoded.char_scores.max() == 1.0
+
+
 # ------------------------------------------------------------------------------------ loss
 def test_ohem_keeps_every_positive_and_three_times_as_many_hardest_negatives():
     target = torch.zeros(1, 1, 10, 20)

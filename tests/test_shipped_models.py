@@ -59,3 +59,20 @@ def test_upside_down_sample_page_is_turned_and_read(engine):
     texts = [w.text for w in page.words]
     for value in ("김민준", "서울특별시"):
         assert value in texts, (value, texts)
+
+
+def test_craft_baseline_is_shipped_but_only_used_when_asked_for(engine):
+    """The AS-IS baseline's weights ship for the comparison (issue 4); ``auto`` keeps the
+    anchor-free detector, and ``detector: craft`` reads the page through the baseline."""
+    assert engine.describe()["detector"] == "anchor-free"
+    craft = Engine(detector="craft", load_entrypoints=False, device="cpu")
+    assert craft.describe()["detector"] == "craft"
+    page = craft.read(SAMPLE).pages[0]
+    assert page.stages[0].stage == "detector" and page.stages[0].status == "ran"
+    texts = [w.text for w in page.words]
+    assert 25 <= len(texts) <= 120
+    for value in ("김민준", "서울특별시"):
+        assert value in texts, (value, texts)
+    # character boxes come from the region map's components: one per character of a clean word
+    word = next(w for w in page.words if w.text == "김민준")
+    assert len(word.chars) == 3

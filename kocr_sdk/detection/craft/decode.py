@@ -5,7 +5,8 @@
    (``cv2.connectedComponentsWithStats``) are the word candidates. A candidate is a word when
    it has at least ``min_area`` cells and its highest region value reaches ``text_threshold``
    (CRAFT's ``text_threshold``: a smudge of affinity alone, or a faint blob, is not a word).
-   Its score is that highest region value.
+   Its score is that highest region value, clipped to [0, 1]: the region map is a regression
+   with no sigmoid, and a confident peak overshoots 1.
 2. **Characters.** The components of ``region ≥ char_threshold`` inside the kept words. A
    thresholded Gaussian is an ellipse over the central ``r = sigma·sqrt(-2·ln t)`` of its
    box's half-size (:mod:`.targets`), so each character's box is its component's extent
@@ -190,5 +191,7 @@ def decode(out: dict[str, torch.Tensor], height: int, width: int, cfg: CraftDeco
     along = np.where(wide[char_word], centres[:, 0], centres[:, 1]) if len(char_word) else np.zeros(0)
     order = np.lexsort((along, char_word))
     n = len(word_ids)
-    return CraftDecoded(word_boxes, peak[word_ids].astype(np.float64), np.zeros(n, np.int64), np.zeros(n),
-                        char_boxes[order], char_peak[char_ids][order].astype(np.float64), char_word[order], 0, None)
+    word_scores = np.clip(peak[word_ids], 0.0, 1.0).astype(np.float64)
+    char_scores = np.clip(char_peak[char_ids][order], 0.0, 1.0).astype(np.float64)
+    return CraftDecoded(word_boxes, word_scores, np.zeros(n, np.int64), np.zeros(n),
+                        char_boxes[order], char_scores, char_word[order], 0, None)
