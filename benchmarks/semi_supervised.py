@@ -55,37 +55,36 @@ def mild_blur() -> dict:
     return heavy_blur((0.8, 1.4))
 
 
-def heavy_paper() -> dict:
-    """The usual crop degradations on dirty, unevenly lit paper: blotches, grain, specks and shadow on
-    every crop (the labelled stream of the paper arms has none of it, see :func:`no_paper`)."""
+def _on_paper(*ops) -> dict:
+    """The usual crop degradations with their paper texture and lighting replaced by ``ops``."""
     from kocr_sdk.synth.degrade import Lighting, PaperTexture, crop_pipeline
 
     pipe = crop_pipeline()
-    pipe.image = [PaperTexture(prob=1.0, blotch=(0.15, 0.35), grain=(0.05, 0.12), specks=(0.0005, 0.002)),
-                  Lighting(prob=1.0, gradient=(0.2, 0.45), shadow_prob=0.4, shadow=(0.45, 0.75), crease_prob=0.2)] + \
-        [op for op in pipe.image if not isinstance(op, (PaperTexture, Lighting))]
+    pipe.image = list(ops) + [op for op in pipe.image if not isinstance(op, (PaperTexture, Lighting))]
     return {"degrade": pipe.model_dump(mode="json")}
+
+
+def heavy_paper() -> dict:
+    """Dirty, unevenly lit paper: blotches, grain, specks and a light gradient on every crop, a
+    shadow on 40 % (the labelled stream of the paper arms has none of it, see :func:`no_paper`)."""
+    from kocr_sdk.synth.degrade import Lighting, PaperTexture
+
+    return _on_paper(PaperTexture(prob=1.0, blotch=(0.15, 0.35), grain=(0.05, 0.12), specks=(0.0005, 0.002)),
+                     Lighting(prob=1.0, gradient=(0.2, 0.45), shadow_prob=0.4, shadow=(0.45, 0.75), crease_prob=0.2))
 
 
 def mild_paper() -> dict:
     """The paper curriculum's starting domain: the same ops at about half their strength."""
-    from kocr_sdk.synth.degrade import Lighting, PaperTexture, crop_pipeline
+    from kocr_sdk.synth.degrade import Lighting, PaperTexture
 
-    pipe = crop_pipeline()
-    pipe.image = [PaperTexture(prob=1.0, blotch=(0.05, 0.15), grain=(0.02, 0.06), specks=(0.0, 0.0005)),
-                  Lighting(prob=1.0, gradient=(0.05, 0.2), shadow_prob=0.2, shadow=(0.7, 0.9), crease_prob=0.05)] + \
-        [op for op in pipe.image if not isinstance(op, (PaperTexture, Lighting))]
-    return {"degrade": pipe.model_dump(mode="json")}
+    return _on_paper(PaperTexture(prob=1.0, blotch=(0.05, 0.15), grain=(0.02, 0.06), specks=(0.0, 0.0005)),
+                     Lighting(prob=1.0, gradient=(0.05, 0.2), shadow_prob=0.2, shadow=(0.7, 0.9), crease_prob=0.05))
 
 
 def no_paper() -> dict:
-    """The labelled stream of the paper arms: the usual degradations without paper texture and lighting,
-    so that the shifted domain is one the labelled crops lack entirely."""
-    from kocr_sdk.synth.degrade import Lighting, PaperTexture, crop_pipeline
-
-    pipe = crop_pipeline()
-    pipe.image = [op for op in pipe.image if not isinstance(op, (PaperTexture, Lighting))]
-    return {"degrade": pipe.model_dump(mode="json")}
+    """The labelled stream of the paper arms: no paper texture or lighting at all, so that the
+    shifted domain is one the labelled crops lack entirely."""
+    return _on_paper()
 
 
 # domain -> (the shifted domain, the curriculum's start, the labelled stream's generator options)
