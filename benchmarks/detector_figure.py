@@ -2,6 +2,7 @@
 
     python benchmarks/detector_figure.py [--weights A.pt B.pt] [--seed 1] [--page 0]
                                          [--out docs/img/detector-side-by-side.png]
+    python benchmarks/detector_figure.py --gt ../shared/data/funsd-test/gt.jsonl --page 3   # a real page
 
 A table of H-means says *how often* a detector fails; a picture says *how*: a word split in
 two, two words merged, a line of small print missed. Each panel is the same window of one
@@ -10,7 +11,9 @@ scores) with the detector's word boxes drawn by how they score against the groun
 IoU ≥ 0.5 — **green** matched, **red** a prediction that matches no word (a false positive,
 a split or a merge) — and the ground-truth words no prediction matched in **orange**. The
 window (``--window``) is the one with the most ground-truth words, so the dense part of the
-page is the part shown. Each panel's title gives the page's word P/R/H.
+page is the part shown. Each panel's title gives the page's word P/R/H. ``--gt`` takes the page
+from a ground-truth JSONL in ``kocr eval``'s format instead (``--page`` is its line, images
+relative to the file), e.g. a real scan of ``../shared/data``.
 
 Weights may be of either family (``meta.arch``: ``afd-*`` anchor-free, ``craft-*`` CRAFT);
 the default pair is the shipped anchor-free detector and ``kocr_sdk/weights/detector-craft.pt``.
@@ -19,6 +22,7 @@ the default pair is the shipped anchor-free detector and ``kocr_sdk/weights/dete
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import cv2
@@ -86,7 +90,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--weights", type=Path, nargs="+", help="weights files (default: shipped anchor-free, CRAFT)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--page", type=int, default=0, help="index of the held-out page")
+    ap.add_argument("--page", type=int, default=0, help="index of the held-out page (or of the --gt line)")
+    ap.add_argument("--gt", type=Path, help="a ground-truth JSONL (kocr eval format) to take the page from")
     ap.add_argument("--window", default="760x560", help="WxH of the part of the page shown")
     ap.add_argument("--out", type=Path, default=Path("docs/img/detector-side-by-side.png"))
     args = ap.parse_args()
@@ -98,7 +103,13 @@ def main() -> None:
 
     torch.set_num_threads(1)
     weights = args.weights or [WEIGHTS_PATH, WEIGHTS_PATH.parent / "detector-craft.pt"]
-    image, record = PageGenerator(split="heldout", seed=args.seed).sample(args.page)
+    if args.gt:
+        from PIL import Image
+
+        record = json.loads(args.gt.read_text(encoding="utf-8").splitlines()[args.page])
+        image = np.asarray(Image.open(args.gt.parent / record["image"]).convert("RGB"))
+    else:
+        image, record = PageGenerator(split="heldout", seed=args.seed).sample(args.page)
     gt = [np.asarray(w["poly"], np.float32) for w in record["words"] if not w.get("ignore")]
     size = tuple(int(v) for v in args.window.lower().split("x"))
     window = _window(gt, image.shape[:2], size)
@@ -113,7 +124,7 @@ def main() -> None:
         out = np.hstack([out, gap, p])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), cv2.cvtColor(out, cv2.COLOR_RGB2BGR))
-    print(f"wrote {args.out} (layout {record.get('layout')}, window {window})")
+    print(f"wrote {args.out} (layout {record.get('layout', record.get('source'))}, window {window})")
 
 
 if __name__ == "__main__":
