@@ -202,3 +202,37 @@ def test_letter_spaced_words_stay_one_word():
     assert len(words) == 1 and words[0].text == "사업자등록증" and words[0].extra["spaced"]
     xs = [q[0][0] for _, q in words[0].chars]
     assert min(np.diff(xs)) > 32  # the spacing is really there
+
+
+def test_space_scale_narrows_word_gaps_only():
+    face = select_fonts("latin", "train")[0]
+    wide, tight = layout_text("ab cd", face, 32), layout_text("ab cd", face, 32, space_scale=0.25)
+    space = wide.xs[3] - wide.xs[2]  # the space's own advance
+    assert space > 4
+    assert tight.xs[:3] == wide.xs[:3]  # nothing moves before the space
+    assert tight.xs[3] == pytest.approx(wide.xs[3] - 0.75 * space, abs=1)  # the gap shrinks by 3/4 of it
+    assert tight.xs[4] - tight.xs[3] == wide.xs[4] - wide.xs[3]  # letters keep their advances
+
+
+def _median_gap(pages) -> float:
+    """Median gap between consecutive words of a line, in word heights (upright pages)."""
+    gaps = []
+    for _, record in pages:
+        boxes = [np.asarray(w["poly"]) for w in record["words"]]
+        for a, b in zip(boxes, boxes[1:]):
+            h = a[:, 1].max() - a[:, 1].min()
+            same_line = abs(a[:, 1].mean() - b[:, 1].mean()) < 0.3 * h
+            if same_line and b[:, 0].min() > a[:, 0].max():
+                gaps.append((b[:, 0].min() - a[:, 0].max()) / h)
+    return float(np.median(gaps))
+
+
+def test_tight_spacing_draws_pages_with_narrow_word_gaps():
+    from kocr_sdk.synth.pages import PageGenerator
+
+    base = dict(layouts=("prose",), rotate=False, skew_prob=0.0, degrade=False)
+    normal = PageGenerator(split="train", seed=3, **base)
+    tight = PageGenerator(split="train", seed=3, **base, tight_spacing_prob=1.0, tight_spacing=(0.2, 0.2))
+    wide_gap = _median_gap([normal.sample(i) for i in range(2)])
+    tight_gap = _median_gap([tight.sample(i) for i in range(2)])
+    assert tight_gap < 0.6 * wide_gap and tight_gap > 0

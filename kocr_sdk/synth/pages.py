@@ -72,6 +72,10 @@ class PageConfig(BaseModel):
     handwriting_prob: float = Field(0.25, ge=0, le=1, description="Values written in a handwriting face.")
     colour_ink_prob: float = Field(0.15, ge=0, le=1, description="Blue or brown ink instead of black.")
     degrade: bool | Pipeline = Field(True, description="True: page_pipeline() (receipt_pipeline() for receipts).")
+    tight_spacing_prob: float = Field(
+        0.0, ge=0, le=1, description="Share of pages whose word spaces are narrowed to a `tight_spacing` fraction of "
+        "the font's space (typewritten forms). 0 draws nothing, so pages stay those of earlier versions.")
+    tight_spacing: tuple[float, float] = Field((0.2, 0.7), description="Range of that fraction, drawn once per page.")
 
 
 def _layer_colour(rng: random.Random, kind: str) -> tuple[int, int, int]:
@@ -98,6 +102,10 @@ class PageBuilder:
         self.s = gen.config.scale
         self.lang = lang
         self.entities: list[tuple[str, list[int]]] = []
+        cfg = gen.config
+        # drawn only when asked for: a draw would shift every later one, and change the pages of a seed
+        tight = cfg.tight_spacing_prob > 0 and rng.random() < cfg.tight_spacing_prob
+        self.space_scale = rng.uniform(*cfg.tight_spacing) if tight else 1.0
         self.layer_kinds = ["ink"]
         self.face = self.pick_face(lang)
         self.bold = self._sibling(self.face, bold=True)
@@ -162,7 +170,7 @@ class PageBuilder:
         f = self.face_for(text, face)
         if f is None:
             return None
-        return layout_text(text, f, size, tracking, cell)
+        return layout_text(text, f, size, tracking, cell, self.space_scale)
 
     def put(self, x: float, baseline: float, phrase: Phrase | str, face: FontFace, size: int, tracking: float = 0.0,
             cell: float | None = None, layer: int = 0, align: str = "left", one_word: bool = False,
@@ -220,7 +228,8 @@ class PageBuilder:
                   leading: float, bottom: float, indent: float = 0.0, justify: bool = False) -> float:
         """Flow phrases into lines between ``x0`` and ``right``; returns the y below the paragraph."""
         asc, _ = line_metrics(face.path, face.index, size)
-        gap = size * self.rng.uniform(0.25, 0.4)
+        gap = size * self.rng.uniform(0.25, 0.4) * self.space_scale
+        justify = justify and self.space_scale == 1.0  # tightly set text is typewritten: ragged right
         lines: list[list[tuple[Phrase, Layout]]] = [[]]
         widths = [indent]
         for p in phrases:
