@@ -33,19 +33,13 @@ GREEN, RED, ORANGE = (20, 150, 60), (220, 30, 40), (245, 140, 0)
 
 def _detect(weights: Path, image: np.ndarray):
     """The words one detector finds on an RGB page, through its family's inference path."""
-    import torch
+    from detector_heldout import load_detector
 
-    from kocr_sdk.detection.craft.stage import CraftDetector
-    from kocr_sdk.detection.detector import AnchorFreeDetector, detect_array
-    from kocr_sdk.detection.families import family_of
+    from kocr_sdk.detection.detector import detect_array
 
-    arch = torch.load(weights, map_location="cpu", weights_only=False)["meta"]["arch"]
-    family = family_of(arch)
-    detector = (CraftDetector if family.name == "craft" else AnchorFreeDetector)(weights=weights)
-    cfg = family.inference_config.model_validate(detector.meta.get("inference", {}))
-    decoder = family.decoder_for(family.target_config.model_validate(detector.meta.get("targets", {})))
-    decoded, _ = detect_array(detector.model, image, cfg, "cpu", family.stride(arch), decoder)
-    return f"{family.name} ({arch}, step {detector.meta.get('step')})", decoded.word_quads()
+    detector, cfg, decoder, stride = load_detector(weights)
+    decoded, _ = detect_array(detector.model, image, cfg, "cpu", stride, decoder)
+    return f"{type(detector).name} ({detector.meta['arch']}, step {detector.meta.get('step')})", decoded.word_quads()
 
 
 def _window(gt: list[np.ndarray], shape: tuple[int, int], size: tuple[int, int]) -> tuple[int, int, int, int]:

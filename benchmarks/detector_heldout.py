@@ -27,6 +27,23 @@ import time
 from pathlib import Path
 
 
+def load_detector(weights: Path):
+    """The stage for a weights file of either family (its ``meta.arch``), with what
+    ``detect_array`` and ``evaluate`` need to run it: (stage, inference config, decoder, stride)."""
+    import torch
+
+    from kocr_sdk.detection.craft.stage import CraftDetector
+    from kocr_sdk.detection.detector import AnchorFreeDetector
+    from kocr_sdk.detection.families import family_of
+
+    arch = torch.load(weights, map_location="cpu", weights_only=False)["meta"]["arch"]
+    family = family_of(arch)
+    detector = (CraftDetector if family.name == "craft" else AnchorFreeDetector)(weights=weights)
+    cfg = family.inference_config.model_validate(detector.meta.get("inference", {}))
+    decoder = family.decoder_for(family.target_config.model_validate(detector.meta.get("targets", {})))
+    return detector, cfg, decoder, family.stride(arch)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--weights", type=Path, help="weights file (default: the shipped one)")
@@ -52,19 +69,12 @@ def main() -> None:
     import torch
 
     cv2.setNumThreads(1)
-    from kocr_sdk.detection.craft.stage import CraftDetector
     from kocr_sdk.detection.detector import WEIGHTS_PATH, AnchorFreeDetector
-    from kocr_sdk.detection.families import family_of
     from kocr_sdk.synth.pages import PageGenerator
     from kocr_sdk.training.detector import evaluate
 
     weights = args.weights or WEIGHTS_PATH
-    arch = torch.load(weights, map_location="cpu", weights_only=False)["meta"]["arch"]
-    family = family_of(arch)
-    detector = (CraftDetector if family.name == "craft" else AnchorFreeDetector)(weights=weights)
-    cfg = family.inference_config.model_validate(detector.meta.get("inference", {}))
-    decoder = family.decoder_for(family.target_config.model_validate(detector.meta.get("targets", {})))
-    stride = family.stride(arch)
+    detector, cfg, decoder, stride = load_detector(weights)
     if args.min_text_height is not None:
         cfg = cfg.model_copy(update={"text_height_range": (args.min_text_height, cfg.text_height_range[1])})
         detector.config = cfg
