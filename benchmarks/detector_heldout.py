@@ -61,6 +61,9 @@ def main() -> None:
                     help="override a DecodeConfig field (value as JSON: adopt_gap=null, grow_to_chars=true); repeatable")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="inference",
                     help="override an InferenceConfig field (value as JSON: max_side=1344, target_text_height=20); repeatable")
+    ap.add_argument("--page", action="append", default=[], metavar="KEY=VALUE", dest="page_options",
+                    help="a PageConfig field for the held-out pages (value as JSON: typewriter_prob=1, "
+                         'layouts=["prose","invoice"]); repeatable. Default: the generator\'s defaults')
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
     args = ap.parse_args()
 
@@ -95,7 +98,11 @@ def main() -> None:
             overrides[key] = json.loads(value)
         cfg = cfg.model_validate({**cfg.model_dump(), **overrides})
         detector.config = cfg
-    gen = PageGenerator(split="heldout", seed=args.seed)
+    page_options = {}
+    for item in args.page_options:
+        key, _, value = item.partition("=")
+        page_options[key] = json.loads(value)
+    gen = PageGenerator(split="heldout", seed=args.seed, **page_options)
     torch.set_num_threads(1)
     pages = [gen.sample(i) for i in range(args.pages)]
     quality = evaluate(detector.model, pages, cfg, stride=stride, decoder=decoder)
@@ -105,6 +112,7 @@ def main() -> None:
     by_layout = {name: evaluate(detector.model, group, cfg, stride=stride, decoder=decoder)
                  for name, group in sorted(layouts.items())}
     result = {"weights": str(weights), "step": detector.meta.get("step"), "pages": args.pages, "seed": args.seed,
+              **({"page_options": page_options} if page_options else {}),
               "inference": cfg.model_dump(mode="json"),
               "quality": quality, "by_layout": by_layout}
     print(json.dumps(quality, indent=1))

@@ -236,3 +236,46 @@ def test_tight_spacing_draws_pages_with_narrow_word_gaps():
     wide_gap = _median_gap([normal.sample(i) for i in range(2)])
     tight_gap = _median_gap([tight.sample(i) for i in range(2)])
     assert tight_gap < 0.6 * wide_gap and tight_gap > 0
+
+
+def test_fax_thresholds_at_the_low_resolution():
+    """A fax is black and white in big pixels: each (1/scale)² block of the output is one value,
+    0 or 255 — which thresholding the full-size image after a plain downscale would not give."""
+    from kocr_sdk.synth.degrade import Context, Fax
+
+    rng = np.random.default_rng(0)
+    img = np.repeat(rng.integers(0, 256, (64, 64), dtype=np.uint8)[..., None], 3, axis=2)
+    out = Fax(prob=1.0, scale=(0.25, 0.25), speckle=(0.0, 0.0), nearest_prob=1.0).apply(img, Context(random.Random(0)))
+    assert out.shape == img.shape and out.dtype == np.uint8
+    assert set(np.unique(out)) <= {0, 255}
+    blocks = out[..., 0].reshape(16, 4, 16, 4)
+    assert (blocks == blocks[:, :1, :, :1]).all()  # constant on every 4×4 block
+    assert 0.2 < (out == 0).mean() < 0.8  # near Otsu's threshold: neither all black nor all white
+
+
+def test_typewriter_pages_are_set_in_a_monospaced_latin_face():
+    from kocr_sdk.synth.pages import PageGenerator
+
+    base = dict(layouts=("invoice",), rotate=False, degrade=False)
+    typed = PageGenerator(split="train", seed=3, **base, typewriter_prob=1.0)
+    plain = PageGenerator(split="train", seed=3, **base)
+    mono = {f.name for f in typed.mono_latin_pool}
+
+    def mono_share(gen) -> float:
+        fonts = [w.get("font") for i in range(4) for w in gen.sample(i)[1]["words"]]
+        return sum(f in mono for f in fonts) / len(fonts)
+
+    # the body is typed (headings may take a bolder sibling of the same design; a Korean word
+    # a Latin face lacks goes to another face); untyped invoices only sometimes draw a mono face
+    assert mono_share(typed) > 0.7
+    assert mono_share(plain) < 0.5
+
+
+def test_new_page_options_leave_the_default_pages_alone():
+    """typewriter_prob and fax_prob draw nothing when 0: a seed's pages are those it always gave."""
+    from kocr_sdk.synth.pages import PageGenerator
+
+    base = dict(layouts=("prose", "form"), degrade=True)
+    a, ra = PageGenerator(split="train", seed=4, **base).sample(1)
+    b, rb = PageGenerator(split="train", seed=4, **base, typewriter_prob=0.0, fax_prob=0.0).sample(1)
+    assert ra == rb and np.array_equal(a, b)

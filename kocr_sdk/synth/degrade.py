@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Pipeline", "Context", "InkBleed", "Thermal", "Rotate", "Perspective", "PaperTexture", "Lighting", "LowRes",
-    "Blur", "Noise", "Binarize", "Jpeg", "crop_pipeline", "page_pipeline", "receipt_pipeline", "clean_pipeline",
+    "Blur", "Noise", "Binarize", "Fax", "Jpeg", "crop_pipeline", "page_pipeline", "receipt_pipeline", "clean_pipeline",
     "apply_homography",
 ]
 
@@ -331,6 +331,39 @@ class Binarize(_Op):
         return out if img.ndim == 2 else np.repeat(out[..., None], 3, axis=2)
 
 
+class Fax(_Op):
+    """A fax or a scanner's black-and-white mode at a low resolution (the FUNSD scans): the page is
+    thresholded *at the low resolution*, then scaled back up, so strokes become staircases of big
+    pixels and thin gaps between letters close or open. :class:`LowRes` followed by
+    :class:`Binarize` is not the same: it thresholds a smooth upscaled image, so edges stay fine.
+    """
+
+    type: Literal["fax"] = "fax"
+    prob: float = 0.05
+    scale: Range = (0.35, 0.6)
+    offset: Range = (-20.0, 20.0)
+    speckle: Range = (0.0, 0.002)
+    nearest_prob: float = Field(0.5, ge=0, le=1, description="Scaled back up with nearest-neighbour (hard "
+                                "staircases), else linearly (as a viewer or a detector's resize shows them).")
+
+    def apply(self, img: np.ndarray, ctx: Context) -> np.ndarray:
+        h, w = img.shape[:2]
+        f = _u(ctx.rng, self.scale)
+        gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+        small = cv2.resize(gray, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA)
+        t, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        t = float(np.clip(t + _u(ctx.rng, self.offset), 30, 230))
+        small = np.where(small > t, 255, 0).astype(np.uint8)
+        p = _u(ctx.rng, self.speckle)
+        if p > 0:
+            u = ctx.np.random(small.shape, dtype=np.float32)
+            small[u < p / 2] = 0
+            small[u > 1 - p / 2] = 255
+        interp = cv2.INTER_NEAREST if ctx.rng.random() < self.nearest_prob else cv2.INTER_LINEAR
+        out = cv2.resize(small, (w, h), interpolation=interp)
+        return out if img.ndim == 2 else np.repeat(out[..., None], 3, axis=2)
+
+
 class Jpeg(_Op):
     """JPEG compression at the qualities phones and web uploads use."""
 
@@ -346,7 +379,7 @@ class Jpeg(_Op):
 
 
 InkOp = Annotated[Union[InkBleed, Thermal], Field(discriminator="type")]
-ImageOp = Annotated[Union[Rotate, Perspective, PaperTexture, Lighting, LowRes, Blur, Noise, Binarize, Jpeg],
+ImageOp = Annotated[Union[Rotate, Perspective, PaperTexture, Lighting, LowRes, Blur, Noise, Binarize, Fax, Jpeg],
                     Field(discriminator="type")]
 
 

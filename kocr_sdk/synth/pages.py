@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import KocrError
 from ..geometry import rotate_points
-from .degrade import Context, Pipeline, apply_homography, page_pipeline, receipt_pipeline
+from .degrade import Context, Fax, Pipeline, apply_homography, page_pipeline, receipt_pipeline
 from .fonts import FontFace, FontPool, font_pool
 from .render import Canvas, Layout, compose, layout_text, line_metrics, transform_words, word_record
 from .text import Phrase, TextSource, script_of
@@ -76,6 +76,13 @@ class PageConfig(BaseModel):
         0.0, ge=0, le=1, description="Share of pages whose word spaces are narrowed to a `tight_spacing` fraction of "
         "the font's space (typewritten forms). 0 draws nothing, so pages stay those of earlier versions.")
     tight_spacing: tuple[float, float] = Field((0.2, 0.7), description="Range of that fraction, drawn once per page.")
+    typewriter_prob: float = Field(
+        0.0, ge=0, le=1, description="Share of pages typed in a monospaced face (a Latin one on English pages), as "
+        "typewritten forms and line-printer output are: letters on a fixed pitch, so a word space is one letter cell "
+        "and the gaps around a narrow letter inside a word are nearly as wide. 0 draws nothing, so pages stay those of earlier versions.")
+    fax_prob: float = Field(
+        0.0, ge=0, le=1, description="Share of pages that, after the degradation pipeline, go through a low-resolution "
+        "black-and-white scan (:class:`~.degrade.Fax`), as FUNSD's faxed forms did. 0 draws nothing.")
 
 
 def _layer_colour(rng: random.Random, kind: str) -> tuple[int, int, int]:
@@ -106,6 +113,7 @@ class PageBuilder:
         # drawn only when asked for: a draw would shift every later one, and change the pages of a seed
         tight = cfg.tight_spacing_prob > 0 and rng.random() < cfg.tight_spacing_prob
         self.space_scale = rng.uniform(*cfg.tight_spacing) if tight else 1.0
+        self.typewritten = cfg.typewriter_prob > 0 and rng.random() < cfg.typewriter_prob
         self.layer_kinds = ["ink"]
         self.face = self.pick_face(lang)
         self.bold = self._sibling(self.face, bold=True)
@@ -113,7 +121,16 @@ class PageBuilder:
 
     # -- fonts ------------------------------------------------------------------------------
     def pick_face(self, lang: str | None = None) -> FontFace:
-        """The page's body face: printed designs mostly (handwriting faces fill in values)."""
+        """The page's body face: printed designs mostly (handwriting faces fill in values).
+
+        A typewritten page takes a monospaced face: a Latin-only one on English pages (Courier-like
+        designs cover no Hangul), a Korean one (NanumGothicCoding, Noto Sans Mono CJK …) otherwise.
+        """
+        if self.typewritten:
+            pool = self.gen.mono_latin_pool if lang == "en" else self.gen.typewriter_pool
+            face = pool.choose(self.rng) if pool is not None else None
+            if face is not None:
+                return face
         pool = self.gen.pools["latin" if lang == "en" and self.rng.random() < 0.7 else "hangul"]
         face = pool.choose(self.rng)
         for _ in range(4):
@@ -363,6 +380,9 @@ class PageGenerator:
                 pass
         self.hand_pool = self.pools["hangul"].subset(lambda f: f.handwriting)
         self.mono_pool = self.pools["hangul"].subset(lambda f: f.mono)
+        self.typewriter_pool = self.pools["hangul"].subset(lambda f: f.mono and not f.handwriting)
+        self.mono_latin_pool = self.pools["latin"].subset(
+            lambda f: f.mono and "hangul" not in f.scripts and not f.handwriting)
         self.text = TextSource()
 
     # -- sampling --------------------------------------------------------------------------
@@ -415,6 +435,8 @@ class PageGenerator:
                                    borderValue=tuple(int(c) for c in paper[0, 0]))
             ctx.then(np.vstack([m, [0, 0, 1]]))
         image = pipeline.apply_image(image, ctx)
+        if cfg.fax_prob > 0 and rng.random() < cfg.fax_prob:
+            image = Fax(prob=1.0).apply(image, ctx)
         if not np.allclose(ctx.matrix, np.eye(3)):
             m = ctx.matrix
             transform_words(words, lambda p: apply_homography(m, p))
