@@ -8,6 +8,10 @@ run through the real inference path and scored with ``kocr_sdk.eval`` matching (
 word and character P/R/H-mean, page orientation accuracy, duplicate rate (ground-truth words
 that two predictions match). These are issue 4's targets.
 
+``--gt JSONL`` scores real pages instead (a ``kocr eval`` ground truth, e.g. FUNSD's scans in
+``../shared/data/funsd-test/gt.jsonl``), with the same decoding and matching — the detector
+alone, so its word H differs from ``kocr eval``'s (which also runs the engine's orientation check).
+
 Speed: a 1240×1754 page (A4 at 150 dpi) rendered by the generator, timed end to end
 (``AnchorFreeDetector.detect``: scaling, network, decoding) on 1 and on 2 torch threads;
 best and median of ``--repeats`` runs. Wall-clock figures: run on an otherwise idle machine.
@@ -64,6 +68,9 @@ def main() -> None:
     ap.add_argument("--page", action="append", default=[], metavar="KEY=VALUE", dest="page_options",
                     help="a PageConfig field for the held-out pages (value as JSON: typewriter_prob=1, "
                          'layouts=["prose","invoice"]); repeatable. Default: the generator\'s defaults')
+    ap.add_argument("--gt", type=Path, help="score on these pages instead (a kocr eval ground-truth JSONL, images "
+                    "relative to it, e.g. ../shared/data/funsd-test/gt.jsonl): the detector alone, without the "
+                    "engine's orientation check or recogniser")
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
     args = ap.parse_args()
 
@@ -104,14 +111,22 @@ def main() -> None:
         page_options[key] = json.loads(value)
     gen = PageGenerator(split="heldout", seed=args.seed, **page_options)
     torch.set_num_threads(1)
-    pages = [gen.sample(i) for i in range(args.pages)]
+    if args.gt:
+        pages = []
+        for line in args.gt.read_text(encoding="utf-8").splitlines()[: args.pages]:
+            record = json.loads(line)
+            image = cv2.imread(str(args.gt.parent / record["image"]), cv2.IMREAD_COLOR)
+            pages.append((cv2.cvtColor(image, cv2.COLOR_BGR2RGB), {**record, "layout": record.get("source", "real")}))
+    else:
+        pages = [gen.sample(i) for i in range(args.pages)]
     quality = evaluate(detector.model, pages, cfg, stride=stride, decoder=decoder)
     layouts: dict[str, list] = {}
     for page in pages:
         layouts.setdefault(page[1]["layout"], []).append(page)
     by_layout = {name: evaluate(detector.model, group, cfg, stride=stride, decoder=decoder)
                  for name, group in sorted(layouts.items())}
-    result = {"weights": str(weights), "step": detector.meta.get("step"), "pages": args.pages, "seed": args.seed,
+    result = {"weights": str(weights), "step": detector.meta.get("step"), "pages": len(pages),
+              **({"gt": str(args.gt)} if args.gt else {"seed": args.seed}),
               **({"page_options": page_options} if page_options else {}),
               "inference": cfg.model_dump(mode="json"),
               "quality": quality, "by_layout": by_layout}
