@@ -29,3 +29,15 @@ def test_forms_carry_their_field_values(tmp_path):
     for r in records:
         words = " ".join(w["text"] for w in r["words"])
         assert r["fields"] and all(v.split()[0] in words for v in r["fields"].values())
+
+
+def test_set_passes_generator_options(tmp_path):
+    _run("synth", "pages", "--n", "1", "--out", str(tmp_path), "-q", "--set", "layouts=[receipt]", "--set", "rotate=false")
+    record = json.loads((tmp_path / "gt.jsonl").read_text())
+    assert record["layout"] == "receipt" and record["orientation"] == 0
+
+
+def test_set_with_a_bad_option_is_a_clear_error(tmp_path):
+    for bad in ("fax_prob=2", "no_such_option=1", "fax_prob"):
+        result = CliRunner().invoke(cli, ["synth", "pages", "--n", "1", "--out", str(tmp_path), "--set", bad])
+        assert result.exit_code == 2 and "--set" in result.output and "Traceback" not in result.output, result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,18 +14,33 @@ from ..atomic import write_text_atomic
 KINDS = ("lines", "pages", "forms")
 
 
-def _generator(kind: str, split: str, seed: int, font_dirs: tuple[str, ...], template_dirs: tuple[str, ...] = ()):
+def _generator(kind: str, split: str, seed: int, font_dirs: tuple[str, ...], template_dirs: tuple[str, ...] = (),
+               options: dict[str, Any] | None = None):
+    options = options or {}
     if kind == "lines":
         from ..synth.crops import CropGenerator
 
-        return CropGenerator(split=split, seed=seed, font_dirs=font_dirs)
+        return CropGenerator(split=split, seed=seed, font_dirs=font_dirs, **options)
     if kind == "pages":
         from ..synth.pages import PageGenerator
 
-        return PageGenerator(split=split, seed=seed, font_dirs=font_dirs)
+        return PageGenerator(split=split, seed=seed, font_dirs=font_dirs, **options)
     from ..synth.forms import FormGenerator
 
-    return FormGenerator(split=split, seed=seed, template_dirs=list(template_dirs) or None)
+    return FormGenerator(split=split, seed=seed, template_dirs=list(template_dirs) or None, **options)
+
+
+def _options(items: tuple[str, ...]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs, each value read as YAML (``fax_prob=0.5``, ``layouts=[prose, invoice]``)."""
+    import yaml
+
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
+        options[key.strip()] = yaml.safe_load(value)
+    return options
 
 
 def _record(kind: str, index: int, image, label: dict) -> dict:
@@ -46,18 +62,28 @@ def _record(kind: str, index: int, image, label: dict) -> dict:
               help="Extra directory of fonts (repeatable).")
 @click.option("--template-dir", "template_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="forms: render these directories' templates instead of the shipped ones (repeatable).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="A generator option (a field of CropConfig for lines, PageConfig for pages and forms), "
+                   "value as YAML: --set typewriter_prob=1 --set 'layouts=[prose, invoice]' (repeatable).")
 @click.option("-q", "--quiet", is_flag=True)
 def synth(kind: str, count: int, out: Path, seed: int, split: str, font_dirs: tuple[str, ...],
-          template_dirs: tuple[str, ...], quiet: bool) -> None:
+          template_dirs: tuple[str, ...], settings: tuple[str, ...], quiet: bool) -> None:
     """Render KIND (lines | pages | forms) into OUT/: PNG images and gt.jsonl (a sample a line).
 
     The same seed gives byte-identical files. Re-running into the same directory rewrites it.
+    --set changes how samples look, as a training config's ``data:`` block does, e.g.
+    typewritten, faxed pages: ``kocr synth pages --n 5 --out d --set typewriter_prob=1 --set fax_prob=1``.
     """
     import cv2
+    from pydantic import ValidationError
 
     if template_dirs and kind != "forms":
         raise click.UsageError("--template-dir applies to forms only")
-    gen = _generator(kind, split, seed, font_dirs, template_dirs)
+    try:
+        gen = _generator(kind, split, seed, font_dirs, template_dirs, _options(settings))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '?'}: {e['msg']}" for e in exc.errors())
+        raise click.BadParameter(problems, param_hint="--set") from None
     out.mkdir(parents=True, exist_ok=True)
     lines = []
     for i in progress(range(count), count, f"synth {kind}", quiet):
