@@ -10,7 +10,10 @@ model: whatever recogniser is installed does the voting.
 
 The decision is per page (a page is printed one way up), then applied to every word: words the
 detector put at the page's opposite orientation are turned to match it, words on the other axis
-(vertical labels in a table) are left alone.
+(vertical labels in a table) are left alone — unless their box is about square: a lone syllable
+(a letter-spaced title's `사 업 자 등 록 증` cut into single letters) has no line to tell its axis
+by, the detector's per-word call on it is a guess, and read sideways it becomes Latin nonsense
+(`등` → `ulo`). Such words take the page's orientation.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ MIN_PROBE_ASPECT = 1.8
 # so a character cut at the edge costs both readings alike): a long line would otherwise cost as
 # much as several words, and a few characters are enough to tell which way up they are.
 MAX_PROBE_ASPECT = 6.0
+# A word on the other axis whose box is at most this much longer one way than the other has no
+# axis of its own (a single glyph): it is read at the page's orientation.
+SQUARE_ASPECT = 1.45
 
 
 def quad_orientation(quad: Sequence[Sequence[float]]) -> int:
@@ -48,6 +54,33 @@ def flip_quad(quad: Sequence[Sequence[float]]) -> Quad:
     """The same four points, read from the opposite corner: the quad of the text turned 180°."""
     q = [tuple(map(float, p)) for p in quad]
     return tuple(q[2:] + q[:2])  # type: ignore[return-value]
+
+
+def turn_quad(quad: Sequence[Sequence[float]], steps: int) -> Quad:
+    """The same four points, read from ``steps`` corners on (1: the text turned 90°; 2: 180°)."""
+    q = [tuple(map(float, p)) for p in quad]
+    k = steps % 4
+    return tuple(q[k:] + q[:k])  # type: ignore[return-value]
+
+
+def _aspect(quad: Sequence[Sequence[float]]) -> float:
+    q = np.asarray(quad, dtype=float)
+    a = np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])
+    b = np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])
+    return float(max(a, b) / max(min(a, b), 1e-6))
+
+
+def turn_word_to(word: Word, crop: np.ndarray, orientation: int) -> tuple[Word, np.ndarray]:
+    """``word`` (and its upright crop) re-read at ``orientation``: quads start from another
+    corner, the crop turns with them (starting one corner on puts the old right edge on top)."""
+    steps = next((k for k in (1, 2, 3) if quad_orientation(turn_quad(word.quad, k)) == orientation), 0)
+    if not steps:
+        return word, crop
+    chars = [c.model_copy(update={"quad": turn_quad(c.quad, steps)}) for c in word.chars]
+    if steps == 2:  # turned round: the characters read in the opposite order
+        chars = [c.model_copy(update={"id": old.id}) for c, old in zip(reversed(chars), word.chars)]
+    return (word.model_copy(update={"quad": turn_quad(word.quad, steps), "chars": chars}),
+            np.ascontiguousarray(np.rot90(crop, steps)))
 
 
 def flip_word(word: Word) -> Word:
@@ -120,17 +153,22 @@ def apply(words: Sequence[Word], crops: Sequence[np.ndarray], page_orientation: 
     """Words, crops and page orientation after the check.
 
     The page's orientation becomes its opposite when ``flip_page``; then every word the detector
-    set at the opposite of the (new) page orientation is turned round, with its crop.
+    set at the opposite of the (new) page orientation is turned round, with its crop, and every
+    about-square word on the other axis (:data:`SQUARE_ASPECT`) is turned to the page's.
     """
     orientation = (page_orientation + 180) % 360 if flip_page else page_orientation % 360
     opposite = (orientation + 180) % 360
     out_words, out_crops = [], []
     for word, crop in zip(words, crops):
-        if quad_orientation(word.quad) == opposite:
+        own = quad_orientation(word.quad)
+        if own == opposite:
             word, crop = flip_word(word), np.ascontiguousarray(crop[::-1, ::-1])
+        elif own != orientation and _aspect(word.quad) <= SQUARE_ASPECT:
+            word, crop = turn_word_to(word, crop, orientation)
         out_words.append(word)
         out_crops.append(crop)
     return out_words, out_crops, orientation
 
 
-__all__ = ["OrientationVote", "apply", "choose_probes", "flip_quad", "flip_word", "quad_orientation", "vote"]
+__all__ = ["OrientationVote", "apply", "choose_probes", "flip_quad", "flip_word", "quad_orientation", "turn_quad",
+           "turn_word_to", "vote"]

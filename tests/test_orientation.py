@@ -164,3 +164,28 @@ def test_orientation_check_can_be_switched_off(page_image):
                   orientation_check=False).read(page_image).pages[0]
     assert page.orientation == 180
     assert [w.text for w in page.words] == ["ㄴㄱ"] * 3
+
+
+def test_a_square_word_on_the_other_axis_is_read_at_the_page_orientation():
+    """A lone syllable's box has no axis: read sideways it turns into Latin nonsense (등 → 'ulo'),
+    so it takes the page's orientation, its crop turned to what cutting it upright would give;
+    a word on the other axis with a real length (a vertical table label) stays as it is."""
+    from kocr_sdk.geometry import crop_quad
+    from kocr_sdk.orientation import turn_quad
+
+    image = np.full((100, 200, 3), 255, np.uint8)
+    image[20:30, 20:40] = 0  # an asymmetric glyph in the square box (10, 10, 50, 50): ink top-left
+    image[20:45, 20:25] = 0
+    square, tall = (10, 10, 50, 50), (100, 10, 130, 80)
+    words = [Word(id="sq", quad=rolled(square, 1), chars=[Char(id="sq-c0", quad=rolled(square, 1))]),
+             Word(id="tall", quad=rolled(tall, 1))]
+    crops = [crop_quad(image, w.quad) for w in words]
+    out, out_crops, orientation = apply(words, crops, 0, flip_page=False)
+    assert orientation == 0
+    assert [quad_orientation(w.quad) for w in out] == [0, 90]
+    assert quad_orientation(out[0].chars[0].quad) == 0
+    upright = crop_quad(image, rolled(square, 0))
+    assert out_crops[0].shape == upright.shape
+    assert np.abs(out_crops[0].astype(int) - upright.astype(int)).mean() < 8  # the same pixels, same way up
+    assert out_crops[1] is crops[1] or np.array_equal(out_crops[1], crops[1])
+    assert turn_quad(turn_quad(rolled(square, 0), 1), 3) == rolled(square, 0)
