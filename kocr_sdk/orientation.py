@@ -50,17 +50,16 @@ def quad_orientation(quad: Sequence[Sequence[float]]) -> int:
     return int(round(angle / 90.0)) % 4 * 90
 
 
-def flip_quad(quad: Sequence[Sequence[float]]) -> Quad:
-    """The same four points, read from the opposite corner: the quad of the text turned 180°."""
-    q = [tuple(map(float, p)) for p in quad]
-    return tuple(q[2:] + q[:2])  # type: ignore[return-value]
-
-
 def turn_quad(quad: Sequence[Sequence[float]], steps: int) -> Quad:
     """The same four points, read from ``steps`` corners on (1: the text turned 90°; 2: 180°)."""
     q = [tuple(map(float, p)) for p in quad]
     k = steps % 4
     return tuple(q[k:] + q[:k])  # type: ignore[return-value]
+
+
+def flip_quad(quad: Sequence[Sequence[float]]) -> Quad:
+    """The same four points, read from the opposite corner: the quad of the text turned 180°."""
+    return turn_quad(quad, 2)
 
 
 def _aspect(quad: Sequence[Sequence[float]]) -> float:
@@ -70,24 +69,27 @@ def _aspect(quad: Sequence[Sequence[float]]) -> float:
     return float(max(a, b) / max(min(a, b), 1e-6))
 
 
+def turn_word(word: Word, steps: int) -> Word:
+    """``word`` with its quad and its characters' quads read ``steps`` corners on; turned round
+    (2 steps) its characters also read in the opposite order, each keeping its position's id."""
+    chars = [c.model_copy(update={"quad": turn_quad(c.quad, steps)}) for c in word.chars]
+    if steps % 4 == 2:
+        chars = [c.model_copy(update={"id": old.id}) for c, old in zip(reversed(chars), word.chars)]
+    return word.model_copy(update={"quad": turn_quad(word.quad, steps), "chars": chars})
+
+
+def flip_word(word: Word) -> Word:
+    """``word`` with its quad and its characters' quads turned 180°, characters in new reading order."""
+    return turn_word(word, 2)
+
+
 def turn_word_to(word: Word, crop: np.ndarray, orientation: int) -> tuple[Word, np.ndarray]:
     """``word`` (and its upright crop) re-read at ``orientation``: quads start from another
     corner, the crop turns with them (starting one corner on puts the old right edge on top)."""
     steps = next((k for k in (1, 2, 3) if quad_orientation(turn_quad(word.quad, k)) == orientation), 0)
     if not steps:
         return word, crop
-    chars = [c.model_copy(update={"quad": turn_quad(c.quad, steps)}) for c in word.chars]
-    if steps == 2:  # turned round: the characters read in the opposite order
-        chars = [c.model_copy(update={"id": old.id}) for c, old in zip(reversed(chars), word.chars)]
-    return (word.model_copy(update={"quad": turn_quad(word.quad, steps), "chars": chars}),
-            np.ascontiguousarray(np.rot90(crop, steps)))
-
-
-def flip_word(word: Word) -> Word:
-    """``word`` with its quad and its characters' quads turned 180°, characters in new reading order."""
-    chars = [c.model_copy(update={"quad": flip_quad(c.quad)}) for c in reversed(word.chars)]
-    chars = [c.model_copy(update={"id": old.id}) for c, old in zip(chars, word.chars)]
-    return word.model_copy(update={"quad": flip_quad(word.quad), "chars": chars})
+    return turn_word(word, steps), np.ascontiguousarray(np.rot90(crop, steps))
 
 
 @dataclass
@@ -161,9 +163,7 @@ def apply(words: Sequence[Word], crops: Sequence[np.ndarray], page_orientation: 
     out_words, out_crops = [], []
     for word, crop in zip(words, crops):
         own = quad_orientation(word.quad)
-        if own == opposite:
-            word, crop = flip_word(word), np.ascontiguousarray(crop[::-1, ::-1])
-        elif own != orientation and _aspect(word.quad) <= SQUARE_ASPECT:
+        if own == opposite or (own != orientation and _aspect(word.quad) <= SQUARE_ASPECT):
             word, crop = turn_word_to(word, crop, orientation)
         out_words.append(word)
         out_crops.append(crop)
@@ -171,4 +171,4 @@ def apply(words: Sequence[Word], crops: Sequence[np.ndarray], page_orientation: 
 
 
 __all__ = ["OrientationVote", "apply", "choose_probes", "flip_quad", "flip_word", "quad_orientation", "turn_quad",
-           "turn_word_to", "vote"]
+           "turn_word", "turn_word_to", "vote"]
