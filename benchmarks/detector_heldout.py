@@ -48,6 +48,11 @@ def load_detector(weights: Path):
     return detector, cfg, decoder, family.stride(arch)
 
 
+def _pairs(items: list[str]) -> dict:
+    """``KEY=VALUE`` command-line pairs, values as JSON."""
+    return {key: json.loads(value) for key, _, value in (item.partition("=") for item in items)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--weights", type=Path, help="weights file (default: the shipped one)")
@@ -92,23 +97,14 @@ def main() -> None:
         cfg = cfg.model_copy(update={"decode": cfg.decode.model_copy(update={"contained": args.contained})})
         detector.config = cfg
     if args.decode:
-        overrides = {}
-        for item in args.decode:
-            key, _, value = item.partition("=")
-            overrides[key] = json.loads(value)
+        overrides = _pairs(args.decode)
         cfg = cfg.model_copy(update={"decode": cfg.decode.model_validate({**cfg.decode.model_dump(), **overrides})})
         detector.config = cfg
     if args.inference:
-        overrides = {}
-        for item in args.inference:
-            key, _, value = item.partition("=")
-            overrides[key] = json.loads(value)
+        overrides = _pairs(args.inference)
         cfg = cfg.model_validate({**cfg.model_dump(), **overrides})
         detector.config = cfg
-    page_options = {}
-    for item in args.page_options:
-        key, _, value = item.partition("=")
-        page_options[key] = json.loads(value)
+    page_options = _pairs(args.page_options)
     gen = PageGenerator(split="heldout", seed=args.seed, **page_options)
     torch.set_num_threads(1)
     if args.gt:
