@@ -316,6 +316,13 @@ class Noise(_Op):
         return out
 
 
+def _threshold_near_otsu(gray: np.ndarray, offset: float) -> np.ndarray:
+    """Black and white at Otsu's threshold moved by ``offset`` (kept within 30–230)."""
+    t, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    t = float(np.clip(t + offset, 30, 230))
+    return np.where(gray > t, 255, 0).astype(np.uint8)
+
+
 class Binarize(_Op):
     """Black and white: a fax, a photocopy, a scanner's text mode (threshold near Otsu's)."""
 
@@ -325,9 +332,7 @@ class Binarize(_Op):
 
     def apply(self, img: np.ndarray, ctx: Context) -> np.ndarray:
         gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-        t, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        t = float(np.clip(t + _u(ctx.rng, self.offset), 30, 230))
-        out = np.where(gray > t, 255, 0).astype(np.uint8)
+        out = _threshold_near_otsu(gray, _u(ctx.rng, self.offset))
         return out if img.ndim == 2 else np.repeat(out[..., None], 3, axis=2)
 
 
@@ -351,9 +356,7 @@ class Fax(_Op):
         f = _u(ctx.rng, self.scale)
         gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
         small = cv2.resize(gray, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA)
-        t, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        t = float(np.clip(t + _u(ctx.rng, self.offset), 30, 230))
-        small = np.where(small > t, 255, 0).astype(np.uint8)
+        small = _threshold_near_otsu(small, _u(ctx.rng, self.offset))
         p = _u(ctx.rng, self.speckle)
         if p > 0:
             u = ctx.np.random(small.shape, dtype=np.float32)
