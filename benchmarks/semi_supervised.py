@@ -23,7 +23,9 @@ crop, beyond the training pipeline's 0.3–1.3 on 30 % of them):
 ``--domain paper`` shifts to dirty, unevenly lit paper instead (blotches, grain, specks, a shadow on
 every crop), and takes paper texture and lighting out of the labelled stream of both arms, so the
 shifted domain is one the labelled crops lack entirely (the blur domain's labelled crops do have
-some mild blur).
+some mild blur). ``--domain fax`` shifts to a low-resolution black-and-white scan of every crop
+(:class:`~kocr_sdk.synth.degrade.Fax`, added to the generator after the shipped recogniser was
+trained, so its start weights never saw it) and takes every thresholding out of the labelled stream.
 
 Every arm is validated on ``--val-size`` crops in held-out fonts under a seed no training uses.
 Each arm runs in its own directory under ``--out`` and resumes from its checkpoint if stopped;
@@ -87,8 +89,40 @@ def no_paper() -> dict:
     return _on_paper()
 
 
+def _faxed(fax) -> dict:
+    """The usual crop degradations without any thresholding, then ``fax`` (if any) last."""
+    from kocr_sdk.synth.degrade import Binarize, crop_pipeline
+
+    pipe = crop_pipeline()
+    pipe.image = [op for op in pipe.image if not isinstance(op, Binarize)] + ([fax] if fax is not None else [])
+    return {"degrade": pipe.model_dump(mode="json")}
+
+
+def heavy_fax() -> dict:
+    """A low-resolution black-and-white scan of every crop (:class:`~kocr_sdk.synth.degrade.Fax`,
+    thresholded at 40–65 % of the crop's size): a degradation no shipped recogniser trained on
+    (it was added to the generator after them), and which the labelled stream of the fax arms
+    lacks entirely, thresholding included (:func:`no_fax`)."""
+    from kocr_sdk.synth.degrade import Fax
+
+    return _faxed(Fax(prob=1.0, scale=(0.4, 0.65)))
+
+
+def mild_fax() -> dict:
+    """The fax curriculum's starting domain: thresholded at nearly the crop's own size."""
+    from kocr_sdk.synth.degrade import Fax
+
+    return _faxed(Fax(prob=1.0, scale=(0.75, 0.95), speckle=(0.0, 0.0005)))
+
+
+def no_fax() -> dict:
+    """The labelled stream of the fax arms: the usual degradations less :class:`Binarize`."""
+    return _faxed(None)
+
+
 # domain -> (the shifted domain, the curriculum's start, the labelled stream's generator options)
-DOMAINS = {"blur": (heavy_blur, mild_blur, dict), "paper": (heavy_paper, mild_paper, no_paper)}
+DOMAINS = {"blur": (heavy_blur, mild_blur, dict), "paper": (heavy_paper, mild_paper, no_paper),
+           "fax": (heavy_fax, mild_fax, no_fax)}
 
 
 def _recognizer_arm(name: str, args, **kw) -> dict:
@@ -167,7 +201,8 @@ def main() -> None:
                     help="Peak learning rate of arms d and e (the shipped weights finished near 6e-5).")
     ap.add_argument("--domain", choices=sorted(DOMAINS), default="blur",
                     help="Arms d and e: the shifted domain (blur: heavy blur; paper: dirty, unevenly lit paper, which "
-                         "the labelled stream of these arms lacks entirely).")
+                         "the labelled stream of these arms lacks entirely; fax: a low-resolution black-and-white scan, which "
+                         "no shipped recogniser trained on and the labelled stream lacks, thresholding included).")
     ap.add_argument("--val-size", type=int, default=1000)
     ap.add_argument("--threshold", type=float, default=0.9, help="SeqFixMatch pseudo-label confidence.")
     ap.add_argument("--strong-ops", type=int, default=2, help="SeqFixMatch: RandAugment operations in the strong view.")
