@@ -316,6 +316,30 @@ def test_detections_come_back_in_original_pixels():
     assert err.max() < 1.5
 
 
+def test_evaluation_counts_the_pages_auto_scale_ran_twice():
+    from kocr_sdk.detection.detector import InferenceConfig
+    from kocr_sdk.training.detector import evaluate
+
+    gt = layout(3, 480, 320)
+
+    class MapsFromTargets(torch.nn.Module):
+        """Answers with the encoded ground truth at about the scale the page is shown (padding aside)."""
+
+        def forward(self, x):
+            h, w = x.shape[-2:]
+            return {k: v.to(x.device) for k, v in as_predictions(encode(gt.affine(h / 320, 0, 0), h, w)).items()}
+
+    model = MapsFromTargets()
+    record = {"image": "p.png", "orientation": 0, "words": [
+        {"text": "", "poly": q.tolist()} for q in gt.word_quads]}
+    pages = [(np.full((320, 480, 3), 255, np.uint8), record)]
+    once = evaluate(model, pages, InferenceConfig(auto_scale=False))
+    assert once["second_pass_share"] == 0.0 and once["word_hmean"] > 0.9
+    # a range no word of this page lies in: every page runs again at another scale
+    twice = evaluate(model, pages, InferenceConfig(text_height_range=(200.0, 400.0), target_text_height=300.0))
+    assert twice["second_pass_share"] == 1.0
+
+
 # ------------------------------------------------------------------------------------ training
 class DrawnPages:
     """Pages of dark rectangles standing for characters (a test double for the synthetic generator)."""

@@ -46,7 +46,7 @@ from ..detection.anchor_free.targets import GroundTruth, TargetConfig, collate
 from ..detection.craft.loss import CraftLossConfig
 from ..detection.craft.stage import CraftInferenceConfig
 from ..detection.craft.targets import CraftTargetConfig
-from ..detection.detector import Decoder, InferenceConfig, detect_array
+from ..detection.detector import Decoder, InferenceConfig, base_scale, detect_array
 from ..detection.families import DetectorFamily, family_of
 from .checkpoint import load_checkpoint, save_checkpoint
 from .run import TrainingRun, stream_loader
@@ -230,7 +230,8 @@ def validation_set(cfg: DetectorTrainConfig, factory: GeneratorFactory | None = 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any]]], cfg: InferenceConfig,
              device: str = "cpu", stride: int = 4, decoder: Decoder = decode) -> dict[str, Any]:
-    """Word and character H-mean (kocr_sdk.eval matching), orientation accuracy and duplicates.
+    """Word and character H-mean (kocr_sdk.eval matching), orientation accuracy, duplicates, and
+    the share of pages auto-scale ran a second time (``second_pass_share``: what s/page hides).
 
     ``decoder`` reads the model's maps (the anchor-free decoding by default; another family's
     from :func:`kocr_sdk.detection.families.family_of`).
@@ -241,12 +242,13 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
 
     was_training = model.training
     model.eval()
-    results, correct, duplicated, gt_words, seconds = [], 0, 0, 0, 0.0
+    results, correct, duplicated, gt_words, seconds, rescaled = [], 0, 0, 0, 0.0, 0
     try:
         for n, (image, record) in enumerate(pages):
             start = time.perf_counter()
-            decoded, _ = detect_array(model, image, cfg, device, stride, decoder)
+            decoded, scale = detect_array(model, image, cfg, device, stride, decoder)
             seconds += time.perf_counter() - start
+            rescaled += int(scale != base_scale(*image.shape[:2], cfg))
             word_quads, char_quads = decoded.word_quads(), decoded.char_quads()
             pred_words = [{"poly": word_quads[i].tolist(),
                            "chars": [{"poly": char_quads[j].tolist()} for j in decoded.chars_of(i)]}
@@ -266,7 +268,8 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
     out = {k: (round(f[k], 4) if f[k] is not None else None) for k in keys}
     out.update(pages=len(pages), orientation_accuracy=round(correct / max(len(pages), 1), 4),
                duplicate_rate=round(duplicated / max(gt_words, 1), 5),
-               seconds_per_page=round(seconds / max(len(pages), 1), 3))
+               seconds_per_page=round(seconds / max(len(pages), 1), 3),
+               second_pass_share=round(rescaled / max(len(pages), 1), 3))
     return out
 
 
