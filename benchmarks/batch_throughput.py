@@ -87,10 +87,10 @@ def tesseract(pages: list[Path], processes: int) -> dict:
 
 
 def kocr(pages: list[Path], out: Path, workers: int, runtime: str, backend: str = "pool",
-         threads: int | None = None) -> dict:
+         threads: int | None = None, config: Path | None = None) -> dict:
     threads = threads or max(1, machine_cores() // workers)
     load = os.getloadavg()[0]
-    spec = EngineSpec(EngineConfig(runtime=runtime, device="cpu"))
+    spec = EngineSpec(EngineConfig.load(config, runtime=runtime, device="cpu"))
     clock = Clock()
     summary = run_batch([str(p) for p in pages], BatchOptions(out=out, backend=backend, workers=workers, threads=threads,
                                                               redo=True), spec, clock)
@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only the pool and the Ray backend (max --workers, first --runtime) and compare")
     parser.add_argument("--only-ray-scaling", action="store_true",
                         help="run only Ray, once per --workers count (first --runtime), and report the speed-up")
+    parser.add_argument("--config", type=Path, help="engine config YAML for kocr's runs (e.g. a detector setting)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     pages = sorted(args.pages.glob("*.png"))[: args.n]
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         require_ray()
     if args.only_ray_scaling:
         for w in args.workers:
-            rows.append(kocr(pages, work / f"ray-{w}", w, args.runtime[0], backend="ray", threads=args.threads))
+            rows.append(kocr(pages, work / f"ray-{w}", w, args.runtime[0], backend="ray", threads=args.threads, config=args.config))
             print(rows[-1], flush=True)
         base = rows[0]["pages_per_s"]
         result["ray_scaling"] = {f"{r['processes']} actors": round(r["pages_per_s"] / base, 2) for r in rows}
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         args.runtime = []  # nothing else to run
     for runtime in args.runtime:
         for w in args.workers:
-            rows.append(kocr(pages, work / f"pool-{runtime}-{w}", w, runtime, threads=args.threads))
+            rows.append(kocr(pages, work / f"pool-{runtime}-{w}", w, runtime, threads=args.threads, config=args.config))
             print(rows[-1], flush=True)
     if not args.skip_tesseract:
         rows.append(tesseract(pages, machine_cores()))
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.ray:
         w = max(args.workers)
         runtime = args.runtime[0]
-        rows.append(kocr(pages, work / "ray", w, runtime, backend="ray"))
+        rows.append(kocr(pages, work / "ray", w, runtime, backend="ray", config=args.config))
         print(rows[-1], flush=True)
         result["ray_vs_pool"] = same_bytes(work / f"pool-{runtime}-{w}", work / "ray")
         print(result["ray_vs_pool"], flush=True)
