@@ -299,19 +299,26 @@ def test_stage_registers_and_detects_with_weights(tmp_path, monkeypatch, white_p
     assert page.detection_scale == pytest.approx(1.0)  # the detector's own scale is recorded on the page
 
 
+class MapsFromTargets(torch.nn.Module):
+    """A stand-in network: answers with the encoded ground truth of a ``page_height``-pixel page,
+    scaled as the input is (padding aside)."""
+
+    def __init__(self, gt: GroundTruth, page_height: int) -> None:
+        super().__init__()
+        self.gt, self.page_height = gt, page_height
+
+    def forward(self, x):
+        h, w = x.shape[-2:]
+        scale = h / self.page_height
+        return {k: v.to(x.device) for k, v in as_predictions(encode(self.gt.affine(scale, 0, 0), h, w)).items()}
+
+
 def test_detections_come_back_in_original_pixels():
     from kocr_sdk.detection.detector import InferenceConfig, run_pass
 
-    class MapsFromTargets(torch.nn.Module):
-        """Answers with the encoded ground truth of the (resized) page it is shown."""
-
-        def forward(self, x):
-            h, w = x.shape[-2:]
-            return {k: v.to(x.device) for k, v in as_predictions(encode(gt.affine(0.5, 0, 0), h, w)).items()}
-
     gt = layout(5, 480, 320)
     image = np.full((320, 480, 3), 255, np.uint8)
-    decoded = run_pass(MapsFromTargets(), image, 0.5, InferenceConfig(auto_scale=False))
+    decoded = run_pass(MapsFromTargets(gt, 320), image, 0.5, InferenceConfig(auto_scale=False))
     _, err = match_quads(gt.word_quads, decoded.word_quads())
     assert err.max() < 1.5
 
@@ -321,15 +328,7 @@ def test_evaluation_counts_the_pages_auto_scale_ran_twice():
     from kocr_sdk.training.detector import evaluate
 
     gt = layout(3, 480, 320)
-
-    class MapsFromTargets(torch.nn.Module):
-        """Answers with the encoded ground truth at about the scale the page is shown (padding aside)."""
-
-        def forward(self, x):
-            h, w = x.shape[-2:]
-            return {k: v.to(x.device) for k, v in as_predictions(encode(gt.affine(h / 320, 0, 0), h, w)).items()}
-
-    model = MapsFromTargets()
+    model = MapsFromTargets(gt, 320)
     record = {"image": "p.png", "orientation": 0, "words": [
         {"text": "", "poly": q.tolist()} for q in gt.word_quads]}
     pages = [(np.full((320, 480, 3), 255, np.uint8), record)]
