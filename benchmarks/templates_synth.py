@@ -41,10 +41,10 @@ def oracle_reader():
     return read
 
 
-def engine_reader(templates: list[Template]):
+def engine_reader(templates: list[Template], config: Path | None = None):
     from kocr_sdk import Engine
 
-    engine = Engine()
+    engine = Engine(config)
     missing = {t.id for t in templates} - {t.id for t in engine.templates}
     if missing:
         raise SystemExit(f"the engine does not know the forms' templates {sorted(missing)}")
@@ -61,6 +61,7 @@ def main() -> None:
     ap.add_argument("--split", default="heldout")
     ap.add_argument("--engine", action="store_true", help="read the rendered images with the installed engine")
     ap.add_argument("--rotate", action="store_true", help="turn half of the forms by 90/180/270°")
+    ap.add_argument("--config", type=Path, help="with --engine: the engine config YAML (e.g. a detector setting)")
     ap.add_argument("--out", type=Path, help="write the figures as JSON")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every miss")
     args = ap.parse_args()
@@ -69,7 +70,7 @@ def main() -> None:
     templates = gen.templates
     stages: dict[str, str] | None = None
     if args.engine:
-        read, stages = engine_reader(templates)
+        read, stages = engine_reader(templates, args.config)
         print("engine stages: " + ", ".join(f"{k}={v}" for k, v in stages.items()))
         if "missing" in (stages.get("detector"), stages.get("recognizer")):
             print("warning: no detector or recogniser is installed; every field will be missed")
