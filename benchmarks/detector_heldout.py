@@ -6,7 +6,9 @@ Quality: ``--pages`` whole pages from ``PageGenerator(split="heldout", seed)`` �
 detector never trained on, a seed training never used (training validates on seed 10007) —
 run through the real inference path and scored with ``kocr_sdk.eval`` matching (IoU ≥ 0.5):
 word and character P/R/H-mean, page orientation accuracy, duplicate rate (ground-truth words
-that two predictions match). These are issue 4's targets.
+that two predictions match). These are issue 4's targets. Each figure set also says why words
+went unmatched (``word_misses``: merged / split / loose / missed; ``word_extras`` for the
+predictions; definitions in ``kocr_sdk.eval.errors``).
 
 ``--gt JSONL`` scores real pages instead (a ``kocr eval`` ground truth, e.g. FUNSD's scans in
 ``../shared/data/funsd-test/gt.jsonl``), with the same decoding and matching — the detector
@@ -129,7 +131,7 @@ def main() -> None:
     print(json.dumps(quality, indent=1))
     for name, q in by_layout.items():
         print(f"  {name:10s} pages {q['pages']:3d}  word H {q['word_hmean']}  char H {q['char_hmean']}  "
-              f"orientation {q['orientation_accuracy']}")
+              f"orientation {q['orientation_accuracy']}  misses {q['word_misses']}")
 
     if not args.no_speed:
         a4 = None

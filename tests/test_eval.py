@@ -67,6 +67,25 @@ def test_matching_maximises_pairs_where_greedy_would_lose_one():
     assert match_polygons(g, p[:1]).pairs[0][:2] == (0, 0)  # alone, p0 goes to its best box
 
 
+def test_error_kinds_say_why_each_word_went_unmatched():
+    from kocr_sdk.eval.errors import error_kinds
+
+    gt = [box(0, 0, 40, 20), box(50, 0, 90, 20),  # two words one prediction spans
+          box(0, 40, 100, 60),                   # a long word found in two halves
+          box(0, 80, 40, 100),                   # a word found with a box shifted down (IoU 1/3)
+          box(0, 120, 40, 140)]                  # a word nothing touches
+    pred = [box(0, 0, 90, 20), box(0, 40, 49, 60), box(51, 40, 100, 60),
+            box(0, 90, 40, 110), box(200, 200, 240, 220)]
+    misses, extras = error_kinds(gt, pred)
+    assert dict(misses) == {"merged": 2, "split": 1, "loose": 1, "missed": 1}
+    assert dict(extras) == {"merge": 1, "fragment": 2, "loose": 1, "spurious": 1}
+    # a matched word is no error: the kinds count only what the matching left over
+    misses, extras = error_kinds(gt[:2], gt[:2])
+    assert sum(misses.values()) == sum(extras.values()) == 0
+    assert error_kinds([], pred[:2])[1]["spurious"] == 2
+    assert error_kinds(gt[:3], [])[0]["missed"] == 3
+
+
 # ----------------------------------------------------------------------------------- metrics
 def test_perfect_prediction_scores_one_and_zero_cer():
     f = score(GT, GT)
@@ -277,6 +296,10 @@ def test_cli_scores_a_prediction_file(tmp_path):
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["overall"]["word_hmean"] == pytest.approx(4 / 6)
     assert report["by"]["layout"]["receipt"]["gt_words"] == 3
+    # "TEL" was never predicted; the second "합계" box lies wholly inside the word already matched
+    assert report["detection_errors"]["misses"]["missed"] == 1
+    assert report["detection_errors"]["extras"]["fragment"] == 1
+    assert "unmatched words: merged 0, split 0, loose 0, missed 1" in result.output
 
 
 def test_cli_reports_malformed_ground_truth_with_its_line(tmp_path):

@@ -79,26 +79,33 @@ def _bounds(polys: np.ndarray) -> np.ndarray:
     return np.concatenate([polys.min(axis=1), polys.max(axis=1)], axis=1)  # x0, y0, x1, y1
 
 
-def iou_matrix(gt: Sequence, pred: Sequence) -> np.ndarray:
-    """IoU of every ground-truth quad (rows) with every predicted quad (columns).
+def intersection_matrix(gt: Sequence, pred: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intersection area of every ground-truth quad (rows) with every predicted quad (columns),
+    with each side's areas: what IoU, and the coverages the error kinds (:mod:`.errors`) read, are
+    made of.
 
     Only pairs whose bounding boxes overlap are intersected exactly, so a page of a few hundred
     words costs milliseconds, not seconds.
     """
     g, p = _as_array(gt), _as_array(pred)
     out = np.zeros((len(g), len(p)))
+    g_area = np.array([_area(q) for q in g])
+    p_area = np.array([_area(q) for q in p])
     if not len(g) or not len(p):
-        return out
+        return out, g_area, p_area
     gb, pb = _bounds(g), _bounds(p)
     ix = np.minimum(gb[:, None, 2], pb[None, :, 2]) - np.maximum(gb[:, None, 0], pb[None, :, 0])
     iy = np.minimum(gb[:, None, 3], pb[None, :, 3]) - np.maximum(gb[:, None, 1], pb[None, :, 1])
-    g_area = [_area(q) for q in g]
-    p_area = [_area(q) for q in p]
     for i, j in zip(*np.nonzero((ix > 0) & (iy > 0))):
-        inter = intersection_area(g[i], p[j])
-        union = g_area[i] + p_area[j] - inter
-        out[i, j] = inter / union if union > 0 else 0.0
-    return out
+        out[i, j] = intersection_area(g[i], p[j])
+    return out, g_area, p_area
+
+
+def iou_matrix(gt: Sequence, pred: Sequence) -> np.ndarray:
+    """IoU of every ground-truth quad (rows) with every predicted quad (columns)."""
+    inter, g_area, p_area = intersection_matrix(gt, pred)
+    union = g_area[:, None] + p_area[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 def coverage_matrix(regions: Sequence, pred: Sequence) -> np.ndarray:
@@ -107,14 +114,8 @@ def coverage_matrix(regions: Sequence, pred: Sequence) -> np.ndarray:
     Used for "don't care" regions: ICDAR 2015 drops a detection whose area lies more than half
     inside one, instead of calling it a false positive.
     """
-    r, p = _as_array(regions), _as_array(pred)
-    out = np.zeros((len(r), len(p)))
-    for i in range(len(r)):
-        for j in range(len(p)):
-            area = _area(p[j])
-            if area > 0:
-                out[i, j] = intersection_area(r[i], p[j]) / area
-    return out
+    inter, _, p_area = intersection_matrix(regions, pred)
+    return np.divide(inter, p_area[None, :], out=np.zeros_like(inter), where=p_area[None, :] > 0)
 
 
 @dataclass

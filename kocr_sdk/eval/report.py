@@ -41,6 +41,9 @@ class EvalReport(BaseModel):
     by_script: dict[str, dict[str, Any]] = Field(default_factory=dict)
     by: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
     missing_stages: dict[str, str] = Field(default_factory=dict)
+    detection_errors: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Why words went unmatched, over all pages: 'misses' (ground-truth "
+        "words: merged / split / loose / missed) and 'extras' (predictions), as kocr_sdk.eval.errors defines them.")
     notes: list[str] = Field(default_factory=list)
 
     def rows(self) -> list[tuple[str, dict[str, Any]]]:
@@ -83,6 +86,11 @@ class EvalReport(BaseModel):
             if not console.is_terminal:  # a pipe or a file: no terminal width to respect
                 console = Console(width=160)
         console.print(self.table())
+        misses, extras = self.detection_errors.get("misses"), self.detection_errors.get("extras")
+        if misses and sum(misses.values()):
+            console.print("unmatched words: " + ", ".join(f"{k} {v}" for k, v in misses.items())
+                          + "; unmatched predictions: " + ", ".join(f"{k} {v}" for k, v in (extras or {}).items()),
+                          highlight=False)
         for note in self.notes:
             console.print(f"note: {note}", style="yellow", highlight=False)
 

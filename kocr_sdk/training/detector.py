@@ -230,12 +230,16 @@ def validation_set(cfg: DetectorTrainConfig, factory: GeneratorFactory | None = 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any]]], cfg: InferenceConfig,
              device: str = "cpu", stride: int = 4, decoder: Decoder = decode) -> dict[str, Any]:
-    """Word and character H-mean (kocr_sdk.eval matching), orientation accuracy, duplicates, and
-    the share of pages auto-scale ran a second time (``second_pass_share``: what s/page hides).
+    """Word and character H-mean (kocr_sdk.eval matching), orientation accuracy, duplicates, the
+    share of pages auto-scale ran a second time (``second_pass_share``: what s/page hides), and
+    why words went unmatched (``word_misses`` / ``word_extras``, :mod:`kocr_sdk.eval.errors`).
 
     ``decoder`` reads the model's maps (the anchor-free decoding by default; another family's
     from :func:`kocr_sdk.detection.families.family_of`).
     """
+    from collections import Counter
+
+    from ..eval.errors import error_kinds
     from ..eval.format import EvalPage
     from ..eval.matching import iou_matrix
     from ..eval.metrics import figures, score_page, total
@@ -243,6 +247,8 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
     was_training = model.training
     model.eval()
     results, correct, duplicated, gt_words, seconds, rescaled = [], 0, 0, 0, 0.0, 0
+    misses: Counter = Counter()
+    extras: Counter = Counter()
     try:
         for n, (image, record) in enumerate(pages):
             start = time.perf_counter()
@@ -255,7 +261,12 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
                           for i in range(len(decoded))]
             gt = EvalPage.model_validate({**record, "image": str(record.get("image", f"val-{n}"))})
             pred = EvalPage(image=gt.image, words=pred_words)
-            results.append(score_page(gt, pred))
+            result = score_page(gt, pred)
+            results.append(result)
+            page_misses, page_extras = error_kinds([w.poly for w in result.gt], [w.poly for w in result.pred],
+                                                   result.matching)
+            misses.update(page_misses)
+            extras.update(page_extras)
             correct += int(decoded.orientation == int(record.get("orientation", 0) or 0) % 360)
             kept = [w.poly for w in gt.words if not w.ignore]
             gt_words += len(kept)
@@ -269,7 +280,8 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
     out.update(pages=len(pages), orientation_accuracy=round(correct / max(len(pages), 1), 4),
                duplicate_rate=round(duplicated / max(gt_words, 1), 5),
                seconds_per_page=round(seconds / max(len(pages), 1), 3),
-               second_pass_share=round(rescaled / max(len(pages), 1), 3))
+               second_pass_share=round(rescaled / max(len(pages), 1), 3),
+               word_misses=dict(misses), word_extras=dict(extras))
     return out
 
 
