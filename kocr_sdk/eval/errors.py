@@ -25,11 +25,14 @@ counted, as in the metrics.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
 from .matching import Matching, intersection_matrix, match_polygons
+
+if TYPE_CHECKING:
+    from .metrics import PageResult
 
 COVER = 0.5
 INSIDE = 0.6
@@ -75,3 +78,14 @@ def error_kinds(gt: Sequence, pred: Sequence, matching: Matching | None = None) 
         else:
             extras["loose"] += 1
     return misses, extras
+
+
+def tally_errors(results: Iterable["PageResult"]) -> tuple[dict[str, int], dict[str, int]]:
+    """``(misses, extras)`` summed over scored pages (:func:`.metrics.score_page` results)."""
+    misses: Counter = Counter({k: 0 for k in MISS_KINDS})
+    extras: Counter = Counter({k: 0 for k in EXTRA_KINDS})
+    for r in results:
+        page_misses, page_extras = error_kinds([w.poly for w in r.gt], [w.poly for w in r.pred], r.matching)
+        misses.update(page_misses)
+        extras.update(page_extras)
+    return dict(misses), dict(extras)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..errors import KocrInputError
-from .errors import error_kinds
+from .errors import tally_errors
 from .format import EvalPage
 from .matching import IOU_THRESHOLD
 from .metrics import PageResult, figures, score_page, total
@@ -242,12 +242,7 @@ def evaluate(
             continue  # clustering, NER: no figure of kocr eval depends on them
         figs = ", ".join(sorted(set(NEEDS.get(stage, ())))) or "none"
         notes.insert(0, f"stage {stage!r} did not run ({why}); not measured: {figs}")
-    misses: Counter = Counter()
-    extras: Counter = Counter()
-    for r in results:
-        page_misses, page_extras = error_kinds([w.poly for w in r.gt], [w.poly for w in r.pred], r.matching)
-        misses.update(page_misses)
-        extras.update(page_extras)
+    misses, extras = tally_errors(results)
     dropped = sum(r.dropped_pred for r in results)
     if dropped:
         notes.append(f"{dropped} predictions lying inside \"don't care\" regions were left out")
@@ -258,6 +253,6 @@ def evaluate(
         by_script={s: fig(total(results, s)) for s in scripts},
         by=breakdowns,
         missing_stages=missing,
-        detection_errors={"misses": dict(misses), "extras": dict(extras)},
+        detection_errors={"misses": misses, "extras": extras},
         notes=notes,
     )

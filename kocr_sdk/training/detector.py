@@ -237,9 +237,7 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
     ``decoder`` reads the model's maps (the anchor-free decoding by default; another family's
     from :func:`kocr_sdk.detection.families.family_of`).
     """
-    from collections import Counter
-
-    from ..eval.errors import error_kinds
+    from ..eval.errors import tally_errors
     from ..eval.format import EvalPage
     from ..eval.matching import iou_matrix
     from ..eval.metrics import figures, score_page, total
@@ -247,8 +245,6 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
     was_training = model.training
     model.eval()
     results, correct, duplicated, gt_words, seconds, rescaled = [], 0, 0, 0, 0.0, 0
-    misses: Counter = Counter()
-    extras: Counter = Counter()
     try:
         for n, (image, record) in enumerate(pages):
             start = time.perf_counter()
@@ -261,12 +257,7 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
                           for i in range(len(decoded))]
             gt = EvalPage.model_validate({**record, "image": str(record.get("image", f"val-{n}"))})
             pred = EvalPage(image=gt.image, words=pred_words)
-            result = score_page(gt, pred)
-            results.append(result)
-            page_misses, page_extras = error_kinds([w.poly for w in result.gt], [w.poly for w in result.pred],
-                                                   result.matching)
-            misses.update(page_misses)
-            extras.update(page_extras)
+            results.append(score_page(gt, pred))
             correct += int(decoded.orientation == int(record.get("orientation", 0) or 0) % 360)
             kept = [w.poly for w in gt.words if not w.ignore]
             gt_words += len(kept)
@@ -275,13 +266,14 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
     finally:
         model.train(was_training)
     f = figures(total(results))
+    misses, extras = tally_errors(results)
     keys = ("word_precision", "word_recall", "word_hmean", "char_precision", "char_recall", "char_hmean")
     out = {k: (round(f[k], 4) if f[k] is not None else None) for k in keys}
     out.update(pages=len(pages), orientation_accuracy=round(correct / max(len(pages), 1), 4),
                duplicate_rate=round(duplicated / max(gt_words, 1), 5),
                seconds_per_page=round(seconds / max(len(pages), 1), 3),
                second_pass_share=round(rescaled / max(len(pages), 1), 3),
-               word_misses=dict(misses), word_extras=dict(extras))
+               word_misses=misses, word_extras=extras)
     return out
 
 
