@@ -262,6 +262,43 @@ def test_folded_batchnorm_gives_the_same_outputs_and_flops_are_counted():
     assert flops["conv"] > 0 and flops["bn"] > 0
 
 
+
+def test_line_context_starts_as_the_plain_network_and_folds():
+    plain, line = create_model("afd-slim").eval(), create_model("afd-slim-line").eval()
+    x = torch.randn(1, 3, 96, 128)
+    with torch.no_grad():
+        for m in line.word_context.modules():  # what training would do: the block adds something
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+        changed = line(x)["word_reg"]
+        line.word_context.zero_init()
+        line.load_state_dict({**line.state_dict(), **plain.state_dict()})
+        assert all(torch.equal(a, b) for a, b in zip(plain(x).values(), line(x).values()))
+        assert not torch.allclose(changed, line(x)["word_reg"])
+        line.word_context.pw[1].weight.fill_(1.0)
+        ref = line(x)
+        fused = fuse_batchnorm(line)(x)
+    for k in ref:
+        assert torch.allclose(ref[k], fused[k], atol=1e-4)
+
+
+def test_init_from_copies_a_smaller_architecture_and_refuses_another(tmp_path):
+    from kocr_sdk.errors import KocrError
+    from kocr_sdk.training.detector import init_from_weights
+
+    _write_weights(tmp_path / "slim.pt", "afd-slim")
+    payload = torch.load(tmp_path / "slim.pt", weights_only=False)
+    payload["meta"].update(step=120, samples_seen=960)
+    torch.save(payload, tmp_path / "slim.pt")
+    line = create_model("afd-slim-line")
+    report = init_from_weights(line, tmp_path / "slim.pt")
+    assert report["step"] == 120 and report["samples_seen"] == 960 and report["new"] > 0
+    assert torch.equal(line.state_dict()["word_head.weight"], payload["model"]["word_head.weight"].float())
+    _write_weights(tmp_path / "tiny.pt", "afd-tiny")
+    with pytest.raises(KocrError, match="do not fit"):
+        init_from_weights(create_model("afd-slim-line"), tmp_path / "tiny.pt")
+
+
 # ------------------------------------------------------------------------------------ stage
 def _write_weights(path, arch: str = "afd-tiny"):
     model = create_model(arch)

@@ -88,6 +88,10 @@ class DetectorTrainConfig(BaseModel):
     out: Path = Path("runs/detector")
     device: str = "auto"
     data: dict[str, Any] = Field(default_factory=dict, description="Options passed to the page generator.")
+    init_from: Path | None = Field(
+        None, description="Start from another detector's weights or checkpoint whose architecture this one extends "
+        "(afd-slim weights for afd-slim-line): every tensor it holds is copied, the new modules keep their "
+        "initialisation, and the step and data position continue from it with the learning rate re-warmed.")
     targets: TargetConfig | CraftTargetConfig = Field(default_factory=TargetConfig, description="The family's.")
     loss: LossConfig | CraftLossConfig = Field(default_factory=LossConfig, description="The family's.")
     inference: InferenceConfig | CraftInferenceConfig = Field(default_factory=InferenceConfig,
@@ -277,6 +281,34 @@ def evaluate(model: torch.nn.Module, pages: list[tuple[np.ndarray, dict[str, Any
     return out
 
 
+def init_from_weights(model: torch.nn.Module, path: Path) -> dict[str, int]:
+    """Copy every tensor of another detector's weights (or resume checkpoint) into ``model``,
+    whose architecture extends it; return the counts and the source's step and data position.
+
+    Why: a new head module (``afd-slim-line``'s line context) should start from the shipped
+    detector, not from noise — 20,000 steps of training are in the rest of it. Unlike the
+    recogniser's ``init_from`` nothing may be left over: a source tensor with no place in the
+    model, or of another shape, means the two architectures differ in more than added modules.
+    """
+    from ..errors import KocrError
+
+    if not Path(path).is_file():
+        raise KocrError(f"init_from: no weights file at {path}")
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    state = model.state_dict()
+    source = payload["model"]
+    misfits = [k for k, v in source.items() if k not in state or state[k].shape != v.shape]
+    if misfits:
+        raise KocrError(f"init_from {path}: {len(misfits)} tensors do not fit {type(model).__name__} "
+                        f"(first: {misfits[0]}); it must be an architecture this one extends")
+    for name, value in source.items():
+        state[name].copy_(value.float() if value.is_floating_point() else value)
+    model.load_state_dict(state)
+    meta = payload.get("meta") or payload
+    return {"copied": len(source), "new": len(state) - len(source), "step": int(meta.get("step", 0)),
+            "samples_seen": int(meta.get("samples_seen", 0))}
+
+
 def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool = True,
           generator: GeneratorFactory | None = None) -> dict[str, Any]:
     """Train (or continue training) and return the last validation result.
@@ -311,6 +343,11 @@ def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool =
         payload = load_checkpoint(resume, model, optimizer)
         step, samples_seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
         rewarm_from = step if payload.get("warm_start") else None
+    elif cfg.init_from is not None:
+        report = init_from_weights(model, cfg.init_from)
+        step, samples_seen = report["step"], report["samples_seen"]
+        history.append({"init_from": str(cfg.init_from), **report})
+        rewarm_from = step
     val = validation_set(cfg, generator)
     loader = stream_loader(PageStream(cfg, samples_seen // cfg.batch_size, generator), cfg.workers)
     use_amp = cfg.amp and device.startswith("cuda")
