@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml plugins/kocr-tesseract/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[dev]" -e plugins/kocr-tesseract
+	$(BIN)/pip install -q -e ".[dev]" -e "plugins/kocr-tesseract[api]"
 	touch $(STAMP)
 
 demo: setup

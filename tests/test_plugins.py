@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from kocr_sdk import (
     Engine,
+    KocrModelError,
     KocrPluginConflict,
     KocrPluginError,
     Reading,
@@ -27,7 +28,7 @@ def test_example_plugin_is_discovered_through_its_entry_point(monkeypatch):
     monkeypatch.setenv("KOCR_LOAD_PLUGINS", "tesseract")
     registry = load_registry()
     reg = registry.stages["recognizer"]["tesseract"]
-    assert reg.plugin.distribution == "kocr-tesseract" and reg.plugin.version == "0.1.0"
+    assert reg.plugin.distribution == "kocr-tesseract" and reg.plugin.version == "0.2.0"
     assert set(reg.scripts) == {"han", "kana"}
     assert registry.recognizers_for("han")[0].name == "tesseract"
 
@@ -56,7 +57,7 @@ def test_a_name_claimed_twice_names_both_distributions(monkeypatch):
     monkeypatch.setenv("KOCR_LOAD_PLUGINS", "tesseract")
     with pytest.raises(KocrPluginConflict) as err:
         Engine(plugins=[ImpostorPlugin])
-    assert "kocr-tesseract 0.1.0" in str(err.value) and "registered in code: ImpostorPlugin" in str(err.value)
+    assert "kocr-tesseract 0.2.0" in str(err.value) and "registered in code: ImpostorPlugin" in str(err.value)
 
 
 def test_registering_something_that_is_not_a_stage_is_refused():
@@ -132,8 +133,10 @@ def test_entry_point_plugin_detector_is_used_by_the_engine(tmp_path, monkeypatch
     assert rows["fake"]["registers"] == ["detector: fake-det"]
 
 
-def test_tesseract_plugin_reads_a_han_word(monkeypatch):
-    """The example plugin is real: it reads rendered Chinese characters through Tesseract."""
+@pytest.mark.parametrize("backend", ["api", "cli"])
+def test_tesseract_plugin_reads_a_han_word(monkeypatch, backend):
+    """The example plugin is real: it reads rendered Chinese characters through Tesseract, in
+    process (tesserocr) and through the program alike."""
     import numpy as np
     from PIL import Image, ImageDraw, ImageFont
 
@@ -141,10 +144,18 @@ def test_tesseract_plugin_reads_a_han_word(monkeypatch):
     font = ImageFont.truetype("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 40, index=2)  # SC
     img = Image.new("RGB", (140, 56), "white")
     ImageDraw.Draw(img).text((8, 4), "中国", font=font, fill="black")
-    engine = Engine()
+    engine = Engine(options={"tesseract": {"backend": backend}})
     out = engine.read_crops([np.asarray(img)], scripts=["han"])
     assert out[0].recognizer == "tesseract"
-    assert out[0].reading.text == "中国"
+    assert out[0].reading.text == "中国" and out[0].reading.confidence > 0.5
+
+
+def test_tesseract_plugin_reads_in_process_when_it_can_and_names_a_bad_backend(monkeypatch):
+    from kocr_tesseract import TesseractRecognizer
+
+    assert TesseractRecognizer().backend == "api"  # tesserocr is in the [api] extra the Makefile installs
+    with pytest.raises(KocrModelError, match="backend 'daemon'"):
+        TesseractRecognizer(backend="daemon")
 
 
 def test_unused_detector_class_is_never_constructed(white_page):
