@@ -262,7 +262,6 @@ def test_folded_batchnorm_gives_the_same_outputs_and_flops_are_counted():
     assert flops["conv"] > 0 and flops["bn"] > 0
 
 
-
 def test_line_context_starts_as_the_plain_network_and_folds():
     plain, line = create_model("afd-slim").eval(), create_model("afd-slim-line").eval()
     x = torch.randn(1, 3, 96, 128)

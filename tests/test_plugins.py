@@ -150,7 +150,7 @@ def test_tesseract_plugin_reads_a_han_word(monkeypatch, backend):
     assert out[0].reading.text == "中国" and out[0].reading.confidence > 0.5
 
 
-def test_tesseract_plugin_reads_in_process_when_it_can_and_names_a_bad_backend(monkeypatch):
+def test_tesseract_plugin_reads_in_process_when_it_can_and_names_a_bad_backend():
     from kocr_tesseract import TesseractRecognizer
 
     assert TesseractRecognizer().backend == "api"  # tesserocr is in the [api] extra the Makefile installs

@@ -68,9 +68,10 @@ class TesseractRecognizer(Recognizer):
         if missing:
             packages = " ".join("tesseract-ocr-" + code.replace("_", "-") for code in missing)
             raise KocrModelError(f"tesseract lacks language data {missing}: apt-get install {packages}")
-        if backend == "api" and not _has_api():
+        has_api = _has_api()
+        if backend == "api" and not has_api:
             raise KocrModelError("tesseract backend 'api' needs tesserocr: pip install 'kocr-tesseract[api]'")
-        self.backend = "api" if backend == "api" or (backend == "auto" and _has_api()) else "cli"
+        self.backend = "api" if backend == "api" or (backend == "auto" and has_api) else "cli"
         self.lang, self.psm = lang, psm
         if self.backend == "api":
             import tesserocr
