@@ -450,6 +450,16 @@ def test_schedule_warms_up_decays_and_rewarms_a_warm_start():
     assert lr_at(50 + REWARM_STEPS, 1.0, 10, 1000, rewarm_from=50) == lr_at(50 + REWARM_STEPS, 1.0, 10, 1000)
 
 
+def test_a_restarted_schedule_is_the_same_cosine_shifted_to_its_start():
+    from kocr_sdk.training.schedule import lr_at
+
+    # the first schedule has reached its floor by step 100; the second starts over there
+    assert lr_at(100, 1.0, 10, 100) == pytest.approx(0.02)
+    for local in (0, 5, 9, 30, 90):
+        assert lr_at(100 + local, 1.0, 10, 200, start=100) == pytest.approx(lr_at(local, 1.0, 10, 100))
+    assert lr_at(200, 1.0, 10, 200, start=100) == pytest.approx(0.02)
+
+
 def test_default_training_config_file_is_valid():
     from pathlib import Path
 

@@ -75,6 +75,8 @@ class DetectorTrainConfig(BaseModel):
     weight_decay: float = 0.01
     warmup_steps: int = 300
     total_steps: int = Field(30_000, description="Length of the cosine schedule, across all sessions.")
+    schedule_start: int = Field(0, ge=0, description="Global step where the cosine schedule (warm-up included) "
+                                "begins: set it past a finished run's step to restart the schedule (SGDR-style).")
     max_minutes: float | None = Field(None, description="Stop (with a checkpoint) after this long.")
     max_steps: int | None = None
     val_every: int = 500
@@ -365,7 +367,7 @@ def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool =
             if run.finished(step):
                 break
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps, rewarm_from)
+                group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps, rewarm_from, cfg.schedule_start)
             x = normalise(images.to(device, non_blocking=True))
             targets = {k: v.to(device, non_blocking=True) for k, v in targets.items()}
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
