@@ -28,6 +28,7 @@ def main() -> None:
                     help="probes read before deciding whether the rest are needed (0: all at once)")
     ap.add_argument("--sure-margin", type=float, default=0.3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--weights", type=Path, help="anchor-free detector weights (default: the shipped ones)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
 
@@ -41,7 +42,8 @@ def main() -> None:
 
     engine = Engine(entity_recognizer="none", clusterer="none", template_matcher="none",
                     orientation_probes=args.probes, orientation_first_probes=args.first_probes,
-                    orientation_sure_margin=args.sure_margin)
+                    orientation_sure_margin=args.sure_margin,
+                    options={"anchor-free": {"weights": str(args.weights)}} if args.weights else {})
     gen = PageGenerator(split="heldout", seed=args.seed)
     rows = []
     for i in range(args.pages):
@@ -60,6 +62,7 @@ def main() -> None:
     result = {
         "pages": n, "seed": args.seed, "probes": args.probes, "first_probes": args.first_probes,
         "sure_margin": args.sure_margin, "threads": args.threads,
+        **({"weights": str(args.weights)} if args.weights else {}),
         "probes_read_mean": round(statistics.mean(r["probes_read"] for r in rows), 2),
         "truth_orientations": dict(Counter(r["truth"] for r in rows)),
         "detector_accuracy": round(sum(r["detector"] == r["truth"] for r in rows) / n, 4),
