@@ -17,15 +17,16 @@ def greedy_decode(logits: torch.Tensor, frames: torch.Tensor, charset: Charset) 
     """``logits`` (B, T, C), ``frames`` (B,) valid lengths → [(text, confidence, char confidences)]."""
     probs = logits.detach().float().softmax(-1)
     conf, best = probs.max(-1)
+    # Python lists, not tensor indexing: one ``best[b, t]`` costs about a microsecond, and a page's
+    # crops hold tens of thousands of frames
+    conf_rows, best_rows, lengths = conf.tolist(), best.tolist(), frames.tolist()
     out = []
     for b in range(logits.shape[0]):
-        n = int(frames[b])
+        n = int(lengths[b])
         ids: list[int] = []
         confs: list[float] = []
         prev = -1
-        for t in range(n):
-            k = int(best[b, t])
-            c = float(conf[b, t])
+        for k, c in zip(best_rows[b][:n], conf_rows[b][:n]):
             if k == prev:
                 if k != 0 and c > confs[-1]:
                     confs[-1] = c
