@@ -17,6 +17,14 @@ lower bound: say so next to the figures (``load`` in the output is the 1-minute 
 before each run). ``pages_per_s`` is the whole run; ``steady_pages_per_s`` counts only the pages
 after every worker has delivered its first one (start-up, imports and model loading excluded),
 ``first_page_s`` is the wait for the first page.
+
+Ratios to Tesseract: ``--rounds N`` runs every kocr row (each ``--config``, e.g. the shipped
+default and the one-pass setting) and then Tesseract, N times over, and reports each round's
+ratio and their median (``x_tesseract``). The CPU is recorded with them (``cpu``): the ratio
+differs between CPUs — on one with an int8 dot product (VNNI) the detector and NER run int8.
+
+    python benchmarks/batch_throughput.py HELDOUT --n 100 --workers 2 --runtime onnx --rounds 3 \
+        --config default onepass.yaml --out benchmarks/results/batch_throughput.session18.json
 """
 
 from __future__ import annotations
@@ -24,7 +32,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -96,10 +106,43 @@ def kocr(pages: list[Path], out: Path, workers: int, runtime: str, backend: str 
                                                               redo=True), spec, clock)
     first, steady = clock.steady()
     words = sum(len(p["words"]) for f in out.glob("*.json") for p in json.loads(f.read_text())["pages"])
-    return {"system": f"kocr ({backend}, {runtime})", "processes": summary.workers, "threads_each": summary.threads,
+    return {"system": f"kocr ({backend}, {runtime})", "config": config.stem if config else "default",
+            "processes": summary.workers, "threads_each": summary.threads,
             "pages": summary.pages, "failed": summary.failed, "seconds": round(summary.seconds, 2),
             "pages_per_s": round(summary.pages_per_second, 3), "words": words, "load": load,
             "first_page_s": round(first, 2) if first else None, "steady_pages_per_s": round(steady, 3) if steady else None}
+
+
+def cpu_model() -> dict:
+    """Which CPU measured the rows: kocr's ratio to Tesseract differs between CPUs (int8 kernels among them)."""
+    from kocr_sdk.runtime.cpu import int8_is_fast
+
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            name = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), name)
+    except OSError:
+        pass
+    return {"model": name, "int8_dot_product": int8_is_fast()}
+
+
+def ratios(rows: list[dict]) -> dict:
+    """Per kocr row kind (runtime, workers, config): pages/s over Tesseract's of the same round, each
+    round and the median, whole run and steady."""
+    tess = {r["round"]: r["pages_per_s"] for r in rows if r["system"].startswith("tesseract")}
+    out: dict[str, dict] = {}
+    for r in rows:
+        if r["system"].startswith("tesseract") or r["round"] not in tess:
+            continue
+        key = f"{r['system']} {r['processes']}x{r['threads_each']} {r['config']}"
+        entry = out.setdefault(key, {"whole": [], "steady": []})
+        entry["whole"].append(round(r["pages_per_s"] / tess[r["round"]], 3))
+        if r.get("steady_pages_per_s"):
+            entry["steady"].append(round(r["steady_pages_per_s"] / tess[r["round"]], 3))
+    for entry in out.values():
+        entry["whole_median"] = statistics.median(entry["whole"])
+        entry["steady_median"] = statistics.median(entry["steady"]) if entry["steady"] else None
+    return out
 
 
 def same_bytes(a: Path, b: Path) -> dict:
@@ -128,9 +171,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only the pool and the Ray backend (max --workers, first --runtime) and compare")
     parser.add_argument("--only-ray-scaling", action="store_true",
                         help="run only Ray, once per --workers count (first --runtime), and report the speed-up")
-    parser.add_argument("--config", type=Path, help="engine config YAML for kocr's runs (e.g. a detector setting)")
+    parser.add_argument("--config", type=Path, nargs="+", default=[None],
+                        help="engine config YAML(s) for kocr's runs (e.g. a detector setting), each a row; "
+                             "`default` for the shipped configuration")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every kocr row and Tesseract this many times, alternating, and report the "
+                             "median ratio of each round (the CPU's speed drifts within a sitting)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    args.config = [None if c is None or str(c) == "default" else c for c in args.config]
     pages = sorted(args.pages.glob("*.png"))[: args.n]
     work = Path(tempfile.mkdtemp(prefix="kocr-bench-"))
     rows, result = [], {"cores": machine_cores(), "pages": len(pages)}
@@ -144,23 +193,31 @@ def main(argv: list[str] | None = None) -> int:
         require_ray()
     if args.only_ray_scaling:
         for w in args.workers:
-            rows.append(kocr(pages, work / f"ray-{w}", w, args.runtime[0], backend="ray", threads=args.threads, config=args.config))
+            rows.append(kocr(pages, work / f"ray-{w}", w, args.runtime[0], backend="ray", threads=args.threads,
+                             config=args.config[0]))
             print(rows[-1], flush=True)
         base = rows[0]["pages_per_s"]
         result["ray_scaling"] = {f"{r['processes']} actors": round(r["pages_per_s"] / base, 2) for r in rows}
         print(result["ray_scaling"], flush=True)
         args.runtime = []  # nothing else to run
-    for runtime in args.runtime:
-        for w in args.workers:
-            rows.append(kocr(pages, work / f"pool-{runtime}-{w}", w, runtime, threads=args.threads, config=args.config))
+    for round_ in range(1, args.rounds + 1):
+        for runtime in args.runtime:
+            for w in args.workers:
+                for config in args.config:
+                    rows.append({"round": round_, **kocr(pages, work / f"pool-{runtime}-{w}", w, runtime,
+                                                          threads=args.threads, config=config)})
+                    print(rows[-1], flush=True)
+        if not args.skip_tesseract:
+            rows.append({"round": round_, **tesseract(pages, machine_cores())})
             print(rows[-1], flush=True)
+    result["cpu"] = cpu_model()
     if not args.skip_tesseract:
-        rows.append(tesseract(pages, machine_cores()))
-        print(rows[-1], flush=True)
+        result["x_tesseract"] = ratios(rows)
+        print(json.dumps(result["x_tesseract"], indent=1), flush=True)
     if args.ray:
         w = max(args.workers)
         runtime = args.runtime[0]
-        rows.append(kocr(pages, work / "ray", w, runtime, backend="ray", config=args.config))
+        rows.append(kocr(pages, work / "ray", w, runtime, backend="ray", config=args.config[0]))
         print(rows[-1], flush=True)
         result["ray_vs_pool"] = same_bytes(work / f"pool-{runtime}-{w}", work / "ray")
         print(result["ray_vs_pool"], flush=True)

@@ -451,3 +451,24 @@ def test_train_resume_and_export_a_tiny_model(tmp_path):
     bad.write_text("arch: huge\nbatch_size: 8\n")
     result = CliRunner().invoke(cli, ["train", "ner", "--config", str(bad)])
     assert result.exit_code != 0 and "unknown arch" in result.output and "bad.yaml:1" in result.output
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_ner_on_onnx_is_int8_where_the_cpu_has_an_int8_dot_product(tmp_path, char_tokenizer, monkeypatch, fast):
+    pytest.importorskip("onnxruntime")
+    from kocr_sdk.ner.recognizer import HuggingFaceEntityRecognizer
+    from kocr_sdk.runtime import cpu
+
+    class Shipped(HuggingFaceEntityRecognizer):  # quantize_by_default as the shipped char-bert stage has it
+        quantize_by_default = True
+
+    monkeypatch.setenv("KOCR_ONNX_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cpu, "int8_is_fast", lambda: fast)
+    model_dir = make_hf_dir(tmp_path / "rand", char_tokenizer)
+
+    def int8(stage) -> bool:
+        return stage.tagger.model.session.path.name.endswith("-int8.onnx")
+
+    assert int8(Shipped(model=model_dir, runtime="onnx")) == fast
+    assert not int8(Shipped(model=model_dir, runtime="onnx", quantize=False))
+    assert not int8(HuggingFaceEntityRecognizer(model=model_dir, runtime="onnx"))  # a user's model: fp32 unless asked

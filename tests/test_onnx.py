@@ -161,3 +161,68 @@ def test_engine_runtime_reaches_stages_that_have_an_onnx_path():
 
 def test_detector_stage_declares_onnx():
     assert "onnx" in det.AnchorFreeDetector.runtimes
+
+
+# --- int8 where the CPU has an int8 dot product ---------------------------------------------------
+XEON = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni amx_int8\n"
+EPYC = "processor\t: 0\nflags\t\t: fpu sse2 avx2 fma\n"
+GRAVITON = "processor\t: 0\nFeatures\t: fp asimd crc32 asimddp\n"
+
+
+def test_int8_is_chosen_by_the_cpus_dot_product_instructions():
+    from kocr_sdk.runtime.cpu import INT8_DOT_FLAGS, cpu_flags
+
+    assert cpu_flags(XEON) & INT8_DOT_FLAGS == {"avx512_vnni", "amx_int8"}
+    assert not cpu_flags(EPYC) & INT8_DOT_FLAGS
+    assert cpu_flags(GRAVITON) & INT8_DOT_FLAGS == {"asimddp"}
+    assert cpu_flags("model name: flags are not here\n") == set()
+
+
+def _detector_weights(tmp_path):
+    torch.manual_seed(0)
+    model = _randomise_batchnorm(create_detector("afd-slim"))
+    path = tmp_path / "detector.pt"
+    torch.save({"model": model.state_dict(), "meta": {"arch": "afd-slim", "inference": {"max_side": 256}}}, path)
+    return path
+
+
+@pytest.fixture
+def small_calibration(monkeypatch):
+    """Two small random pages instead of eight generated A4 pages: the mechanism, not its ranges."""
+    from kocr_sdk.detection import calibration
+
+    pages = [np.random.default_rng(i).integers(0, 256, (200, 150 + 40 * i, 3), dtype=np.uint8) for i in range(2)]
+    monkeypatch.setattr(calibration, "calibration_images", lambda n=2: iter(pages))
+
+
+def test_static_int8_detector_is_calibrated_cached_and_close_to_fp32(tmp_path, small_calibration):
+    path = _detector_weights(tmp_path)
+    fp32 = det.AnchorFreeDetector(weights=path, runtime="onnx", quantize=False)
+    int8 = det.AnchorFreeDetector(weights=path, runtime="onnx", quantize=True)
+    assert int8.model.path.name.endswith("-int8.onnx") and not fp32.model.path.name.endswith("-int8.onnx")
+    ops = {node.op_type for node in __import__("onnx").load(str(int8.model.path)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    from kocr_sdk.detection.calibration import calibration_feeds
+
+    x = next(calibration_feeds(fp32.config))["image"]  # a page inside the calibrated ranges
+    a, b = fp32.model(x), int8.model(x)
+    for k in a:  # int8 rounds (max error measured ~0.015 on every map), but they are the same maps
+        assert b[k].shape == a[k].shape
+        assert 0 < float((a[k] - b[k]).abs().max()) < 0.05, k
+    again = det.AnchorFreeDetector(weights=path, runtime="onnx", quantize=True)  # from the cache
+    assert again.model.path == int8.model.path
+    with pytest.raises(det.KocrConfigError, match="runtime: onnx"):
+        det.AnchorFreeDetector(weights=path, quantize=True)
+
+
+def test_cli_export_writes_the_detectors_int8_twin(tmp_path, small_calibration):
+    from click.testing import CliRunner
+
+    from kocr_sdk.cli.main import cli
+
+    path = _detector_weights(tmp_path)
+    result = CliRunner().invoke(cli, ["export", "onnx", "--detector", str(path), "--out", str(tmp_path / "out"),
+                                      "--quantize"])
+    assert result.exit_code == 0, result.output
+    assert "(int8)" in result.output
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"detector.onnx", "detector-int8.onnx"}

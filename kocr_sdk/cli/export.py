@@ -26,13 +26,16 @@ def export() -> None:
                    "($KOCR_ONNX_CACHE or ~/.cache/kocr/onnx).")
 @click.option("--ner", "ner", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="NER model directory (Hugging Face token classifier; default: the shipped one, when present).")
-@click.option("--quantize", is_flag=True, help="Also write int8 (dynamic) versions of the recognisers.")
+@click.option("--quantize", is_flag=True,
+              help="Also write the int8 versions: the recognisers' and NER's (dynamic) and the detector's "
+                   "(static, calibrated on generated pages). Unset `quantize` options use them where the "
+                   "CPU has an int8 dot product (VNNI).")
 def export_onnx(detector, script_id, recognizers, ner, out, quantize) -> None:
     """Export the detector, script identifier, recognisers and NER model to ONNX (extra [onnx])."""
     from ..detection import detector as det
     from ..ner import recognizer as ner_stage
     from ..recognition.vitstr import recognizer as rec
-    from ..runtime.onnx import export_weights_file
+    from ..runtime.onnx import export_weights_file, int8_quantizer
     from ..script_id import identifier as sid
 
     jobs: list[tuple[str, Path]] = []
@@ -52,10 +55,8 @@ def export_onnx(detector, script_id, recognizers, ner, out, quantize) -> None:
         if kind == "ner":  # a model directory, not a weights file
             from ..ner.onnx import onnx_path
 
-            click.echo(f"{kind:10s} {path} → {onnx_path(path, out=target)}")
-            continue
-        written = export_weights_file(kind, path, target)
-        click.echo(f"{kind:10s} {path} → {written}")
-        if quantize and kind == "recognizer":
-            q = export_weights_file(kind, path, target, quantize=True)
-            click.echo(f"{kind:10s} {path} → {q} (int8)")
+            written = [onnx_path(path, out=target)] + ([onnx_path(path, quantize=True, out=target)] if quantize else [])
+        else:
+            written = export_weights_file(kind, path, target, int8_quantizer(kind, path) if quantize else None)
+        for k, file in enumerate(written):
+            click.echo(f"{kind:10s} {path} → {file}{' (int8)' if k else ''}")

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from ..errors import KocrModelError
-from ..runtime.onnx import OnnxModule, cache_dir, cached_export, export_graph, hash_file
+from ..runtime.onnx import OnnxModule, cache_dir, cached_export, export_graph, hash_file, quantize_int8
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
@@ -146,7 +146,7 @@ def onnx_path(directory: str | Path, quantize: bool = False, out: str | Path | N
     """The ONNX export of ``directory``'s model (made now if missing), int8 when ``quantize``."""
     directory = Path(directory)
     path = Path(out) if out else cache_dir() / f"ner-{model_key(directory)}.onnx"
-    return cached_export(path, lambda p: export_token_classifier(directory, p), quantize)
+    return cached_export(path, lambda p: export_token_classifier(directory, p), quantize_int8 if quantize else None)
 
 
 def load_onnx_parts(directory: str | Path, quantize: bool = False, threads: int | None = None,

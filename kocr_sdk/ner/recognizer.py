@@ -62,8 +62,13 @@ class HuggingFaceEntityRecognizer(EntityRecognizer):
             torch.set_num_threads(threads)
         from .tagger import TokenTagger
 
-        if quantize is None:  # on onnxruntime int8 is no faster for these small models (docs/benchmarks.md)
-            quantize = self.quantize_by_default and runtime == "torch"
+        if quantize is None:  # onnxruntime's int8 pays only where the CPU has an int8 dot product
+            if runtime == "onnx":
+                from ..runtime.cpu import int8_is_fast
+
+                quantize = self.quantize_by_default and device == "cpu" and int8_is_fast()
+            else:
+                quantize = self.quantize_by_default
         self.tagger = TokenTagger.from_directory(directory, runtime=runtime, label_map=label_map, device=device,
                                                  batch_size=batch_size, quantize=quantize)
         self.labels = set(labels) if labels else None

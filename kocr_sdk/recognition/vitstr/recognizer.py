@@ -57,10 +57,11 @@ class VitstrRecognizer(Recognizer):
         self.max_width = int(getattr(self.model, "max_input_width", None) or self.meta.get("max_width", 256))
         if runtime == "onnx" and isinstance(self.model, ColumnViT):  # other architectures stay on torch
             # onnxruntime's own dynamic int8 (MatMul weights) stands in for torch's below.
-            from ...runtime.onnx import export_recognizer, onnx_module
+            from ...runtime.onnx import export_recognizer, onnx_module, quantize_int8
 
             frames = self.model.frames
-            self.model = onnx_module("recognizer", self.model, export_recognizer, path, quantize=quantize, device=device)
+            self.model = onnx_module("recognizer", self.model, export_recognizer, path,
+                                     quantize_int8 if quantize else None, device=device)
             self.model.frames = frames  # CTC decoding needs the valid frame counts
             return
         # Dynamic int8 on the Linear layers is ~2.5x faster on CPU for a ~0.2 point accuracy cost

@@ -1,0 +1,58 @@
+"""Pages that calibrate the detector's static int8 graph (``quantize`` on the onnx runtime).
+
+Static quantisation fixes each activation's int8 range ahead of time, from the ranges seen on a
+few inputs. Those inputs must look like what the detector meets: whole pages at the scale it
+runs them, so they are pages from kocr's own generator — training fonts and a seed of their own,
+never the held-out fonts or seeds the detector is measured on — at :func:`~.detector.base_scale`.
+The same seed gives the same pages, so every machine calibrates the same graph. Where the
+generator cannot run (no fonts installed), the bundled sample page stands in, alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import KocrError
+
+CALIBRATION_PAGES = 8
+CALIBRATION_SEED = 8128  # not a seed training, validation or the benchmarks use
+SAMPLE_PAGE = Path(__file__).resolve().parents[1] / "data" / "sample_ko.png"
+
+
+def calibration_images(pages: int = CALIBRATION_PAGES) -> Iterator[np.ndarray]:
+    """RGB pages from the generator (training fonts), or the bundled sample page without fonts."""
+    try:
+        from ..synth.pages import PageGenerator
+
+        generator = PageGenerator(split="train", seed=CALIBRATION_SEED)
+    except KocrError:
+        from PIL import Image
+
+        with Image.open(SAMPLE_PAGE) as im:
+            yield np.asarray(im.convert("RGB"))
+        return
+    for i in range(pages):
+        yield generator.sample(i)[0]
+
+
+def calibration_feeds(cfg, pages: int = CALIBRATION_PAGES) -> Iterator[dict[str, np.ndarray]]:
+    """The detector graph's ``image`` input for each calibration page, prepared as ``run_pass`` does."""
+    from .anchor_free.model import normalise
+    from .detector import base_scale, prepare
+
+    for image in calibration_images(pages):
+        x, _, _ = prepare(image, base_scale(*image.shape[:2], cfg))
+        yield {"image": normalise(x.float()).contiguous().numpy()}
+
+
+def detector_quantizer(cfg, pages: int = CALIBRATION_PAGES):
+    """A :data:`~kocr_sdk.runtime.onnx.Quantizer` for detector graphs: static int8 calibrated on these pages."""
+    from ..runtime.onnx import quantize_static_int8
+
+    def quantize(src: Path, dst: Path) -> Path:
+        return quantize_static_int8(src, dst, calibration_feeds(cfg, pages))
+
+    return quantize

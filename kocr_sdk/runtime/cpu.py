@@ -1,0 +1,40 @@
+"""What this CPU can do fast, for choices that only pay on some CPUs.
+
+int8 arithmetic is not faster everywhere. onnxruntime's int8 kernels beat fp32 where the CPU has
+an int8 dot-product instruction (x86 VNNI — AVX-512 VNNI, AVX-VNNI — or AMX; Arm's dot product):
+measured on a Xeon with AVX-512 VNNI, the NER model's tagger ran 27 % faster on int8 weights, with
+the same entity F1 (docs/benchmarks.md, session 18). On an AMD EPYC with AVX2 alone the same
+int8 NER graph was no faster (session 9), so int8 there would change the numbers for nothing.
+The NER stage asks :func:`int8_is_fast` when its ``quantize`` option is left unset on the onnx
+runtime.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+#: /proc/cpuinfo flags of an int8 dot-product instruction (x86 ``flags``, Arm ``Features``).
+INT8_DOT_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8", "asimddp"})
+
+
+def cpu_flags(cpuinfo: str) -> set[str]:
+    """The feature flags named in a /proc/cpuinfo text (its ``flags`` or ``Features`` lines)."""
+    found: set[str] = set()
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() in ("flags", "features"):
+            found.update(value.split())
+    return found
+
+
+@lru_cache(maxsize=1)
+def int8_is_fast() -> bool:
+    """Whether this CPU has an int8 dot-product instruction (False where it cannot be told).
+
+    A stage's own ``quantize`` option overrides this answer (``quantize: false`` in the engine
+    config gives the same numbers on every machine of a fleet)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            return bool(cpu_flags(fh.read()) & INT8_DOT_FLAGS)
+    except OSError:  # not Linux: keep fp32, the choice that is never slower by much
+        return False
