@@ -63,7 +63,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--runtime", choices=["torch", "onnx"], default="torch",
-                    help="what runs the network in the speed figures (onnx: the `[onnx]` extra)")
+                    help="what runs the network, for quality and speed (onnx: the `[onnx]` extra)")
+    ap.add_argument("--quantize", action=argparse.BooleanOptionalAction, default=None,
+                    help="onnx: the static int8 graph or fp32 (the stage's `quantize`; unset: int8 where the CPU has VNNI)")
     ap.add_argument("--min-text-height", type=float,
                     help="override the lower end of inference.text_height_range (auto-scale trigger)")
     ap.add_argument("--contained", type=float,
@@ -106,6 +108,10 @@ def main() -> None:
         overrides = _pairs(args.inference)
         cfg = cfg.model_validate({**cfg.model_dump(), **overrides})
         detector.config = cfg
+    if args.runtime == "onnx":  # the stage's own onnxruntime session, used for quality and speed alike
+        onnx_stage = AnchorFreeDetector(weights=weights, runtime="onnx", quantize=args.quantize)
+        onnx_stage.config = detector.config
+        detector.model = onnx_stage.model
     page_options = _pairs(args.page_options)
     gen = PageGenerator(split="heldout", seed=args.seed, **page_options)
     torch.set_num_threads(1)
@@ -124,6 +130,8 @@ def main() -> None:
     by_layout = {name: evaluate(detector.model, group, cfg, stride=stride, decoder=decoder)
                  for name, group in sorted(layouts.items())}
     result = {"weights": str(weights), "step": detector.meta.get("step"), "pages": len(pages),
+              "runtime": args.runtime,
+              "int8": bool(args.runtime == "onnx" and onnx_stage.model.path.name.endswith("-int8.onnx")),
               **({"gt": str(args.gt)} if args.gt else {"seed": args.seed}),
               **({"page_options": page_options} if page_options else {}),
               "inference": cfg.model_dump(mode="json"),
@@ -147,7 +155,7 @@ def main() -> None:
             torch.set_num_threads(threads)
             timed = detector
             if args.runtime == "onnx":  # an onnxruntime session takes its thread count when it is made
-                timed = AnchorFreeDetector(weights=weights, runtime="onnx")
+                timed = AnchorFreeDetector(weights=weights, runtime="onnx", quantize=args.quantize)
                 timed.config = detector.config
             timed.detect(a4)
             times = []

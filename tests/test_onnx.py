@@ -200,8 +200,11 @@ def test_static_int8_detector_is_calibrated_cached_and_close_to_fp32(tmp_path, s
     fp32 = det.AnchorFreeDetector(weights=path, runtime="onnx", quantize=False)
     int8 = det.AnchorFreeDetector(weights=path, runtime="onnx", quantize=True)
     assert int8.model.path.name.endswith("-int8.onnx") and not fp32.model.path.name.endswith("-int8.onnx")
-    ops = {node.op_type for node in __import__("onnx").load(str(int8.model.path)).graph.node}
-    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    graph = __import__("onnx").load(str(int8.model.path)).graph
+    assert {"QuantizeLinear", "DequantizeLinear"} <= {node.op_type for node in graph.node}
+    # the full-resolution layers stay fp32: none of their weights has an int8 twin
+    int8_weights = {t.name for t in graph.initializer if t.data_type == 3}  # INT8
+    assert int8_weights and not any(name.startswith("model.stem") or name.startswith("model.s4.") for name in int8_weights)
     from kocr_sdk.detection.calibration import calibration_feeds
 
     x = next(calibration_feeds(fp32.config))["image"]  # a page inside the calibrated ranges
@@ -226,3 +229,12 @@ def test_cli_export_writes_the_detectors_int8_twin(tmp_path, small_calibration):
     assert result.exit_code == 0, result.output
     assert "(int8)" in result.output
     assert {p.name for p in (tmp_path / "out").iterdir()} == {"detector.onnx", "detector-int8.onnx"}
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_unset_quantize_follows_the_cpu(tmp_path, small_calibration, monkeypatch, fast):
+    from kocr_sdk.runtime import cpu
+
+    monkeypatch.setattr(cpu, "int8_is_fast", lambda: fast)
+    stage = det.AnchorFreeDetector(weights=_detector_weights(tmp_path), runtime="onnx")
+    assert stage.model.path.name.endswith("-int8.onnx") == fast

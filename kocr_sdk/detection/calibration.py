@@ -1,4 +1,13 @@
-"""Pages that calibrate the detector's static int8 graph (``quantize`` on the onnx runtime).
+"""The detector's static int8 graph (``quantize`` on the onnx runtime): which layers, and the
+pages that calibrate it.
+
+Which layers: all but the full-resolution ones. The stem and the stride-4 stage see the page at
+half and quarter resolution, where int8 activations blur the stroke edges that word boxes are
+cut along, and where onnxruntime's int8 depthwise kernels are no faster than fp32. Kept in fp32
+(:data:`FULL_RESOLUTION_LAYERS`), the graph read FUNSD's real scans as fp32 does (word H 0.733
+against 0.733; all-int8: 0.728, with 6 % more words whose box was too loose) and ran the network
+on an A4 page in 0.08 s against 0.09 s all-int8 and 0.12 s fp32, one thread of a VNNI Xeon
+(docs/benchmarks.md, session 18).
 
 Static quantisation fixes each activation's int8 range ahead of time, from the ranges seen on a
 few inputs. Those inputs must look like what the detector meets: whole pages at the scale it
@@ -17,6 +26,9 @@ import numpy as np
 
 from ..errors import KocrError
 
+#: graph-node name prefixes of the full-resolution layers (the afd backbone's stem and stride-4
+#: stage, as torch's exporter names them); a graph without them is quantised whole.
+FULL_RESOLUTION_LAYERS = ("/model/stem/", "/model/s4/")
 CALIBRATION_PAGES = 8
 CALIBRATION_SEED = 8128  # not a seed training, validation or the benchmarks use
 SAMPLE_PAGE = Path(__file__).resolve().parents[1] / "data" / "sample_ko.png"
@@ -53,6 +65,6 @@ def detector_quantizer(cfg, pages: int = CALIBRATION_PAGES):
     from ..runtime.onnx import quantize_static_int8
 
     def quantize(src: Path, dst: Path) -> Path:
-        return quantize_static_int8(src, dst, calibration_feeds(cfg, pages))
+        return quantize_static_int8(src, dst, calibration_feeds(cfg, pages), keep_fp32=FULL_RESOLUTION_LAYERS)
 
     return quantize

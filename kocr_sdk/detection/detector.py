@@ -171,8 +171,8 @@ class AnchorFreeDetector(TextDetector):
 
     Options (engine config ``options: {anchor-free: {...}}``): ``weights`` (a path), ``runtime``
     (``torch`` or ``onnx``; the engine passes its ``runtime`` setting), ``quantize`` (onnx only:
-    a static int8 graph, :mod:`.calibration` — about a quarter faster on a CPU with VNNI, for half
-    a point of word H-mean on real scans, so off by default), any field of :class:`InferenceConfig`
+    a static int8 graph but for the full-resolution layers, :mod:`.calibration`; unset, int8 where
+    the CPU has an int8 dot product, :func:`~kocr_sdk.runtime.cpu.int8_is_fast`), any field of :class:`InferenceConfig`
     (``max_side``, ``scale``, ``auto_scale``, ...), and ``decode`` (a dict of
     :class:`~kocr_sdk.detection.anchor_free.decode.DecodeConfig` fields).
     """
@@ -183,7 +183,7 @@ class AnchorFreeDetector(TextDetector):
     runtimes: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
     def __init__(self, device: str = "cpu", weights: str | Path | None = None, runtime: str = "torch",
-                 quantize: bool = False, **options: Any) -> None:
+                 quantize: bool | None = None, **options: Any) -> None:
         super().__init__(device=device, **options)
         path = Path(weights) if weights else WEIGHTS_PATH
         self.model, self.meta = load_weights(path, device)
@@ -194,9 +194,12 @@ class AnchorFreeDetector(TextDetector):
         self.stride = int(self.meta.get("targets", {}).get("stride", 4))
         self.last_scale: float | None = None
         if runtime == "onnx":  # the same scaling and decoding around an onnxruntime session
+            from ..runtime.cpu import int8_is_fast
             from ..runtime.onnx import export_detector, onnx_module
             from .calibration import detector_quantizer
 
+            if quantize is None:
+                quantize = device == "cpu" and int8_is_fast()
             quantizer = None
             if quantize:  # calibrated at the weights' own settings, not this stage's: the cache is per weights file
                 quantizer = detector_quantizer(InferenceConfig.model_validate(self.meta.get("inference", {})))

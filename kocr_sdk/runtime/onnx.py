@@ -156,17 +156,18 @@ def quantize_int8(src: Path, dst: Path) -> Path:
     return dst
 
 
-def quantize_static_int8(src: Path, dst: Path, feeds: Iterable[dict[str, np.ndarray]]) -> Path:
-    """Static int8: weights per output channel, activations with ranges read off ``feeds``.
+def quantize_static_int8(src: Path, dst: Path, feeds: Iterable[dict[str, np.ndarray]],
+                         keep_fp32: tuple[str, ...] = ()) -> Path:
+    """Static int8: weights per output channel, activations with ranges read off ``feeds``;
+    nodes whose names start with one of ``keep_fp32`` stay fp32.
 
     For convolutional graphs (the detector), where dynamic quantisation — MatMuls only — leaves
     every convolution in fp32. The graph is written in QDQ form (quantize/dequantize pairs that
-    onnxruntime fuses into int8 kernels), activations uint8, weights int8, ranges by min/max:
-    on 100 held-out pages the detector lost 0.1 point of word H-mean and 0.4 of character H-mean
-    against fp32 (docs/benchmarks.md, session 18)."""
+    onnxruntime fuses into int8 kernels), activations uint8, weights int8, ranges by min/max."""
     import logging
     import tempfile
 
+    import onnx
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                           quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -183,9 +184,11 @@ def quantize_static_int8(src: Path, dst: Path, feeds: Iterable[dict[str, np.ndar
         with tempfile.TemporaryDirectory() as tmpdir, atomic_path(dst, suffix=".onnx") as tmp:
             prepared = Path(tmpdir) / "prepared.onnx"  # shapes inferred and graph fused first, as onnxruntime advises
             quant_pre_process(str(src), str(prepared), skip_symbolic_shape=True)
+            nodes = onnx.load(str(prepared)).graph.node
+            excluded = [n.name for n in nodes if keep_fp32 and n.name.startswith(keep_fp32)]
             quantize_static(str(prepared), str(tmp), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            calibrate_method=CalibrationMethod.MinMax)
+                            calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=excluded)
     finally:
         logging.disable(logging.NOTSET)
     return dst
@@ -201,6 +204,14 @@ class OnnxModule:
 
     #: the layout its inputs should arrive in (a graph takes contiguous NCHW; torch's detector channels-last)
     memory_format = torch.contiguous_format
+    #: always in inference mode: ``eval``/``train`` are accepted so code written for the module runs as is
+    training = False
+
+    def eval(self) -> "OnnxModule":
+        return self
+
+    def train(self, mode: bool = True) -> "OnnxModule":
+        return self
 
     def __init__(self, path: str | Path, threads: int | None = None, device: str = "cpu") -> None:
         ort = _ort()
