@@ -261,3 +261,26 @@ def test_curriculum_moves_from_the_easy_domain_to_the_target_one():
     assert not plain.from_start(0)
     with pytest.raises(KocrError, match="curriculum"):
         open_unlabeled(".", start_data={"color": True}, ramp=10)
+
+
+def test_bf16_precision_runs_the_forward_in_bfloat16_and_keeps_fp32_weights(tmp_path, monkeypatch):
+    from kocr_sdk.training import recognizer as rec_training
+
+    seen: list[torch.dtype] = []
+    create = rec_training.create_model
+
+    def create_watched(*args, **kwargs):
+        model = create(*args, **kwargs)
+        model.head.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
+        return model
+
+    monkeypatch.setattr(rec_training, "create_model", create_watched)
+    cfg = rec_training.RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0,
+                                             log_every=1, out=tmp_path / "run", device="cpu", labeled_size=8,
+                                             unlabeled="synth:20", pseudo_threshold=0.0, precision="bf16")
+    rec_training.train(cfg, progress=False)
+    rows = [json.loads(line) for line in (cfg.out / "log.jsonl").read_text().splitlines() if '"loss"' in line]
+    assert rows and all(np.isfinite(r["loss"]) for r in rows)
+    assert torch.bfloat16 in seen and torch.float32 in seen  # training steps in bf16, validation in fp32
+    saved = torch.load(cfg.out / "last.pt", weights_only=False)["model"]
+    assert all(v.dtype == torch.float32 for v in saved.values() if v.is_floating_point())
