@@ -65,7 +65,8 @@ def main() -> None:
     ap.add_argument("--runtime", choices=["torch", "onnx"], default="torch",
                     help="what runs the network, for quality and speed (onnx: the `[onnx]` extra)")
     ap.add_argument("--quantize", action=argparse.BooleanOptionalAction, default=None,
-                    help="onnx: the static int8 graph or fp32 (the stage's `quantize`; unset: int8 where the CPU has VNNI)")
+                    help="onnx: the static int8 graph, or fp32 (the stage's `quantize`; unset: int8 where "
+                         "the CPU has VNNI)")
     ap.add_argument("--min-text-height", type=float,
                     help="override the lower end of inference.text_height_range (auto-scale trigger)")
     ap.add_argument("--contained", type=float,

@@ -204,7 +204,7 @@ def test_static_int8_detector_is_calibrated_cached_and_close_to_fp32(tmp_path, s
     assert {"QuantizeLinear", "DequantizeLinear"} <= {node.op_type for node in graph.node}
     # the full-resolution layers stay fp32: none of their weights has an int8 twin
     int8_weights = {t.name for t in graph.initializer if t.data_type == 3}  # INT8
-    assert int8_weights and not any(name.startswith("model.stem") or name.startswith("model.s4.") for name in int8_weights)
+    assert int8_weights and not any(name.startswith(("model.stem", "model.s4.")) for name in int8_weights)
     from kocr_sdk.detection.calibration import calibration_feeds
 
     x = next(calibration_feeds(fp32.config))["image"]  # a page inside the calibrated ranges

@@ -6,8 +6,8 @@ half and quarter resolution, where int8 activations blur the stroke edges that w
 cut along, and where onnxruntime's int8 depthwise kernels are no faster than fp32. Kept in fp32
 (:data:`FULL_RESOLUTION_LAYERS`), the graph read FUNSD's real scans as fp32 does (word H 0.733
 against 0.733; all-int8: 0.728, with 6 % more words whose box was too loose) and ran the network
-on an A4 page in 0.08 s against 0.09 s all-int8 and 0.12 s fp32, one thread of a VNNI Xeon
-(docs/benchmarks.md, session 18).
+on an A4 page in 0.090 s against 0.106 s all-int8 and 0.142 s fp32, one thread of a VNNI Xeon
+(docs/benchmarks.md, "Detector", session 18).
 
 Static quantisation fixes each activation's int8 range ahead of time, from the ranges seen on a
 few inputs. Those inputs must look like what the detector meets: whole pages at the scale it

@@ -171,10 +171,10 @@ class AnchorFreeDetector(TextDetector):
 
     Options (engine config ``options: {anchor-free: {...}}``): ``weights`` (a path), ``runtime``
     (``torch`` or ``onnx``; the engine passes its ``runtime`` setting), ``quantize`` (onnx only:
-    a static int8 graph but for the full-resolution layers, :mod:`.calibration`; unset, int8 where
-    the CPU has an int8 dot product, :func:`~kocr_sdk.runtime.cpu.int8_is_fast`), any field of :class:`InferenceConfig`
-    (``max_side``, ``scale``, ``auto_scale``, ...), and ``decode`` (a dict of
-    :class:`~kocr_sdk.detection.anchor_free.decode.DecodeConfig` fields).
+    a static int8 graph but for the full-resolution layers, :mod:`.calibration`; unset, int8
+    where the CPU has an int8 dot product, :func:`~kocr_sdk.runtime.cpu.int8_is_fast`), any
+    field of :class:`InferenceConfig` (``max_side``, ``scale``, ``auto_scale``, ...), and
+    ``decode`` (a dict of :class:`~kocr_sdk.detection.anchor_free.decode.DecodeConfig` fields).
     """
 
     name: ClassVar[str] = "anchor-free"
@@ -201,7 +201,7 @@ class AnchorFreeDetector(TextDetector):
             if quantize is None:
                 quantize = device == "cpu" and int8_is_fast()
             quantizer = None
-            if quantize:  # calibrated at the weights' own settings, not this stage's: the cache is per weights file
+            if quantize:  # calibrated at the weights' settings, not this stage's: one cached graph per weights file
                 quantizer = detector_quantizer(InferenceConfig.model_validate(self.meta.get("inference", {})))
             self.model = onnx_module("detector", self.model, export_detector, path, quantizer, device=device)
         elif quantize:

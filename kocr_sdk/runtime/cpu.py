@@ -5,7 +5,7 @@ an int8 dot-product instruction (x86 VNNI — AVX-512 VNNI, AVX-VNNI — or AMX;
 measured on a Xeon with AVX-512 VNNI, the NER model's tagger ran 27 % faster on int8 weights with
 the same entity F1, and the detector network about a third faster with the same word H-mean on
 FUNSD (docs/benchmarks.md, session 18). On an AMD EPYC with AVX2 alone the int8 NER graph was no
-faster and a static int8 detector slower than fp32 (sessions 9), so int8 there would change the
+faster and a static int8 detector slower than fp32 (session 9), so int8 there would change the
 numbers for nothing. The detector and NER stages ask :func:`int8_is_fast` when their ``quantize``
 option is left unset on the onnx runtime.
 """
