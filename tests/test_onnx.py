@@ -238,3 +238,32 @@ def test_unset_quantize_follows_the_cpu(tmp_path, small_calibration, monkeypatch
     monkeypatch.setattr(cpu, "int8_is_fast", lambda: fast)
     stage = det.AnchorFreeDetector(weights=_detector_weights(tmp_path), runtime="onnx")
     assert stage.model.path.name.endswith("-int8.onnx") == fast
+
+
+def _export_slowly(args):
+    """A process that asks the cache for a file whose export takes a while, and logs each export."""
+    import time
+    from pathlib import Path
+
+    from kocr_sdk.runtime.onnx import cached_export
+
+    cache, log = (Path(a) for a in args)
+
+    def export(path):
+        with open(log, "a") as fh:
+            fh.write("export\n")
+        time.sleep(0.5)
+        path.write_bytes(b"graph")
+
+    return cached_export(cache / "model.onnx", export).read_bytes()
+
+
+def test_processes_asking_for_one_export_at_once_make_it_once(tmp_path):
+    import multiprocessing
+
+    (tmp_path / "cache").mkdir()
+    args = (str(tmp_path / "cache"), str(tmp_path / "log"))
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        got = pool.map(_export_slowly, [args] * 3)
+    assert got == [b"graph"] * 3
+    assert (tmp_path / "log").read_text() == "export\n"

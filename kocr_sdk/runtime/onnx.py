@@ -16,8 +16,9 @@ import hashlib
 import io
 import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -273,17 +274,38 @@ def onnx_module(kind: str, model: torch.nn.Module, exporter: Callable[[torch.nn.
 def cached_export(path: Path, export: Callable[[Path], Any], quantizer: Quantizer | None = None) -> Path:
     """``path``, written by ``export(path)`` unless it exists; with a ``quantizer`` its int8 twin
     beside it (``<stem>-int8.onnx``), made from it the same way. Checks for onnxruntime first,
-    so a missing extra is one clear error rather than a failed export."""
+    so a missing extra is one clear error rather than a failed export.
+
+    Processes that ask for the same file at once (the workers of a batch run on a fresh machine)
+    take turns: the first makes it, the others wait and load it, rather than each spending the
+    export and the detector's calibration (~15 s) on the same bytes."""
     _ort()
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        export(path)
-    if quantizer is not None:
+    with _exclusive(path):
+        if not path.exists():
+            export(path)
+        if quantizer is None:
+            return path
         qpath = path.with_name(path.stem + "-int8.onnx")
         if not qpath.exists():
             quantizer(path, qpath)
-        path = qpath
-    return path
+        return qpath
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """An advisory lock on ``<path>.lock`` across processes (none where ``fcntl`` is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: writes stay atomic, only the work may be done twice
+        yield
+        return
+    with open(path.with_name(path.name + ".lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 # --- exporting weights files (``kocr export onnx``) -------------------------------------------
