@@ -62,9 +62,15 @@ def calibration_feeds(cfg, pages: int = CALIBRATION_PAGES) -> Iterator[dict[str,
         yield {"image": normalise(x.float()).contiguous().numpy()}
 
 
-def detector_quantizer(cfg, pages: int = CALIBRATION_PAGES):
-    """A :data:`~kocr_sdk.runtime.onnx.Quantizer` for detector graphs: static int8 calibrated on these pages."""
+def detector_quantizer(inference: dict, pages: int = CALIBRATION_PAGES):
+    """A :data:`~kocr_sdk.runtime.onnx.Quantizer` for detector graphs: static int8 calibrated on these pages.
+
+    ``inference`` is the weights' own ``meta["inference"]``, not a stage's options: the cache holds
+    one int8 graph per weights file, so the stage and ``kocr export onnx`` must calibrate alike."""
     from ..runtime.onnx import quantize_static_int8
+    from .detector import InferenceConfig
+
+    cfg = InferenceConfig.model_validate(inference)
 
     def quantize(src: Path, dst: Path) -> Path:
         return quantize_static_int8(src, dst, calibration_feeds(cfg, pages), keep_fp32=FULL_RESOLUTION_LAYERS)

@@ -172,7 +172,7 @@ class AnchorFreeDetector(TextDetector):
     Options (engine config ``options: {anchor-free: {...}}``): ``weights`` (a path), ``runtime``
     (``torch`` or ``onnx``; the engine passes its ``runtime`` setting), ``quantize`` (onnx only:
     a static int8 graph but for the full-resolution layers, :mod:`.calibration`; unset, int8
-    where the CPU has an int8 dot product, :func:`~kocr_sdk.runtime.cpu.int8_is_fast`), any
+    where the CPU has an int8 dot product, :func:`~kocr_sdk.runtime.cpu.int8_by_default`), any
     field of :class:`InferenceConfig` (``max_side``, ``scale``, ``auto_scale``, ...), and
     ``decode`` (a dict of :class:`~kocr_sdk.detection.anchor_free.decode.DecodeConfig` fields).
     """
@@ -194,15 +194,13 @@ class AnchorFreeDetector(TextDetector):
         self.stride = int(self.meta.get("targets", {}).get("stride", 4))
         self.last_scale: float | None = None
         if runtime == "onnx":  # the same scaling and decoding around an onnxruntime session
-            from ..runtime.cpu import int8_is_fast
+            from ..runtime.cpu import int8_by_default
             from ..runtime.onnx import export_detector, onnx_module
             from .calibration import detector_quantizer
 
             if quantize is None:
-                quantize = device == "cpu" and int8_is_fast()
-            quantizer = None
-            if quantize:  # calibrated at the weights' settings, not this stage's: one cached graph per weights file
-                quantizer = detector_quantizer(InferenceConfig.model_validate(self.meta.get("inference", {})))
+                quantize = int8_by_default(device)
+            quantizer = detector_quantizer(self.meta.get("inference", {})) if quantize else None
             self.model = onnx_module("detector", self.model, export_detector, path, quantizer, device=device)
         elif quantize:
             raise KocrConfigError("detector option quantize: true needs runtime: onnx (the torch path runs fp32)")

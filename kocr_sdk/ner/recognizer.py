@@ -64,9 +64,9 @@ class HuggingFaceEntityRecognizer(EntityRecognizer):
 
         if quantize is None:  # onnxruntime's int8 pays only where the CPU has an int8 dot product
             if runtime == "onnx":
-                from ..runtime.cpu import int8_is_fast
+                from ..runtime.cpu import int8_by_default
 
-                quantize = self.quantize_by_default and device == "cpu" and int8_is_fast()
+                quantize = self.quantize_by_default and int8_by_default(device)
             else:
                 quantize = self.quantize_by_default
         self.tagger = TokenTagger.from_directory(directory, runtime=runtime, label_map=label_map, device=device,

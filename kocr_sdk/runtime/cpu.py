@@ -6,7 +6,7 @@ measured on a Xeon with AVX-512 VNNI, the NER model's tagger ran 27 % faster on 
 the same entity F1, and the detector network about a third faster with the same word H-mean on
 FUNSD (docs/benchmarks.md, session 18). On an AMD EPYC with AVX2 alone the int8 NER graph was no
 faster and a static int8 detector slower than fp32 (session 9), so int8 there would change the
-numbers for nothing. The detector and NER stages ask :func:`int8_is_fast` when their ``quantize``
+numbers for nothing. The detector and NER stages ask :func:`int8_by_default` when their ``quantize``
 option is left unset on the onnx runtime.
 """
 
@@ -39,3 +39,9 @@ def int8_is_fast() -> bool:
             return bool(cpu_flags(fh.read()) & INT8_DOT_FLAGS)
     except OSError:  # not Linux: keep fp32, the choice that is never slower by much
         return False
+
+
+def int8_by_default(device: str) -> bool:
+    """What an onnx stage whose ``quantize`` option is unset runs: int8 on a CPU that has an int8
+    dot product, fp32 on any other CPU and on GPUs."""
+    return device == "cpu" and int8_is_fast()

@@ -344,10 +344,9 @@ def int8_quantizer(kind: str, weights: str | Path) -> Quantizer | None:
         return quantize_int8
     if kind == "detector":
         from ..detection.calibration import detector_quantizer
-        from ..detection.detector import InferenceConfig
 
         meta = torch.load(weights, map_location="cpu", weights_only=False)["meta"]  # the settings, not a second model
-        return detector_quantizer(InferenceConfig.model_validate(meta.get("inference", {})))
+        return detector_quantizer(meta.get("inference", {}))
     return None
 
 
