@@ -147,16 +147,17 @@ def _recognizer_arm(name: str, args, **kw) -> dict:
 def run_pretrain(args) -> Path:
     from kocr_sdk.training.seqclr import PretrainConfig, export_encoder, pretrain
 
-    out = args.out / "pretrain"
+    out = args.out / ("pretrain" + args.tag)
     encoder = out / "encoder.pt"
     if encoder.exists():
         return encoder
     cfg = PretrainConfig(unlabeled=f"synth:{args.unlabeled}", max_steps=args.pretrain_steps,
-                         total_steps=args.pretrain_steps, warmup_steps=100, out=out, threads=1, workers=1)
+                         total_steps=args.pretrain_steps, warmup_steps=100, out=out, threads=1, workers=1,
+                         precision=args.precision)
     t0 = time.time()
     result = pretrain(cfg, resume=out / "last.pt" if (out / "last.pt").exists() else None, progress=not args.quiet)
     export_encoder(out / "last.pt", encoder)
-    (out / "result.json").write_text(json.dumps({"arm": "pretrain", **result, "minutes": round((time.time() - t0) / 60, 1),
+    (out / "result.json").write_text(json.dumps({"arm": "pretrain" + args.tag, **result, "minutes": round((time.time() - t0) / 60, 1),
                                                  "config": cfg.model_dump(mode="json", exclude={"out"})}, indent=1))
     return encoder
 
@@ -234,9 +235,9 @@ def main() -> None:
         if arm == "pretrain":
             run_pretrain(args)
         elif arm == "a":
-            _recognizer_arm("a-supervised", args, **low)
+            _recognizer_arm("a-supervised" + tag, args, **low)
         elif arm == "b":
-            _recognizer_arm("b-seqclr", args, init_from=run_pretrain(args), **low)
+            _recognizer_arm("b-seqclr" + tag, args, init_from=run_pretrain(args), **low)
         elif arm == "c":
             _recognizer_arm("c-seqclr-fixmatch" + tag, args, init_from=run_pretrain(args), **low, **unlabeled)
         elif arm in ("d", "e"):

@@ -284,3 +284,23 @@ def test_bf16_precision_runs_the_forward_in_bfloat16_and_keeps_fp32_weights(tmp_
     assert torch.bfloat16 in seen and torch.float32 in seen  # training steps in bf16, validation in fp32
     saved = torch.load(cfg.out / "last.pt", weights_only=False)["model"]
     assert all(v.dtype == torch.float32 for v in saved.values() if v.is_floating_point())
+
+
+def test_seqclr_bf16_runs_the_encoder_in_bfloat16_and_keeps_fp32_weights(tmp_path, monkeypatch):
+    from kocr_sdk.training import seqclr
+
+    seen: list[torch.dtype] = []
+    create = seqclr.create_model
+
+    def create_watched(*args, **kwargs):
+        model = create(*args, **kwargs)
+        model.embed.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
+        return model
+
+    monkeypatch.setattr(seqclr, "create_model", create_watched)
+    cfg = _pretrain_config(tmp_path, precision="bf16")
+    result = pretrain(cfg, progress=False)
+    assert result["step"] == 2 and np.isfinite(result["loss"])
+    assert seen and all(dtype == torch.bfloat16 for dtype in seen)
+    saved = torch.load(cfg.out / "last.pt", weights_only=False)["model"]
+    assert all(v.dtype == torch.float32 for v in saved.values() if v.is_floating_point())
