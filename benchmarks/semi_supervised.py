@@ -169,14 +169,15 @@ def shift_baseline(args, weights: Path) -> dict:
     from kocr_sdk.training.recognizer import RecognizerTrainConfig, evaluate, init_from_weights, validation_set
 
     shifted, _, labelled = DOMAINS[args.domain]
-    done = args.out / ("d0-shift-start" + _domain_suffix(args)) / "result.json"
+    name = "d0-shift-start" + _domain_suffix(args) + args.tag  # tagged: a variant may change --val-size
+    done = args.out / name / "result.json"
     if done.exists():
         return json.loads(done.read_text())
     charset = CHARSETS["hangul"]()
     model = create_model("vitstr-tiny", len(charset))
     init_from_weights(model, charset, weights)
     cfg = RecognizerTrainConfig(val_size=args.val_size)
-    record = {"arm": "d0-shift-start" + _domain_suffix(args), "step": 0, "minutes": 0.0, "weights": str(weights),
+    record = {"arm": name, "step": 0, "minutes": 0.0, "weights": str(weights),
               "val": evaluate(model, charset, validation_set(cfg.model_copy(update={"val_data": shifted()}), charset)),
               "val_normal": evaluate(model, charset, validation_set(cfg.model_copy(update={"data": labelled()}), charset))}
     done.parent.mkdir(parents=True, exist_ok=True)
