@@ -3,6 +3,7 @@
     python benchmarks/semi_supervised.py --arms pretrain,a,b,c      # the low-label regime
     python benchmarks/semi_supervised.py --arms d,e                 # adapting to a new domain
     python benchmarks/semi_supervised.py --report                   # table + JSON from finished arms
+    python benchmarks/semi_supervised.py --report --figure curves.png --figure-arms a-supervised,b-seqclr
 
 **Low-label regime.** The tiny ``hangul`` recogniser learns from ``--labeled`` (5,000) labelled
 synthetic crops — the first 5,000 of the training stream, repeated — and ``--unlabeled``
@@ -219,6 +220,9 @@ def main() -> None:
                          "docs/training.md). Compare arms of one precision.")
     ap.add_argument("--tag", default="", help="Suffix of the arm directories (a variant of the same arms).")
     ap.add_argument("--report", action="store_true", help="Only collect finished arms into the table and JSON.")
+    ap.add_argument("--figure", type=Path, help="With the report: draw the validation curves of --figure-arms here.")
+    ap.add_argument("--figure-arms", default="a-supervised,b-seqclr,c-seqclr-fixmatch",
+                    help="Comma-separated arm names (directory names under --out) for --figure.")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
 
@@ -262,8 +266,50 @@ def main() -> None:
     report(args)
 
 
+def _with_curve(result_path: Path) -> dict:
+    """An arm's result, with its validation curve from the run's log: [step, word acc, CER] rows."""
+    record = json.loads(result_path.read_text())
+    log = result_path.parent / "log.jsonl"
+    if log.exists():
+        rows = [json.loads(line) for line in log.read_text().splitlines() if '"val"' in line]
+        record["curve"] = [[r["step"], r["val"]["all"]["word_acc"], round(r["val"]["all"]["cer"], 4)] for r in rows]
+    return record
+
+
+def figure(rows: list[dict], arms: list[str], out: Path) -> None:
+    """Validation CER and word accuracy against step, one line per arm (needs matplotlib: pip install kocr[plots])."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_arm = {r["arm"]: r for r in rows}
+    missing = [a for a in arms if not by_arm.get(a, {}).get("curve") and not by_arm.get(a, {}).get("val")]
+    if missing:
+        raise SystemExit(f"no results for {', '.join(missing)} (finished arms: {', '.join(by_arm)})")
+    fig, (ax_cer, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for arm in arms:
+        if not by_arm[arm].get("curve"):  # a starting point (d0-shift-start…): a level line
+            val = by_arm[arm]["val"]["all"]
+            ax_cer.axhline(val["cer"], color="grey", linestyle="--", label=arm)
+            ax_acc.axhline(val["word_acc"], color="grey", linestyle="--", label=arm)
+            continue
+        steps, acc, cer = zip(*by_arm[arm]["curve"])
+        ax_cer.plot(steps, cer, marker="o", label=arm)
+        ax_acc.plot(steps, acc, marker="o", label=arm)
+    ax_cer.set(xlabel="supervised step", ylabel="CER (held-out fonts)", title="character error rate")
+    ax_acc.set(xlabel="supervised step", ylabel="word accuracy", title="word accuracy")
+    for ax in (ax_cer, ax_acc):
+        ax.grid(alpha=0.3)
+    ax_acc.legend(fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    print("wrote", out)
+
+
 def report(args) -> None:
-    found = [json.loads(path.read_text()) for path in sorted(args.out.glob("*/result.json"))]
+    found = [_with_curve(path) for path in sorted(args.out.glob("*/result.json"))]
     if not found:
         print("no finished arms under", args.out)
         return
@@ -282,6 +328,8 @@ def report(args) -> None:
         cer = f"{val['cer']:.3f}" if val else "–"
         print(f"| {r['arm']} | {r['step']} | {r['minutes']} | {acc} | {cer} |")
     print(f"\nwrote {RESULTS}")
+    if args.figure:
+        figure(rows, [a.strip() for a in args.figure_arms.split(",")], args.figure)
 
 
 if __name__ == "__main__":
