@@ -170,10 +170,8 @@ def validation_set(cfg: RecognizerTrainConfig, charset: Charset) -> list[tuple[n
 
 
 @torch.no_grad()
-def evaluate(model, charset: Charset, data: list[tuple[np.ndarray, str, str]], batch_size: int = 128) -> dict[str, Any]:
-    """Word accuracy and CER overall and by kind of text."""
-    from rapidfuzz.distance import Levenshtein
-
+def predict(model, charset: Charset, data: list[tuple[np.ndarray, str, str]], batch_size: int = 128) -> list[str]:
+    """Greedy readings of ``data``'s crops, in its order (batched by width, so little is padding)."""
     model.eval()
     order = sorted(range(len(data)), key=lambda i: data[i][0].shape[1])
     preds: dict[int, str] = {}
@@ -185,6 +183,14 @@ def evaluate(model, charset: Charset, data: list[tuple[np.ndarray, str, str]], b
         for i, (text, _, _) in zip(idx, decoded):
             preds[i] = text
     model.train()
+    return [preds[i] for i in range(len(data))]
+
+
+def evaluate(model, charset: Charset, data: list[tuple[np.ndarray, str, str]], batch_size: int = 128) -> dict[str, Any]:
+    """Word accuracy and CER overall and by kind of text."""
+    from rapidfuzz.distance import Levenshtein
+
+    preds = predict(model, charset, data, batch_size)
     groups: dict[str, list[tuple[str, str]]] = {}
     for i, (_, gt, kind) in enumerate(data):
         groups.setdefault("all", []).append((gt, preds[i]))
