@@ -225,12 +225,21 @@ def main() -> None:
                     help="Comma-separated arm names (directory names under --out) for --figure.")
     ap.add_argument("--paired", help="FIRST,SECOND: two finished arms on the first's validation crops, paired "
                     "(difference and 95 %% bootstrap interval); written to results/semi_supervised_paired.json.")
+    ap.add_argument("--confidence", help="ARM[,ARM]: finished arms' acceptance and pseudo-label accuracy at several "
+                    "thresholds, on their validation crops (results/semi_supervised_confidence.json).")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
 
     import torch
 
     torch.set_num_threads(1)
+    if args.confidence:
+        path = RESULTS.with_name("semi_supervised_confidence.json")
+        rows = {r["arm"]: r for r in (json.loads(path.read_text()) if path.exists() else [])}
+        for arm in args.confidence.split(","):
+            rows[arm.strip()] = confidence(args, arm.strip())
+        path.write_text(json.dumps(list(rows.values()), ensure_ascii=False, indent=1))
+        return
     if args.paired:
         first, second = [a.strip() for a in args.paired.split(",")]
         record = paired(args, first, second)
@@ -320,6 +329,42 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
               "word_acc_diff": float(c2.mean() - c1.mean()), "word_acc_diff_95": np.percentile(acc_diff, [2.5, 97.5]).tolist(),
               "cer_diff": float((e2.sum() - e1.sum()) / chars.sum()), "cer_diff_95": np.percentile(cer_diff, [2.5, 97.5]).tolist(),
               "only_first_right": int(((c1 == 1) & (c2 == 0)).sum()), "only_second_right": int(((c1 == 0) & (c2 == 1)).sum())}
+    print(json.dumps(record, indent=1))
+    return record
+
+
+def confidence(args, arm: str, thresholds=(0.8, 0.9, 0.95, 0.97, 0.99)) -> dict:
+    """How trustworthy a finished arm's confidences are as SeqFixMatch's filter: on its validation
+    crops, for each threshold, the share of readings whose every character is that sure and how
+    many of those are right — the acceptance and pseudo-label accuracy a teacher with these
+    weights would have."""
+    import numpy as np
+    import torch
+
+    from kocr_sdk.recognition.architectures import create_model
+    from kocr_sdk.recognition.charset import CHARSETS
+    from kocr_sdk.recognition.vitstr.decode import greedy_decode
+    from kocr_sdk.training.recognizer import RecognizerTrainConfig, batch_tensors, validation_set
+
+    cfg = RecognizerTrainConfig(**json.loads((args.out / arm / "result.json").read_text())["config"])
+    charset = CHARSETS[cfg.script]()
+    data = validation_set(cfg, charset)
+    model = create_model(cfg.arch, len(charset))
+    model.load_state_dict(torch.load(args.out / arm / "last.pt", map_location="cpu", weights_only=False)["model"])
+    model.eval()
+    sure, right = [], []
+    with torch.no_grad():
+        for start in range(0, len(data), 128):
+            chunk = data[start:start + 128]
+            x, widths = batch_tensors([d[0] for d in chunk])
+            for (text, _, confs), (_, gt, _) in zip(greedy_decode(model(x, widths), model.frames(widths), charset), chunk):
+                sure.append(min(confs) if confs else 0.0)
+                right.append(text == gt)
+    sure_a, right_a = np.array(sure), np.array(right)
+    record = {"arm": arm, "n": len(data), "word_acc": float(right_a.mean()),
+              "by_threshold": {str(t): {"accepted": float((sure_a >= t).mean()),
+                                        "correct": float(right_a[sure_a >= t].mean()) if (sure_a >= t).any() else None}
+                               for t in thresholds}}
     print(json.dumps(record, indent=1))
     return record
 
