@@ -294,28 +294,37 @@ def _with_curve(result_path: Path) -> dict:
     return record
 
 
+def _finished_arm(args, arm: str, crops: bool = True):
+    """A finished arm's last weights, its charset and (``crops``) its validation crops, rebuilt from
+    the config it saved — so the crops are exactly those its log scored."""
+    import torch
+
+    from kocr_sdk.recognition.architectures import create_model
+    from kocr_sdk.recognition.charset import CHARSETS
+    from kocr_sdk.training.recognizer import RecognizerTrainConfig, validation_set
+
+    cfg = RecognizerTrainConfig(**json.loads((args.out / arm / "result.json").read_text())["config"])
+    charset = CHARSETS[cfg.script]()
+    model = create_model(cfg.arch, len(charset))
+    model.load_state_dict(torch.load(args.out / arm / "last.pt", map_location="cpu", weights_only=False)["model"])
+    return model, charset, validation_set(cfg, charset) if crops else None
+
+
 def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
     """Two finished arms read the *same* validation crops (the first arm's): the difference in word
     accuracy and CER with a 95 % bootstrap interval over crops. Paired, so it is far tighter than
     the two arms' own intervals — what tells a one-point gain from noise."""
     import numpy as np
-    import torch
     from rapidfuzz.distance import Levenshtein
 
-    from kocr_sdk.recognition.architectures import create_model
-    from kocr_sdk.recognition.charset import CHARSETS
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, predict, validation_set
+    from kocr_sdk.training.recognizer import predict
 
-    results = {arm: json.loads((args.out / arm / "result.json").read_text()) for arm in (first, second)}
-    cfg = RecognizerTrainConfig(**results[first]["config"])
-    charset = CHARSETS[cfg.script]()
-    data = validation_set(cfg, charset)
+    _, charset, data = _finished_arm(args, first)
     truth = [gt for _, gt, _ in data]
     chars = np.array([len(gt) for gt in truth], dtype=float)
     scores = {}
     for arm in (first, second):
-        model = create_model(cfg.arch, len(charset))
-        model.load_state_dict(torch.load(args.out / arm / "last.pt", map_location="cpu", weights_only=False)["model"])
+        model = _finished_arm(args, arm, crops=False)[0]
         preds = predict(model, charset, data)
         scores[arm] = (np.array([p == g for p, g in zip(preds, truth)], dtype=float),
                        np.array([Levenshtein.distance(g, p) for p, g in zip(preds, truth)], dtype=float))
@@ -341,16 +350,10 @@ def confidence(args, arm: str, thresholds=(0.8, 0.9, 0.95, 0.97, 0.99)) -> dict:
     import numpy as np
     import torch
 
-    from kocr_sdk.recognition.architectures import create_model
-    from kocr_sdk.recognition.charset import CHARSETS
     from kocr_sdk.recognition.vitstr.decode import greedy_decode
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, batch_tensors, validation_set
+    from kocr_sdk.training.recognizer import batch_tensors
 
-    cfg = RecognizerTrainConfig(**json.loads((args.out / arm / "result.json").read_text())["config"])
-    charset = CHARSETS[cfg.script]()
-    data = validation_set(cfg, charset)
-    model = create_model(cfg.arch, len(charset))
-    model.load_state_dict(torch.load(args.out / arm / "last.pt", map_location="cpu", weights_only=False)["model"])
+    model, charset, data = _finished_arm(args, arm)
     model.eval()
     sure, right = [], []
     with torch.no_grad():
