@@ -234,18 +234,12 @@ def main() -> None:
 
     torch.set_num_threads(1)
     if args.confidence:
-        path = RESULTS.with_name("semi_supervised_confidence.json")
-        rows = {r["arm"]: r for r in (json.loads(path.read_text()) if path.exists() else [])}
-        for arm in args.confidence.split(","):
-            rows[arm.strip()] = confidence(args, arm.strip())
-        path.write_text(json.dumps(list(rows.values()), ensure_ascii=False, indent=1))
+        _keep_rows("semi_supervised_confidence.json", [confidence(args, a.strip()) for a in args.confidence.split(",")],
+                   key="arm")
         return
     if args.paired:
         first, second = [a.strip() for a in args.paired.split(",")]
-        record = paired(args, first, second)
-        path = RESULTS.with_name("semi_supervised_paired.json")
-        rows = [r for r in (json.loads(path.read_text()) if path.exists() else []) if r["arms"] != record["arms"]]
-        path.write_text(json.dumps(rows + [record], ensure_ascii=False, indent=1))
+        _keep_rows("semi_supervised_paired.json", [paired(args, first, second)], key="arms")
         return
     arms = [] if args.report else [a.strip() for a in args.arms.split(",") if a.strip()]
     low = dict(labeled_size=args.labeled, max_steps=args.steps, total_steps=args.steps, val_every=max(args.steps // 4, 1),
@@ -284,6 +278,14 @@ def main() -> None:
     report(args)
 
 
+def _keep_rows(name: str, records: list[dict], key: str) -> None:
+    """Add ``records`` to the results file ``name`` beside ``RESULTS``, replacing rows with the same ``key``."""
+    path = RESULTS.with_name(name)
+    new = {json.dumps(r[key]) for r in records}
+    kept = [r for r in (json.loads(path.read_text()) if path.exists() else []) if json.dumps(r[key]) not in new]
+    path.write_text(json.dumps(kept + records, ensure_ascii=False, indent=1))
+
+
 def _with_curve(result_path: Path) -> dict:
     """An arm's result, with its validation curve from the run's log: [step, word acc, CER] rows."""
     record = json.loads(result_path.read_text())
@@ -319,13 +321,13 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
 
     from kocr_sdk.training.recognizer import predict
 
-    _, charset, data = _finished_arm(args, first)
+    model, charset, data = _finished_arm(args, first)
+    models = {first: model, second: _finished_arm(args, second, crops=False)[0]}
     truth = [gt for _, gt, _ in data]
     chars = np.array([len(gt) for gt in truth], dtype=float)
     scores = {}
-    for arm in (first, second):
-        model = _finished_arm(args, arm, crops=False)[0]
-        preds = predict(model, charset, data)
+    for arm, model in models.items():
+        preds = [text for text, _, _ in predict(model, charset, data)]
         scores[arm] = (np.array([p == g for p, g in zip(preds, truth)], dtype=float),
                        np.array([Levenshtein.distance(g, p) for p, g in zip(preds, truth)], dtype=float))
     (c1, e1), (c2, e2) = scores[first], scores[second]
@@ -348,22 +350,13 @@ def confidence(args, arm: str, thresholds=(0.8, 0.9, 0.95, 0.97, 0.99)) -> dict:
     many of those are right — the acceptance and pseudo-label accuracy a teacher with these
     weights would have."""
     import numpy as np
-    import torch
 
-    from kocr_sdk.recognition.vitstr.decode import greedy_decode
-    from kocr_sdk.training.recognizer import batch_tensors
+    from kocr_sdk.training.recognizer import predict
 
     model, charset, data = _finished_arm(args, arm)
-    model.eval()
-    sure, right = [], []
-    with torch.no_grad():
-        for start in range(0, len(data), 128):
-            chunk = data[start:start + 128]
-            x, widths = batch_tensors([d[0] for d in chunk])
-            for (text, _, confs), (_, gt, _) in zip(greedy_decode(model(x, widths), model.frames(widths), charset), chunk):
-                sure.append(min(confs) if confs else 0.0)
-                right.append(text == gt)
-    sure_a, right_a = np.array(sure), np.array(right)
+    readings = predict(model, charset, data)
+    sure_a = np.array([min(confs) if confs else 0.0 for _, _, confs in readings])
+    right_a = np.array([text == gt for (text, _, _), (_, gt, _) in zip(readings, data)])
     record = {"arm": arm, "n": len(data), "word_acc": float(right_a.mean()),
               "by_threshold": {str(t): {"accepted": float((sure_a >= t).mean()),
                                         "correct": float(right_a[sure_a >= t].mean()) if (sure_a >= t).any() else None}

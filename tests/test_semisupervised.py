@@ -263,18 +263,29 @@ def test_curriculum_moves_from_the_easy_domain_to_the_target_one():
         open_unlabeled(".", start_data={"color": True}, ramp=10)
 
 
-def test_bf16_precision_runs_the_forward_in_bfloat16_and_keeps_fp32_weights(tmp_path, monkeypatch):
-    from kocr_sdk.training import recognizer as rec_training
-
+def _watch_output_dtypes(monkeypatch, trainer_module, layer: str) -> list[torch.dtype]:
+    """The dtypes ``layer`` of every model ``trainer_module`` creates puts out, in call order."""
     seen: list[torch.dtype] = []
-    create = rec_training.create_model
+    create = trainer_module.create_model
 
     def create_watched(*args, **kwargs):
         model = create(*args, **kwargs)
-        model.head.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
+        getattr(model, layer).register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
         return model
 
-    monkeypatch.setattr(rec_training, "create_model", create_watched)
+    monkeypatch.setattr(trainer_module, "create_model", create_watched)
+    return seen
+
+
+def _saved_weights_are_fp32(checkpoint) -> bool:
+    saved = torch.load(checkpoint, weights_only=False)["model"]
+    return all(v.dtype == torch.float32 for v in saved.values() if v.is_floating_point())
+
+
+def test_bf16_precision_runs_the_forward_in_bfloat16_and_keeps_fp32_weights(tmp_path, monkeypatch):
+    from kocr_sdk.training import recognizer as rec_training
+
+    seen = _watch_output_dtypes(monkeypatch, rec_training, "head")
     cfg = rec_training.RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0,
                                              log_every=1, out=tmp_path / "run", device="cpu", labeled_size=8,
                                              unlabeled="synth:20", pseudo_threshold=0.0, precision="bf16")
@@ -282,25 +293,15 @@ def test_bf16_precision_runs_the_forward_in_bfloat16_and_keeps_fp32_weights(tmp_
     rows = [json.loads(line) for line in (cfg.out / "log.jsonl").read_text().splitlines() if '"loss"' in line]
     assert rows and all(np.isfinite(r["loss"]) for r in rows)
     assert torch.bfloat16 in seen and torch.float32 in seen  # training steps in bf16, validation in fp32
-    saved = torch.load(cfg.out / "last.pt", weights_only=False)["model"]
-    assert all(v.dtype == torch.float32 for v in saved.values() if v.is_floating_point())
+    assert _saved_weights_are_fp32(cfg.out / "last.pt")
 
 
 def test_seqclr_bf16_runs_the_encoder_in_bfloat16_and_keeps_fp32_weights(tmp_path, monkeypatch):
     from kocr_sdk.training import seqclr
 
-    seen: list[torch.dtype] = []
-    create = seqclr.create_model
-
-    def create_watched(*args, **kwargs):
-        model = create(*args, **kwargs)
-        model.embed.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
-        return model
-
-    monkeypatch.setattr(seqclr, "create_model", create_watched)
+    seen = _watch_output_dtypes(monkeypatch, seqclr, "embed")
     cfg = _pretrain_config(tmp_path, precision="bf16")
     result = pretrain(cfg, progress=False)
     assert result["step"] == 2 and np.isfinite(result["loss"])
     assert seen and all(dtype == torch.bfloat16 for dtype in seen)
-    saved = torch.load(cfg.out / "last.pt", weights_only=False)["model"]
-    assert all(v.dtype == torch.float32 for v in saved.values() if v.is_floating_point())
+    assert _saved_weights_are_fp32(cfg.out / "last.pt")

@@ -38,7 +38,7 @@ from ..recognition.preprocess import HEIGHT, batch_tensors, normalise
 from ..recognition.architectures import create_model
 from ..recognition.vitstr import greedy_decode
 from .checkpoint import load_checkpoint, save_checkpoint
-from .run import TrainingRun, stream_loader
+from .run import Precision, TrainingRun, autocast, stream_loader
 from .schedule import lr_at
 
 
@@ -64,7 +64,7 @@ class RecognizerTrainConfig(BaseModel):
     val_seed: int = 10_007
     threads: int = 1
     workers: int = 1
-    precision: Literal["fp32", "bf16"] = Field(
+    precision: Precision = Field(
         "fp32", description="bf16: the forward pass under torch.autocast in bfloat16 (weights, optimizer and "
         "CTC stay fp32). Pays on CPUs with AMX or AVX-512 BF16 — 1.7x the steps a second for vitstr-tiny on a "
         "Xeon with AMX (docs/training.md) — and on GPUs; elsewhere it is slower.")
@@ -170,18 +170,20 @@ def validation_set(cfg: RecognizerTrainConfig, charset: Charset) -> list[tuple[n
 
 
 @torch.no_grad()
-def predict(model, charset: Charset, data: list[tuple[np.ndarray, str, str]], batch_size: int = 128) -> list[str]:
-    """Greedy readings of ``data``'s crops, in its order (batched by width, so little is padding)."""
+def predict(model, charset: Charset, data: list[tuple[np.ndarray, str, str]],
+            batch_size: int = 128) -> list[tuple[str, float, list[float]]]:
+    """Greedy readings of ``data``'s crops, in its order (batched by width, so little is padding):
+    (text, confidence, character confidences) each, as :func:`greedy_decode` gives them."""
     model.eval()
     order = sorted(range(len(data)), key=lambda i: data[i][0].shape[1])
-    preds: dict[int, str] = {}
+    preds: dict[int, tuple[str, float, list[float]]] = {}
     for s in range(0, len(order), batch_size):
         idx = order[s:s + batch_size]
         x, widths = batch_tensors([data[i][0] for i in idx])
         x, widths = x.to(next(model.parameters()).device), widths.to(next(model.parameters()).device)
         decoded = greedy_decode(model(x, widths), model.frames(widths), charset)
-        for i, (text, _, _) in zip(idx, decoded):
-            preds[i] = text
+        for i, reading in zip(idx, decoded):
+            preds[i] = reading
     model.train()
     return [preds[i] for i in range(len(data))]
 
@@ -190,7 +192,7 @@ def evaluate(model, charset: Charset, data: list[tuple[np.ndarray, str, str]], b
     """Word accuracy and CER overall and by kind of text."""
     from rapidfuzz.distance import Levenshtein
 
-    preds = predict(model, charset, data, batch_size)
+    preds = [text for text, _, _ in predict(model, charset, data, batch_size)]
     groups: dict[str, list[tuple[str, str]]] = {}
     for i, (_, gt, kind) in enumerate(data):
         groups.setdefault("all", []).append((gt, preds[i]))
@@ -361,9 +363,6 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
     first_step = step
     pseudo = {"total": 0, "kept": 0, "known": 0, "correct": 0}
 
-    def autocast() -> torch.autocast:
-        return torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
-
     running: float | None = None
     last = None
 
@@ -379,13 +378,13 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps, rewarm_from)
             x, widths = x.to(device), widths.to(device)
-            with autocast():
+            with autocast(device, cfg.precision):
                 logits = model(x, widths)
             log_probs = logits.float().log_softmax(-1).transpose(0, 1)
             loss = ctc(log_probs, targets, model.frames(widths), lengths)
             if unlabeled is not None:
                 weak, strong, u_widths, texts = next(unlabeled)
-                with autocast():
+                with autocast(device, cfg.precision):
                     u_loss, counts = fixmatch_loss(model, charset, weak.to(device), strong.to(device),
                                                    u_widths.to(device), texts, cfg.pseudo_threshold, cfg.pseudo_mask,
                                                    teacher)

@@ -32,9 +32,19 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import torch
 from torch.utils.data import DataLoader, Dataset
+
+Precision = Literal["fp32", "bf16"]
+"""A trainer's ``precision`` option: the dtype its forward pass runs in (weights stay fp32)."""
+
+
+def autocast(device: str, precision: Precision) -> torch.autocast:
+    """The context a trainer's forward pass runs in: bfloat16 autocast on ``device``'s type for
+    ``bf16``, a disabled (no-op) autocast for ``fp32``."""
+    return torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 def _ignore_stop_signals(_worker_id: int) -> None:

@@ -32,7 +32,7 @@ from torch import nn
 from ..recognition.architectures import create_model
 from ..recognition.charset import CHARSETS
 from .checkpoint import load_checkpoint, save_checkpoint
-from .run import TrainingRun, stream_loader
+from .run import Precision, TrainingRun, autocast, stream_loader
 from .schedule import lr_at
 
 
@@ -66,7 +66,7 @@ class PretrainConfig(BaseModel):
     threads: int = 1
     workers: int = 1
     max_width: int = 256
-    precision: Literal["fp32", "bf16"] = Field(
+    precision: Precision = Field(
         "fp32", description="bf16: the encoder's forward pass under torch.autocast in bfloat16 (the projection "
         "head, the loss, weights and optimizer stay fp32). Pays on CPUs with AMX or AVX-512 BF16 and on GPUs.")
     out: Path = Path("runs/pretrain")
@@ -160,7 +160,7 @@ def pretrain(cfg: PretrainConfig, resume: Path | None = None, progress: bool = T
                 group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps)
             a, b, widths = a.to(device), b.to(device), widths.to(device)
             frames = model.frames(widths)
-            with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+            with autocast(device, cfg.precision):
                 fa, fb = model.features(a, widths), model.features(b, widths)
             za = head(to_instances(fa.float(), frames, cfg.mode, cfg.window))
             zb = head(to_instances(fb.float(), frames, cfg.mode, cfg.window))
