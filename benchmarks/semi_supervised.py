@@ -19,7 +19,9 @@ degradations; unlabelled crops and the validation crops with *heavy blur* (σ 1.
 crop, beyond the training pipeline's 0.3–1.3 on 30 % of them):
 
 - (d) ``--shift-steps`` more supervised steps;
-- (e) the same steps plus SeqFixMatch on the blurred unlabelled crops.
+- (e) the same steps plus SeqFixMatch on the blurred unlabelled crops;
+- (f) the ceiling: the same steps with the shifted domain's crops *labelled* (the labelled stream
+  in the shifted domain) — what labels would recover, against which (e)'s gain is measured.
 
 ``--domain paper`` shifts to dirty, unevenly lit paper instead (blotches, grain, specks, a shadow on
 every crop), and takes paper texture and lighting out of the labelled stream of both arms, so the
@@ -134,7 +136,7 @@ def _recognizer_arm(name: str, args, **kw) -> dict:
     if done.exists():
         return json.loads(done.read_text())
     cfg = RecognizerTrainConfig(script="hangul", batch_size=64, warmup_steps=kw.pop("warmup", 200), val_size=args.val_size,
-                                log_every=25, threads=1, workers=1, out=out, precision=args.precision, **kw)
+                                log_every=25, threads=1, workers=1, out=out, precision=args.precision, **views(args), **kw)
     resume = out / "last.pt" if (out / "last.pt").exists() else None
     t0 = time.time()
     result = train(cfg, resume=resume, progress=not args.quiet)
@@ -143,6 +145,14 @@ def _recognizer_arm(name: str, args, **kw) -> dict:
               "config": cfg.model_dump(mode="json", exclude={"out"})}
     done.write_text(json.dumps(record, ensure_ascii=False, indent=1))
     return record
+
+
+def views(args) -> dict:
+    """Every recogniser arm's strong-view options (SeqFixMatch's, and ``--labeled-augment``'s)."""
+    out = dict(strong_ops=args.strong_ops, strong_magnitude=args.strong_magnitude, labeled_augment=args.labeled_augment)
+    if args.strong_set:
+        out["strong_operations"] = [name.strip() for name in args.strong_set.split(",")]
+    return out
 
 
 def run_pretrain(args) -> Path:
@@ -193,7 +203,7 @@ def _domain_suffix(args) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--arms", default="pretrain,a,b,c", help="Comma-separated: pretrain, a, b, c, d, e.")
+    ap.add_argument("--arms", default="pretrain,a,b,c", help="Comma-separated: pretrain, a, b, c, d, e, f.")
     ap.add_argument("--out", type=Path, default=Path("runs/semi"))
     ap.add_argument("--labeled", type=int, default=5000)
     ap.add_argument("--unlabeled", type=int, default=100_000)
@@ -211,6 +221,10 @@ def main() -> None:
     ap.add_argument("--strong-ops", type=int, default=2, help="SeqFixMatch: RandAugment operations in the strong view.")
     ap.add_argument("--strong-magnitude", type=float, default=1.0, help="SeqFixMatch: their strength, at most.")
     ap.add_argument("--unlabeled-weight", type=float, default=1.0, help="SeqFixMatch: λ_u.")
+    ap.add_argument("--strong-set", help="SeqFixMatch: comma-separated operations the strong view draws from "
+                    "(kocr_sdk.training.views.OPERATIONS; default: all but binarize).")
+    ap.add_argument("--labeled-augment", type=float, default=0.0,
+                    help="Share of labelled crops that get a strong view too (the control for a strong-view operation).")
     ap.add_argument("--teacher-ema", type=float, help="SeqFixMatch: read weak views with an EMA teacher of this decay.")
     ap.add_argument("--rampup", type=int, default=0, help="SeqFixMatch: steps over which λ_u rises from 0.")
     ap.add_argument("--curriculum", type=int, default=0,
@@ -244,8 +258,8 @@ def main() -> None:
     arms = [] if args.report else [a.strip() for a in args.arms.split(",") if a.strip()]
     low = dict(labeled_size=args.labeled, max_steps=args.steps, total_steps=args.steps, val_every=max(args.steps // 4, 1),
                lr=1e-3)
-    fixmatch = dict(pseudo_threshold=args.threshold, strong_ops=args.strong_ops, strong_magnitude=args.strong_magnitude,
-                    unlabeled_weight=args.unlabeled_weight, teacher_ema=args.teacher_ema, unlabeled_rampup=args.rampup)
+    fixmatch = dict(pseudo_threshold=args.threshold, unlabeled_weight=args.unlabeled_weight, teacher_ema=args.teacher_ema,
+                    unlabeled_rampup=args.rampup)
     unlabeled = dict(unlabeled=f"synth:{args.unlabeled}", **fixmatch)
     tag = args.tag
     for arm in arms:
@@ -257,7 +271,7 @@ def main() -> None:
             _recognizer_arm("b-seqclr" + tag, args, init_from=run_pretrain(args), **low)
         elif arm == "c":
             _recognizer_arm("c-seqclr-fixmatch" + tag, args, init_from=run_pretrain(args), **low, **unlabeled)
-        elif arm in ("d", "e"):
+        elif arm in ("d", "e", "f"):
             from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR
 
             shipped = WEIGHTS_DIR / "vitstr-tiny-hangul.pt"
@@ -268,6 +282,8 @@ def main() -> None:
             suffix = _domain_suffix(args) + tag
             if arm == "d":
                 _recognizer_arm("d-shift-supervised" + suffix, args, **shift)
+            elif arm == "f":
+                _recognizer_arm("f-shift-labelled" + suffix, args, **{**shift, "data": shifted()})
             else:
                 curriculum = dict(unlabeled_data_start=start(), unlabeled_curriculum=args.curriculum) \
                     if args.curriculum else {}

@@ -12,7 +12,7 @@ from kocr_sdk.recognition.architectures import create_model
 from kocr_sdk.recognition.charset import hangul_charset
 from kocr_sdk.training.recognizer import fixmatch_loss, pseudo_label_mask
 from kocr_sdk.training.seqclr import PretrainConfig, export_encoder, nt_xent, pretrain, to_instances
-from kocr_sdk.training.views import MAX_SHIFT, OPERATIONS, strong_view, weak_view
+from kocr_sdk.training.views import DEFAULT_STRONG, MAX_SHIFT, OPERATIONS, strong_view, weak_view
 
 
 def _bars(width=120, columns=(20, 60, 100)):
@@ -305,3 +305,35 @@ def test_seqclr_bf16_runs_the_encoder_in_bfloat16_and_keeps_fp32_weights(tmp_pat
     assert result["step"] == 2 and np.isfinite(result["loss"])
     assert seen and all(dtype == torch.bfloat16 for dtype in seen)
     assert _saved_weights_are_fp32(cfg.out / "last.pt")
+
+
+def test_binarize_gives_a_two_level_staircase_and_is_not_in_the_default_strong_set():
+    img = cv2.GaussianBlur(_bars(), (0, 0), 1.2)  # soft edges: grey levels a threshold must remove
+    def grey(x):
+        return ((x > 0.02) & (x < 0.98)).sum()
+
+    for seed in range(10):
+        out = OPERATIONS["binarize"](img, np.random.default_rng(seed), 1.0)
+        # nearest upscaling leaves only 0 and 1, linear leaves grey only along the edges of blocks
+        assert grey(out) < grey(img) / 2
+    assert "binarize" in OPERATIONS and "binarize" not in DEFAULT_STRONG
+    # a named set is drawn from that set only: binarize alone always gives a two-level-ish crop
+    out = strong_view(img, np.random.default_rng(0), n=1, operations=("binarize",))
+    assert grey(out) < grey(img) / 2
+
+
+def test_strong_operations_are_checked_and_labelled_augmentation_is_per_crop_and_repeatable():
+    from kocr_sdk.training.recognizer import CropStream, RecognizerTrainConfig
+
+    with pytest.raises(ValueError, match="unknown"):
+        RecognizerTrainConfig(strong_operations=["posterise"])
+    charset = hangul_charset()
+    plain = RecognizerTrainConfig(batch_size=4, labeled_size=16)
+    half = plain.model_copy(update={"labeled_augment": 0.5, "strong_operations": ["binarize"], "strong_ops": 1})
+    crops = {name: [CropStream(cfg, charset, 0)._augment(np.asarray(img), i) for i, img in
+                    enumerate(cv2.GaussianBlur(_bars(), (0, 0), 1.0 + 0.05 * k) for k in range(40))]
+             for name, cfg in (("plain", plain), ("half", half))}
+    changed = [not np.array_equal(a, b) for a, b in zip(crops["plain"], crops["half"])]
+    assert 8 <= sum(changed) <= 32  # about half the crops, not all and not none
+    again = [CropStream(half, charset, 0)._augment(cv2.GaussianBlur(_bars(), (0, 0), 1.0 + 0.05 * k), k) for k in range(40)]
+    assert all(np.array_equal(a, b) for a, b in zip(again, crops["half"]))  # a resumed run augments alike

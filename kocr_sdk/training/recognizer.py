@@ -30,7 +30,7 @@ from typing import Any, Iterator, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from torch.utils.data import IterableDataset, get_worker_info
 
 from ..recognition.charset import CHARSETS, Charset
@@ -40,6 +40,7 @@ from ..recognition.vitstr import greedy_decode
 from .checkpoint import load_checkpoint, save_checkpoint
 from .run import Precision, TrainingRun, autocast, stream_loader
 from .schedule import lr_at
+from .views import DEFAULT_STRONG, OPERATIONS, strong_view
 
 
 class RecognizerTrainConfig(BaseModel):
@@ -99,9 +100,25 @@ class RecognizerTrainConfig(BaseModel):
         0, ge=0, description="Steps over which λ_u rises linearly from 0 (counted from the run's first FixMatch step).")
     strong_ops: int = Field(2, ge=1, description="RandAugment operations in the strong view.")
     strong_magnitude: float = Field(1.0, ge=0, le=1)
+    strong_operations: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_STRONG),
+        description="The operations the strong view draws from (training.views.OPERATIONS; default: all but "
+        "binarize, the set arms recorded before it was added used).")
+    labeled_augment: float = Field(
+        0.0, ge=0, le=1, description="Share of labelled crops that also get a strong view (the same operations, "
+        "count and magnitude): the control that tells what SeqFixMatch owes to its strong view's operations "
+        "from what it owes to the unlabelled crops.")
     init_from: Path | None = Field(
         None, description="Start a new run from another recogniser's weights (e.g. the hangul weights for a latin "
         "run): matching tensors are copied, and output rows are copied for the tokens both charsets share.")
+
+    @field_validator("strong_operations")
+    @classmethod
+    def _known_operations(cls, names: list[str]) -> list[str]:
+        unknown = [n for n in names if n not in OPERATIONS]
+        if unknown or not names:
+            raise ValueError(f"strong_operations: unknown {unknown or 'empty list'}; known: {', '.join(OPERATIONS)}")
+        return names
 
 
 def _generator(cfg: RecognizerTrainConfig, split: str, seed: int):
@@ -120,6 +137,15 @@ class CropStream(IterableDataset):
     def __init__(self, cfg: RecognizerTrainConfig, charset: Charset, start: int) -> None:
         self.cfg, self.charset, self.start = cfg, charset, start
 
+    def _augment(self, img: np.ndarray, index: int) -> np.ndarray:
+        """``labeled_augment``: a strong view of a share of the crops, drawn as a function of the
+        crop's index (a resumed run augments the same crops the same way)."""
+        cfg = self.cfg
+        rng = np.random.default_rng([cfg.seed, index, 7])
+        if rng.random() >= cfg.labeled_augment:
+            return img
+        return strong_view(img, rng, n=cfg.strong_ops, magnitude=cfg.strong_magnitude, operations=cfg.strong_operations)
+
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, list[str]]]:
         info = get_worker_info()
         wid, nw = (info.id, info.num_workers) if info else (0, 1)
@@ -130,14 +156,16 @@ class CropStream(IterableDataset):
         while True:
             pool = []
             while len(pool) < bs * 4:
-                image, label = gen.sample(index if self.cfg.labeled_size is None else index % self.cfg.labeled_size)
-                index += nw
+                i, index = index, index + nw
+                image, label = gen.sample(i if self.cfg.labeled_size is None else i % self.cfg.labeled_size)
                 text = label["text"]
                 try:
                     ids = self.charset.encode(text)
                 except ValueError:
                     continue
                 img = normalise(image, HEIGHT, self.cfg.max_width)
+                if self.cfg.labeled_augment > 0:
+                    img = self._augment(img, i)
                 frames = img.shape[1] // 4
                 if not ids or len(ids) * 2 > frames:  # CTC needs room for blanks between repeats
                     continue
@@ -429,12 +457,13 @@ def _unlabeled_batches(cfg: RecognizerTrainConfig, start: int) -> Iterator | Non
     from functools import partial
 
     from .unlabeled import ViewStream, open_unlabeled
-    from .views import strong_view, weak_view
+    from .views import weak_view
 
     source = open_unlabeled(cfg.unlabeled, profile=cfg.script, data=cfg.unlabeled_data, seed=cfg.unlabeled_seed,
                             start_data=cfg.unlabeled_data_start, ramp=cfg.unlabeled_curriculum)
     stream = ViewStream(source, start, cfg.batch_size * cfg.unlabeled_ratio, weak_view,
-                        partial(strong_view, n=cfg.strong_ops, magnitude=cfg.strong_magnitude),
+                        partial(strong_view, n=cfg.strong_ops, magnitude=cfg.strong_magnitude,
+                                operations=cfg.strong_operations),
                         seed=cfg.seed + 1, max_width=cfg.max_width)
     return iter(stream_loader(stream, cfg.workers))
 

@@ -97,12 +97,29 @@ def stripe(img: np.ndarray, rng: np.random.Generator, m: float) -> np.ndarray:
     return out
 
 
+def binarize(img: np.ndarray, rng: np.random.Generator, m: float) -> np.ndarray:
+    """A black-and-white scan at a lower resolution (a fax, a copier's text mode): scaled down by
+    up to 45 %·m, thresholded, scaled back up — strokes become staircases of big pixels, faint ink
+    drops out or fills in. Quantisation, as RandAugment's posterize is for photographs; the crop
+    keeps its width, so columns stay where they were (to within a pixel of the rounding)."""
+    h, w = img.shape
+    f = 1.0 - float(rng.uniform(0.0, 0.45 * m))
+    small = cv2.resize(img, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA)
+    small = (small > float(rng.uniform(0.35, 0.65))).astype(np.float32)
+    interp = cv2.INTER_NEAREST if rng.random() < 0.5 else cv2.INTER_LINEAR
+    return cv2.resize(small, (w, h), interpolation=interp)
+
+
 Operation = Callable[[np.ndarray, np.random.Generator, float], np.ndarray]
 
 OPERATIONS: dict[str, Operation] = {
     "shift": shift, "contrast": contrast, "blur": blur, "sharpen": sharpen, "noise": noise,
-    "affine": affine, "thickness": thickness, "stripe": stripe,
+    "affine": affine, "thickness": thickness, "stripe": stripe, "binarize": binarize,
 }
+
+#: The strong view's operations unless a run names others: every operation but ``binarize``
+#: (added later; arms recorded before it drew from these eight).
+DEFAULT_STRONG: tuple[str, ...] = ("shift", "contrast", "blur", "sharpen", "noise", "affine", "thickness", "stripe")
 
 
 def weak_view(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -110,9 +127,10 @@ def weak_view(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return contrast(shift(img, rng, 0.5), rng, 0.3).astype(np.float32)
 
 
-def strong_view(img: np.ndarray, rng: np.random.Generator, n: int = 2, magnitude: float = 1.0) -> np.ndarray:
-    """RandAugment for text: ``n`` operations (without repeats), each at strength U(0, magnitude)."""
-    names = rng.choice(list(OPERATIONS), size=min(n, len(OPERATIONS)), replace=False)
+def strong_view(img: np.ndarray, rng: np.random.Generator, n: int = 2, magnitude: float = 1.0,
+                operations: tuple[str, ...] | list[str] = DEFAULT_STRONG) -> np.ndarray:
+    """RandAugment for text: ``n`` of ``operations`` (without repeats), each at strength U(0, magnitude)."""
+    names = rng.choice(list(operations), size=min(n, len(operations)), replace=False)
     out = img
     for name in names:
         out = OPERATIONS[str(name)](out, rng, float(rng.uniform(0.0, magnitude)))
