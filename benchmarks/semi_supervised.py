@@ -226,6 +226,8 @@ def main() -> None:
     ap.add_argument("--labeled-augment", type=float, default=0.0,
                     help="Share of labelled crops that get a strong view too (the control for a strong-view operation).")
     ap.add_argument("--teacher-ema", type=float, help="SeqFixMatch: read weak views with an EMA teacher of this decay.")
+    ap.add_argument("--teacher-views", type=int, default=1,
+                    help="SeqFixMatch: weak views the teacher reads; a pseudo-label needs all of them to agree.")
     ap.add_argument("--rampup", type=int, default=0, help="SeqFixMatch: steps over which λ_u rises from 0.")
     ap.add_argument("--curriculum", type=int, default=0,
                     help="SeqFixMatch (arm e): unlabelled crops over which the shift grows from mild (half strength) to full.")
@@ -259,7 +261,7 @@ def main() -> None:
     low = dict(labeled_size=args.labeled, max_steps=args.steps, total_steps=args.steps, val_every=max(args.steps // 4, 1),
                lr=1e-3)
     fixmatch = dict(pseudo_threshold=args.threshold, unlabeled_weight=args.unlabeled_weight, teacher_ema=args.teacher_ema,
-                    unlabeled_rampup=args.rampup)
+                    teacher_views=args.teacher_views, unlabeled_rampup=args.rampup)
     unlabeled = dict(unlabeled=f"synth:{args.unlabeled}", **fixmatch)
     tag = args.tag
     for arm in arms:
@@ -360,23 +362,33 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
     return record
 
 
-def confidence(args, arm: str, thresholds=(0.8, 0.9, 0.95, 0.97, 0.99)) -> dict:
+def confidence(args, arm: str, thresholds=(0.8, 0.9, 0.95, 0.97, 0.99), views: int = 4) -> dict:
     """How trustworthy a finished arm's confidences are as SeqFixMatch's filter: on its validation
     crops, for each threshold, the share of readings whose every character is that sure and how
     many of those are right — the acceptance and pseudo-label accuracy a teacher with these
-    weights would have."""
+    weights would have — and the same when ``views`` weak views of the crop must also read the
+    same text (a teacher that votes over test-time augmentations)."""
     import numpy as np
 
     from kocr_sdk.training.recognizer import predict
+    from kocr_sdk.training.views import weak_view
 
     model, charset, data = _finished_arm(args, arm)
     readings = predict(model, charset, data)
     sure_a = np.array([min(confs) if confs else 0.0 for _, _, confs in readings])
     right_a = np.array([text == gt for (text, _, _), (_, gt, _) in zip(readings, data)])
-    record = {"arm": arm, "n": len(data), "word_acc": float(right_a.mean()),
-              "by_threshold": {str(t): {"accepted": float((sure_a >= t).mean()),
-                                        "correct": float(right_a[sure_a >= t].mean()) if (sure_a >= t).any() else None}
-                               for t in thresholds}}
+    agree = np.ones(len(data), dtype=bool)
+    for k in range(views):
+        seen = predict(model, charset, [(weak_view(x, np.random.default_rng([k, i])), gt, kind)
+                                        for i, (x, gt, kind) in enumerate(data)])
+        agree &= np.array([text == base for (text, _, _), (base, _, _) in zip(seen, readings)])
+
+    def kept(mask):
+        return {"accepted": float(mask.mean()), "correct": float(right_a[mask].mean()) if mask.any() else None}
+
+    record = {"arm": arm, "n": len(data), "word_acc": float(right_a.mean()), "views": views,
+              "by_threshold": {str(t): kept(sure_a >= t) for t in thresholds},
+              "by_threshold_views_agree": {str(t): kept((sure_a >= t) & agree) for t in thresholds}}
     print(json.dumps(record, indent=1))
     return record
 

@@ -120,6 +120,53 @@ def test_fixmatch_loss_uses_only_the_kept_crops():
     assert counts["kept"] == 0 and loss.item() == 0.0
 
 
+def test_a_voting_teacher_keeps_only_readings_every_weak_view_agrees_on():
+    torch.manual_seed(0)
+    charset = hangul_charset()
+    model = create_model("vitstr-tiny", len(charset))
+    with torch.no_grad():  # reads "1" wherever there is ink, and confidently nothing on a blank view
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+        model.head.bias[charset.index["1"]] = 20.0
+    x, widths = torch.rand(3, 1, 32, 64), torch.tensor([64, 64, 64])
+    _, alone = fixmatch_loss(model, charset, x, x, widths, ["1"] * 3, 0.9, "char")
+    _, same = fixmatch_loss(model, charset, x, x, widths, ["1"] * 3, 0.9, "char", more_weak=[x.clone(), x.clone()])
+    assert alone["kept"] == same["kept"] == 3
+    # a second view on which the model reads something else for crop 1 vetoes that crop only
+
+    class Disagrees(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = model
+
+        def forward(self, view, w):
+            logits = self.inner(view, w)
+            if view is not x:  # the extra view: crop 1 now reads "7"
+                logits = logits.clone()
+                logits[1] = logits[1] + 40.0 * torch.nn.functional.one_hot(torch.tensor(charset.index["7"]), logits.shape[-1])
+            return logits
+
+        def frames(self, w):
+            return self.inner.frames(w)
+
+    _, vetoed = fixmatch_loss(model, charset, x, x, widths, ["1"] * 3, 0.9, "char", teacher=Disagrees(),
+                              more_weak=[x.clone()])
+    assert vetoed["kept"] == 2
+
+
+def test_the_unlabelled_stream_gives_a_voting_teacher_its_extra_views_and_keeps_the_first_two():
+    from kocr_sdk.training.unlabeled import SyntheticCrops, ViewStream
+
+    source = SyntheticCrops(50, seed=3)
+    plain = next(iter(ViewStream(source, 0, 4, weak_view, strong_view, seed=1)))
+    voting = next(iter(ViewStream(source, 0, 4, weak_view, strong_view, seed=1, extra_a=2)))
+    assert len(plain) == 4 and len(voting) == 5 and len(voting[4]) == 2
+    for a, b in zip(plain[:3], voting[:3]):  # extra views are drawn after the two, which stay as they were
+        assert torch.equal(a, b)
+    assert all(view.shape == voting[0].shape for view in voting[4])
+    assert not torch.equal(voting[4][0], voting[4][1])
+
+
 def test_an_ema_teacher_reads_the_weak_views_and_follows_the_model_slowly():
     from kocr_sdk.training.recognizer import ema_teacher, update_ema
 
@@ -181,6 +228,18 @@ def test_fixmatch_run_logs_acceptance_and_resumes_the_unlabelled_stream(tmp_path
     assert [r["unlabeled"] for r in logged] == [4, 8, 12]
     assert all(0.0 <= r["pseudo_accept"] <= 1.0 for r in logged)
     assert torch.load(cfg.out / "last.pt", weights_only=False)["unlabeled_seen"] == 12
+
+
+def test_a_run_with_a_voting_teacher_and_augmented_labelled_crops_trains(tmp_path):
+    from kocr_sdk.training.recognizer import RecognizerTrainConfig, train
+
+    cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
+                                out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
+                                pseudo_threshold=0.0, teacher_views=3, labeled_augment=0.5,
+                                strong_operations=["binarize", "blur"])
+    assert train(cfg, progress=False)["step"] == 2
+    rows = [json.loads(line) for line in (cfg.out / "log.jsonl").read_text().splitlines()]
+    assert [r["unlabeled"] for r in rows if "pseudo_accept" in r] == [4, 8]
 
 
 def test_fixmatch_with_an_ema_teacher_checkpoints_and_resumes_it(tmp_path):

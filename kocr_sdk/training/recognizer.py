@@ -96,6 +96,10 @@ class RecognizerTrainConfig(BaseModel):
         None, gt=0, lt=1, description="Read the weak views with an exponential moving average of the model (decay, "
         "e.g. 0.999) instead of the model itself: a teacher that drifts slowly does not confirm its own fresh "
         "mistakes, which is how a run on shifted data collapses (docs/training.md).")
+    teacher_views: int = Field(
+        1, ge=1, description="SeqFixMatch: weak views of each unlabelled crop the teacher reads; a pseudo-label is "
+        "kept only when all of them read the same text (and it passes the threshold). Each view beyond the first "
+        "costs one more no-grad forward pass.")
     unlabeled_rampup: int = Field(
         0, ge=0, description="Steps over which λ_u rises linearly from 0 (counted from the run's first FixMatch step).")
     strong_ops: int = Field(2, ge=1, description="RandAugment operations in the strong view.")
@@ -254,13 +258,17 @@ def pseudo_label_mask(char_confidences: list[list[float]], threshold: float, mod
 
 def fixmatch_loss(model, charset: Charset, weak: torch.Tensor, strong: torch.Tensor, widths: torch.Tensor,
                   texts: list[str | None], threshold: float, mode: str,
-                  teacher: torch.nn.Module | None = None) -> tuple[torch.Tensor, dict[str, int]]:
+                  teacher: torch.nn.Module | None = None,
+                  more_weak: list[torch.Tensor] | tuple[torch.Tensor, ...] = ()) -> tuple[torch.Tensor, dict[str, int]]:
     """SeqFixMatch's unlabelled loss for one batch, and counts for the acceptance report.
 
     The weak view is read without gradients (in eval mode: no dropout in the teacher's reading)
     by ``teacher`` — the model itself unless an EMA copy is given; readings that pass
-    ``pseudo_label_mask`` become CTC targets for the strong view. The loss is summed over the
-    kept crops and divided by *all* crops in the batch, as FixMatch does, so it grows as the
+    ``pseudo_label_mask`` become CTC targets for the strong view. With ``more_weak`` (further
+    weak views of the same crops), a reading is kept only if every one of them reads the same
+    text: an over-confident teacher is sure of many wrong readings, but seldom of the same
+    wrong reading under several views (docs/training.md, "Session 20"). The loss is summed over
+    the kept crops and divided by *all* crops in the batch, as FixMatch does, so it grows as the
     model grows surer instead of jumping when few crops pass.
     """
     frames = model.frames(widths)
@@ -269,8 +277,10 @@ def fixmatch_loss(model, charset: Charset, weak: torch.Tensor, strong: torch.Ten
     reader.eval()
     with torch.no_grad():
         decoded = greedy_decode(reader(weak, widths), frames, charset)
+        votes = [[text for text, _, _ in greedy_decode(reader(view, widths), frames, charset)] for view in more_weak]
     reader.train(was_training)
     keep = pseudo_label_mask([d[2] for d in decoded], threshold, mode)
+    keep = [ok and all(vote[i] == decoded[i][0] for vote in votes) for i, ok in enumerate(keep)]
     chosen, targets = [], []
     for i, ok in enumerate(keep):
         if not ok:
@@ -411,11 +421,11 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
             log_probs = logits.float().log_softmax(-1).transpose(0, 1)
             loss = ctc(log_probs, targets, model.frames(widths), lengths)
             if unlabeled is not None:
-                weak, strong, u_widths, texts = next(unlabeled)
+                weak, strong, u_widths, texts, *more = next(unlabeled)
                 with autocast(device, cfg.precision):
                     u_loss, counts = fixmatch_loss(model, charset, weak.to(device), strong.to(device),
                                                    u_widths.to(device), texts, cfg.pseudo_threshold, cfg.pseudo_mask,
-                                                   teacher)
+                                                   teacher, [view.to(device) for view in (more[0] if more else [])])
                 ramp = min(1.0, (step - first_step + 1) / cfg.unlabeled_rampup) if cfg.unlabeled_rampup else 1.0
                 loss = loss + cfg.unlabeled_weight * ramp * u_loss
                 unlabeled_seen += weak.shape[0]
@@ -464,7 +474,7 @@ def _unlabeled_batches(cfg: RecognizerTrainConfig, start: int) -> Iterator | Non
     stream = ViewStream(source, start, cfg.batch_size * cfg.unlabeled_ratio, weak_view,
                         partial(strong_view, n=cfg.strong_ops, magnitude=cfg.strong_magnitude,
                                 operations=cfg.strong_operations),
-                        seed=cfg.seed + 1, max_width=cfg.max_width)
+                        seed=cfg.seed + 1, max_width=cfg.max_width, extra_a=cfg.teacher_views - 1)
     return iter(stream_loader(stream, cfg.workers))
 
 

@@ -178,13 +178,16 @@ class ViewStream(IterableDataset):
     Both views of a crop have its width, so they pad identically and their frames align.
     ``texts`` are the source's known texts (or ``None``), for reporting only. Crops too narrow
     to hold text, or blank, are skipped. Like the labelled stream, a pool of batches is sorted
-    by width so that little compute goes to padding.
+    by width so that little compute goes to padding. With ``extra_a`` > 0 each batch carries a
+    fifth item: a list of that many more ``view_a`` batches (further weak views for a teacher
+    that votes, SeqFixMatch's ``teacher_views``).
     """
 
     def __init__(self, source: CropSource, start: int, batch_size: int, view_a: ViewFn, view_b: ViewFn,
-                 seed: int = 0, max_width: int = 256) -> None:
+                 seed: int = 0, max_width: int = 256, extra_a: int = 0) -> None:
         self.source, self.start, self.batch_size = source, start, batch_size
         self.view_a, self.view_b, self.seed, self.max_width = view_a, view_b, seed, max_width
+        self.extra_a = extra_a
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str | None]]]:
         info = get_worker_info()
@@ -201,11 +204,16 @@ class ViewStream(IterableDataset):
                 img = normalise(image, HEIGHT, self.max_width)
                 if img.shape[1] < 8 or not img.any():
                     continue
-                pool.append((self.view_a(img, rng), self.view_b(img, rng), text))
+                pool.append((self.view_a(img, rng), self.view_b(img, rng), text,
+                             [self.view_a(img, rng) for _ in range(self.extra_a)]))
             pool.sort(key=lambda s: s[0].shape[1])
             batches = [pool[i:i + bs] for i in range(0, len(pool), bs)]
             order.shuffle(batches)
             for batch in batches:
                 a, widths = batch_tensors([b[0] for b in batch])
                 b_, _ = batch_tensors([b[1] for b in batch])
-                yield a, b_, widths, [b[2] for b in batch]
+                if not self.extra_a:
+                    yield a, b_, widths, [b[2] for b in batch]
+                    continue
+                extra = [batch_tensors([b[3][k] for b in batch])[0] for k in range(self.extra_a)]
+                yield a, b_, widths, [b[2] for b in batch], extra
