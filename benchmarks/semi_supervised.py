@@ -158,7 +158,8 @@ def views(args) -> dict:
 def run_pretrain(args) -> Path:
     from kocr_sdk.training.seqclr import PretrainConfig, export_encoder, pretrain
 
-    out = args.out / ("pretrain" + args.tag)
+    tag = args.tag if args.pretrain_tag is None else args.pretrain_tag
+    out = args.out / ("pretrain" + tag)
     encoder = out / "encoder.pt"
     if encoder.exists():
         return encoder
@@ -168,7 +169,7 @@ def run_pretrain(args) -> Path:
     t0 = time.time()
     result = pretrain(cfg, resume=out / "last.pt" if (out / "last.pt").exists() else None, progress=not args.quiet)
     export_encoder(out / "last.pt", encoder)
-    (out / "result.json").write_text(json.dumps({"arm": "pretrain" + args.tag, **result, "minutes": round((time.time() - t0) / 60, 1),
+    (out / "result.json").write_text(json.dumps({"arm": "pretrain" + tag, **result, "minutes": round((time.time() - t0) / 60, 1),
                                                  "config": cfg.model_dump(mode="json", exclude={"out"})}, indent=1))
     return encoder
 
@@ -235,6 +236,8 @@ def main() -> None:
                     help="Recogniser arms' forward pass (bf16: ~1.45x the steps a second on CPUs with AMX; "
                          "docs/training.md). Compare arms of one precision.")
     ap.add_argument("--tag", default="", help="Suffix of the arm directories (a variant of the same arms).")
+    ap.add_argument("--pretrain-tag", help="Arms b and c: start from the pre-training of this tag (default: --tag), "
+                    "so a variant of (c) reuses a finished pre-training instead of repeating it.")
     ap.add_argument("--report", action="store_true", help="Only collect finished arms into the table and JSON.")
     ap.add_argument("--figure", type=Path, help="With the report: draw the validation curves of --figure-arms here.")
     ap.add_argument("--figure-arms", default="a-supervised,b-seqclr,c-seqclr-fixmatch",
