@@ -174,20 +174,28 @@ def run_pretrain(args) -> Path:
     return encoder
 
 
-def shift_baseline(args, weights: Path) -> dict:
-    """The starting point of arms d and e: the weights as they are, on normal and on shifted crops."""
+def hangul_from(weights: Path):
+    """A tiny ``hangul`` recogniser with ``weights`` (e.g. the shipped ones), and its charset."""
     from kocr_sdk.recognition.architectures import create_model
     from kocr_sdk.recognition.charset import CHARSETS
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, evaluate, init_from_weights, validation_set
+    from kocr_sdk.training.recognizer import init_from_weights
+
+    charset = CHARSETS["hangul"]()
+    model = create_model("vitstr-tiny", len(charset))
+    init_from_weights(model, charset, weights)
+    return model, charset
+
+
+def shift_baseline(args, weights: Path) -> dict:
+    """The starting point of arms d and e: the weights as they are, on normal and on shifted crops."""
+    from kocr_sdk.training.recognizer import RecognizerTrainConfig, evaluate, validation_set
 
     shifted, _, labelled = DOMAINS[args.domain]
     name = "d0-shift-start" + _domain_suffix(args) + args.tag  # tagged: a variant may change --val-size
     done = args.out / name / "result.json"
     if done.exists():
         return json.loads(done.read_text())
-    charset = CHARSETS["hangul"]()
-    model = create_model("vitstr-tiny", len(charset))
-    init_from_weights(model, charset, weights)
+    model, charset = hangul_from(weights)
     cfg = RecognizerTrainConfig(val_size=args.val_size)
     record = {"arm": name, "step": 0, "minutes": 0.0, "weights": str(weights),
               "val": evaluate(model, charset, validation_set(cfg.model_copy(update={"val_data": shifted()}), charset)),
@@ -378,7 +386,7 @@ def confidence(args, arm: str, thresholds=(0.8, 0.9, 0.95, 0.97, 0.99), views: i
 
     model, charset, data = _finished_arm(args, arm)
     readings = predict(model, charset, data)
-    sure_a = np.array([min(confs) if confs else 0.0 for _, _, confs in readings])
+    sure_a = np.array([conf for _, conf, _ in readings])  # the word confidence: its least sure character
     right_a = np.array([text == gt for (text, _, _), (_, gt, _) in zip(readings, data)])
     agree = np.ones(len(data), dtype=bool)
     for k in range(views):
