@@ -252,6 +252,10 @@ def main() -> None:
                     help="Comma-separated arm names (directory names under --out) for --figure.")
     ap.add_argument("--paired", help="FIRST,SECOND: two finished arms on the first's validation crops, paired "
                     "(difference and 95 %% bootstrap interval); written to results/semi_supervised_paired.json.")
+    ap.add_argument("--clean", action="store_true",
+                    help="With --paired: read the --domain's *clean* validation crops (its labelled stream's "
+                    "degradations, --val-size crops) instead of the first arm's — what adapting to the shifted "
+                    "domain cost on the crops the weights read before. 'shipped' names the shipped hangul weights.")
     ap.add_argument("--confidence", help="ARM[,ARM]: finished arms' acceptance and pseudo-label accuracy at several "
                     "thresholds, on their validation crops (results/semi_supervised_confidence.json).")
     ap.add_argument("-q", "--quiet", action="store_true")
@@ -266,7 +270,7 @@ def main() -> None:
         return
     if args.paired:
         first, second = [a.strip() for a in args.paired.split(",")]
-        _keep_rows("semi_supervised_paired.json", [paired(args, first, second)], key="arms")
+        _keep_rows("semi_supervised_paired.json", [paired(args, first, second)], key=("arms", "crops"))
         return
     arms = [] if args.report else [a.strip() for a in args.arms.split(",") if a.strip()]
     low = dict(labeled_size=args.labeled, max_steps=args.steps, total_steps=args.steps, val_every=max(args.steps // 4, 1),
@@ -307,11 +311,17 @@ def main() -> None:
     report(args)
 
 
-def _keep_rows(name: str, records: list[dict], key: str) -> None:
-    """Add ``records`` to the results file ``name`` beside ``RESULTS``, replacing rows with the same ``key``."""
+def _keep_rows(name: str, records: list[dict], key: str | tuple[str, ...]) -> None:
+    """Add ``records`` to the results file ``name`` beside ``RESULTS``, replacing rows with the same
+    ``key`` (a field, or several; a field a row lacks counts as None)."""
     path = RESULTS.with_name(name)
-    new = {json.dumps(r[key]) for r in records}
-    kept = [r for r in (json.loads(path.read_text()) if path.exists() else []) if json.dumps(r[key]) not in new]
+    fields = (key,) if isinstance(key, str) else key
+
+    def ident(row: dict) -> str:
+        return json.dumps([row.get(f) for f in fields])
+
+    new = {ident(r) for r in records}
+    kept = [r for r in (json.loads(path.read_text()) if path.exists() else []) if ident(r) not in new]
     path.write_text(json.dumps(kept + records, ensure_ascii=False, indent=1))
 
 
@@ -341,6 +351,17 @@ def _finished_arm(args, arm: str, crops: bool = True):
     return model, charset, validation_set(cfg, charset) if crops else None
 
 
+def _arm_weights(args, arm: str):
+    """A finished arm's model and charset — or, for ``shipped``, the shipped hangul weights (where
+    arms d–f start)."""
+    if arm == "shipped":
+        from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR
+
+        return hangul_from(WEIGHTS_DIR / "vitstr-tiny-hangul.pt")
+    model, charset, _ = _finished_arm(args, arm, crops=False)
+    return model, charset
+
+
 def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
     """Two finished arms read the *same* validation crops (the first arm's): the difference in word
     accuracy and CER with a 95 % bootstrap interval over crops. Paired, so it is far tighter than
@@ -350,8 +371,16 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
 
     from kocr_sdk.training.recognizer import predict
 
-    model, charset, data = _finished_arm(args, first)
-    models = {first: model, second: _finished_arm(args, second, crops=False)[0]}
+    if args.clean:
+        from kocr_sdk.training.recognizer import RecognizerTrainConfig, validation_set
+
+        (model, charset), (other, _) = _arm_weights(args, first), _arm_weights(args, second)
+        models = {first: model, second: other}
+        cfg = RecognizerTrainConfig(val_size=args.val_size, data=DOMAINS[args.domain][2]())
+        data = validation_set(cfg, charset)
+    else:
+        model, charset, data = _finished_arm(args, first)
+        models = {first: model, second: _finished_arm(args, second, crops=False)[0]}
     truth = [gt for _, gt, _ in data]
     chars = np.array([len(gt) for gt in truth], dtype=float)
     scores = {}
@@ -364,7 +393,7 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
     picks = rng.integers(0, len(data), size=(resamples, len(data)))
     acc_diff = (c2[picks] - c1[picks]).mean(axis=1)
     cer_diff = (e2[picks].sum(axis=1) - e1[picks].sum(axis=1)) / chars[picks].sum(axis=1)
-    record = {"arms": [first, second], "n": len(data),
+    record = {"arms": [first, second], "crops": f"clean-{args.domain}" if args.clean else None, "n": len(data),
               "word_acc": [float(c1.mean()), float(c2.mean())], "cer": [float(e1.sum() / chars.sum()), float(e2.sum() / chars.sum())],
               "word_acc_diff": float(c2.mean() - c1.mean()), "word_acc_diff_95": np.percentile(acc_diff, [2.5, 97.5]).tolist(),
               "cer_diff": float((e2.sum() - e1.sum()) / chars.sum()), "cer_diff_95": np.percentile(cer_diff, [2.5, 97.5]).tolist(),
