@@ -33,12 +33,11 @@ RESULTS = Path(__file__).parent / "results" / "semi_fax_probes.json"
 def _setup(n: int):
     import torch
 
-    from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR
     from kocr_sdk.training.recognizer import RecognizerTrainConfig, validation_set
-    from semi_supervised import hangul_from, heavy_fax, no_fax
+    from semi_supervised import hangul_from, heavy_fax, no_fax, shipped_hangul
 
     torch.set_num_threads(1)
-    model, charset = hangul_from(WEIGHTS_DIR / "vitstr-tiny-hangul.pt")
+    model, charset = hangul_from(shipped_hangul())
     fax = validation_set(RecognizerTrainConfig(val_size=n, val_data=heavy_fax()), charset)
     clean = validation_set(RecognizerTrainConfig(val_size=n, data=no_fax()), charset)
     return model, charset, fax, clean

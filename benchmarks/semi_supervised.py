@@ -174,6 +174,13 @@ def run_pretrain(args) -> Path:
     return encoder
 
 
+def shipped_hangul() -> Path:
+    """The shipped ``hangul`` weights: where arms d–f start."""
+    from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR
+
+    return WEIGHTS_DIR / "vitstr-tiny-hangul.pt"
+
+
 def hangul_from(weights: Path):
     """A tiny ``hangul`` recogniser with ``weights`` (e.g. the shipped ones), and its charset."""
     from kocr_sdk.recognition.architectures import create_model
@@ -289,9 +296,7 @@ def main() -> None:
         elif arm == "c":
             _recognizer_arm("c-seqclr-fixmatch" + tag, args, init_from=run_pretrain(args), **low, **unlabeled)
         elif arm in ("d", "e", "f"):
-            from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR
-
-            shipped = WEIGHTS_DIR / "vitstr-tiny-hangul.pt"
+            shipped = shipped_hangul()
             shift_baseline(args, shipped)
             shifted, start, labelled = DOMAINS[args.domain]
             shift = dict(init_from=shipped, max_steps=args.shift_steps, total_steps=args.shift_steps, warmup=100,
@@ -355,17 +360,16 @@ def _arm_weights(args, arm: str):
     """A finished arm's model and charset — or, for ``shipped``, the shipped hangul weights (where
     arms d–f start)."""
     if arm == "shipped":
-        from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR
-
-        return hangul_from(WEIGHTS_DIR / "vitstr-tiny-hangul.pt")
+        return hangul_from(shipped_hangul())
     model, charset, _ = _finished_arm(args, arm, crops=False)
     return model, charset
 
 
 def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
-    """Two finished arms read the *same* validation crops (the first arm's): the difference in word
-    accuracy and CER with a 95 % bootstrap interval over crops. Paired, so it is far tighter than
-    the two arms' own intervals — what tells a one-point gain from noise."""
+    """Two finished arms read the *same* validation crops (the first arm's, or with ``--clean`` the
+    domain's clean ones): the difference in word accuracy and CER with a 95 % bootstrap interval
+    over crops. Paired, so it is far tighter than the two arms' own intervals — what tells a
+    one-point gain from noise."""
     import numpy as np
     from rapidfuzz.distance import Levenshtein
 
