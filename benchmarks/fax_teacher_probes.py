@@ -33,13 +33,12 @@ RESULTS = Path(__file__).parent / "results" / "semi_fax_probes.json"
 def _setup(n: int):
     import torch
 
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, validation_set
-    from semi_supervised import hangul_from, heavy_fax, no_fax, shipped_hangul
+    from semi_supervised import domain_crops, hangul_from, shipped_hangul
 
     torch.set_num_threads(1)
     model, charset = hangul_from(shipped_hangul())
-    fax = validation_set(RecognizerTrainConfig(val_size=n, val_data=heavy_fax()), charset)
-    clean = validation_set(RecognizerTrainConfig(val_size=n, data=no_fax()), charset)
+    fax = domain_crops("fax", n, charset)
+    clean = domain_crops("fax", n, charset, clean=True)
     return model, charset, fax, clean
 
 

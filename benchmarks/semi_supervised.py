@@ -193,20 +193,29 @@ def hangul_from(weights: Path):
     return model, charset
 
 
+def domain_crops(domain: str, n: int, charset, clean: bool = False) -> list:
+    """``n`` validation crops of ``domain`` in held-out fonts — shifted, or with ``clean`` the same
+    texts under the domain's labelled-stream degradations. Every figure that compares with the
+    start row (``d0-shift-start``'s ``val`` / ``val_normal``) reads these, so they are built here only."""
+    from kocr_sdk.training.recognizer import RecognizerTrainConfig, validation_set
+
+    shifted, _, labelled = DOMAINS[domain]
+    options = {"data": labelled()} if clean else {"val_data": shifted()}
+    return validation_set(RecognizerTrainConfig(val_size=n, **options), charset)
+
+
 def shift_baseline(args, weights: Path) -> dict:
     """The starting point of arms d and e: the weights as they are, on normal and on shifted crops."""
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, evaluate, validation_set
+    from kocr_sdk.training.recognizer import evaluate
 
-    shifted, _, labelled = DOMAINS[args.domain]
     name = "d0-shift-start" + _domain_suffix(args) + args.tag  # tagged: a variant may change --val-size
     done = args.out / name / "result.json"
     if done.exists():
         return json.loads(done.read_text())
     model, charset = hangul_from(weights)
-    cfg = RecognizerTrainConfig(val_size=args.val_size)
     record = {"arm": name, "step": 0, "minutes": 0.0, "weights": str(weights),
-              "val": evaluate(model, charset, validation_set(cfg.model_copy(update={"val_data": shifted()}), charset)),
-              "val_normal": evaluate(model, charset, validation_set(cfg.model_copy(update={"data": labelled()}), charset))}
+              "val": evaluate(model, charset, domain_crops(args.domain, args.val_size, charset)),
+              "val_normal": evaluate(model, charset, domain_crops(args.domain, args.val_size, charset, clean=True))}
     done.parent.mkdir(parents=True, exist_ok=True)
     done.write_text(json.dumps(record, ensure_ascii=False, indent=1))
     return record
@@ -376,12 +385,9 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
     from kocr_sdk.training.recognizer import predict
 
     if args.clean:
-        from kocr_sdk.training.recognizer import RecognizerTrainConfig, validation_set
-
         (model, charset), (other, _) = _arm_weights(args, first), _arm_weights(args, second)
         models = {first: model, second: other}
-        cfg = RecognizerTrainConfig(val_size=args.val_size, data=DOMAINS[args.domain][2]())
-        data = validation_set(cfg, charset)
+        data = domain_crops(args.domain, args.val_size, charset, clean=True)
     else:
         model, charset, data = _finished_arm(args, first)
         models = {first: model, second: _finished_arm(args, second, crops=False)[0]}
