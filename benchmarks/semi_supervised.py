@@ -267,7 +267,9 @@ def main() -> None:
     ap.add_argument("--figure-arms", default="a-supervised,b-seqclr,c-seqclr-fixmatch",
                     help="Comma-separated arm names (directory names under --out) for --figure.")
     ap.add_argument("--paired", help="FIRST,SECOND: two finished arms on the first's validation crops, paired "
-                    "(difference and 95 %% bootstrap interval); written to results/semi_supervised_paired.json.")
+                    "(difference and 95 %% bootstrap interval); written to results/semi_supervised_paired.json. "
+                    "Either may be 'shipped' (the shipped hangul weights) or a hangul weights file (*.pt): then "
+                    "both read the --domain's own --val-size crops (shifted, or clean with --clean).")
     ap.add_argument("--clean", action="store_true",
                     help="With --paired: read the --domain's *clean* validation crops (its labelled stream's "
                     "degradations, --val-size crops) instead of the first arm's — what adapting to the shifted "
@@ -365,11 +367,17 @@ def _finished_arm(args, arm: str, crops: bool = True):
     return model, charset, validation_set(cfg, charset) if crops else None
 
 
+def _is_weights(arm: str) -> bool:
+    """``shipped`` or a weights file: a recogniser that is not one of this benchmark's arms (e.g.
+    a candidate for the shipped weights), which has no validation crops of its own."""
+    return arm == "shipped" or arm.endswith(".pt")
+
+
 def _arm_weights(args, arm: str):
-    """A finished arm's model and charset — or, for ``shipped``, the shipped hangul weights (where
-    arms d–f start)."""
-    if arm == "shipped":
-        return hangul_from(shipped_hangul())
+    """A finished arm's model and charset — or the hangul weights ``arm`` names: ``shipped`` (where
+    arms d–f start) or a ``.pt`` file."""
+    if _is_weights(arm):
+        return hangul_from(shipped_hangul() if arm == "shipped" else Path(arm))
     model, charset, _ = _finished_arm(args, arm, crops=False)
     return model, charset
 
@@ -384,10 +392,10 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
 
     from kocr_sdk.training.recognizer import predict
 
-    if args.clean:
+    if args.clean or _is_weights(first) or _is_weights(second):
         (model, charset), (other, _) = _arm_weights(args, first), _arm_weights(args, second)
         models = {first: model, second: other}
-        data = domain_crops(args.domain, args.val_size, charset, clean=True)
+        data = domain_crops(args.domain, args.val_size, charset, clean=args.clean)
     else:
         model, charset, data = _finished_arm(args, first)
         models = {first: model, second: _finished_arm(args, second, crops=False)[0]}
@@ -403,7 +411,8 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
     picks = rng.integers(0, len(data), size=(resamples, len(data)))
     acc_diff = (c2[picks] - c1[picks]).mean(axis=1)
     cer_diff = (e2[picks].sum(axis=1) - e1[picks].sum(axis=1)) / chars[picks].sum(axis=1)
-    record = {"arms": [first, second], "crops": f"clean-{args.domain}" if args.clean else None, "n": len(data),
+    own = not (args.clean or _is_weights(first) or _is_weights(second))  # the first arm's own crops
+    record = {"arms": [first, second], "crops": None if own else f"{'clean-' if args.clean else ''}{args.domain}", "n": len(data),
               "word_acc": [float(c1.mean()), float(c2.mean())], "cer": [float(e1.sum() / chars.sum()), float(e2.sum() / chars.sum())],
               "word_acc_diff": float(c2.mean() - c1.mean()), "word_acc_diff_95": np.percentile(acc_diff, [2.5, 97.5]).tolist(),
               "cer_diff": float((e2.sum() - e1.sum()) / chars.sum()), "cer_diff_95": np.percentile(cer_diff, [2.5, 97.5]).tolist(),
