@@ -30,13 +30,13 @@ import numpy as np
 RESULTS = Path(__file__).parent / "results" / "semi_fax_probes.json"
 
 
-def _setup(n: int):
+def _setup(n: int, weights: Path | None = None):
     import torch
 
     from semi_supervised import domain_crops, hangul_from, shipped_hangul
 
     torch.set_num_threads(1)
-    model, charset = hangul_from(shipped_hangul())
+    model, charset = hangul_from(shipped_hangul(weights))
     fax = domain_crops("fax", n, charset)
     clean = domain_crops("fax", n, charset, clean=True)
     return model, charset, fax, clean
@@ -68,7 +68,7 @@ FILTERS = {
 def probe_views(args) -> dict:
     from kocr_sdk.training.recognizer import predict
 
-    model, charset, fax, _ = _setup(args.n)
+    model, charset, fax, _ = _setup(args.n, args.weights)
     truth = [gt for _, gt, _ in fax]
     readings, rows = {}, {}
     for name, fn in FILTERS.items():
@@ -96,7 +96,7 @@ def probe_tent(args) -> dict:
     from kocr_sdk.training.views import weak_view
     from semi_supervised import heavy_fax
 
-    model, charset, fax, clean = _setup(args.n)
+    model, charset, fax, clean = _setup(args.n, args.weights)
     curve = []
 
     def validate(step: int) -> None:
@@ -130,6 +130,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("probe", choices=["views", "tent"])
     ap.add_argument("--n", type=int, default=1000, help="Validation crops (fax, and clean for tent).")
+    ap.add_argument("--weights", type=Path, default=None,
+                    help="Hangul weights to probe (default: the shipped file; session 20 probed step 19,023's, see "
+                    "semi_supervised.py --start-weights).")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--steps", type=int, default=300)
     args = ap.parse_args()

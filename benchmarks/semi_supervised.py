@@ -174,11 +174,12 @@ def run_pretrain(args) -> Path:
     return encoder
 
 
-def shipped_hangul() -> Path:
-    """The shipped ``hangul`` weights: where arms d–f start."""
+def shipped_hangul(start: Path | None = None) -> Path:
+    """Where arms d–f start: ``start`` (``--start-weights``), else the shipped ``hangul`` weights —
+    which change when a session ships new ones, so a rerun of an old figure names its file."""
     from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR
 
-    return WEIGHTS_DIR / "vitstr-tiny-hangul.pt"
+    return Path(start) if start else WEIGHTS_DIR / "vitstr-tiny-hangul.pt"
 
 
 def hangul_from(weights: Path):
@@ -237,6 +238,10 @@ def main() -> None:
     ap.add_argument("--shift-steps", type=int, default=500, help="Steps of arms d and e.")
     ap.add_argument("--shift-lr", type=float, default=3e-4,
                     help="Peak learning rate of arms d and e (the shipped weights finished near 6e-5).")
+    ap.add_argument("--start-weights", type=Path, default=None,
+                    help="Hangul weights arms d-f start from, and what 'shipped' names in --paired (default: the shipped "
+                    "file). Sessions 19-22's figures started from the step-19,023 weights: git show "
+                    "65f1670:kocr_sdk/weights/vitstr-tiny-hangul.pt > /tmp/hangul-19023.pt, then --start-weights it.")
     ap.add_argument("--domain", choices=sorted(DOMAINS), default="blur",
                     help="Arms d and e: the shifted domain (blur: heavy blur; paper: dirty, unevenly lit paper, which "
                          "the labelled stream of these arms lacks entirely; fax: a low-resolution black-and-white scan, which "
@@ -307,7 +312,7 @@ def main() -> None:
         elif arm == "c":
             _recognizer_arm("c-seqclr-fixmatch" + tag, args, init_from=run_pretrain(args), **low, **unlabeled)
         elif arm in ("d", "e", "f"):
-            shipped = shipped_hangul()
+            shipped = shipped_hangul(args.start_weights)
             shift_baseline(args, shipped)
             shifted, start, labelled = DOMAINS[args.domain]
             shift = dict(init_from=shipped, max_steps=args.shift_steps, total_steps=args.shift_steps, warmup=100,
@@ -377,7 +382,7 @@ def _arm_weights(args, arm: str):
     """A finished arm's model and charset — or the hangul weights ``arm`` names: ``shipped`` (where
     arms d–f start) or a ``.pt`` file."""
     if _is_weights(arm):
-        return hangul_from(shipped_hangul() if arm == "shipped" else Path(arm))
+        return hangul_from(shipped_hangul(args.start_weights) if arm == "shipped" else Path(arm))
     model, charset, _ = _finished_arm(args, arm, crops=False)
     return model, charset
 
