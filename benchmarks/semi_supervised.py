@@ -273,7 +273,7 @@ def main() -> None:
                     help="Comma-separated arm names (directory names under --out) for --figure.")
     ap.add_argument("--paired", help="FIRST,SECOND: two finished arms on the first's validation crops, paired "
                     "(difference and 95 %% bootstrap interval); written to results/semi_supervised_paired.json. "
-                    "Either may be 'shipped' (the shipped hangul weights) or a hangul weights file (*.pt): then "
+                    "Either may be 'shipped' (--start-weights, default the shipped hangul file) or a hangul .pt file: then "
                     "both read the --domain's own --val-size crops (shifted, or clean with --clean).")
     ap.add_argument("--clean", action="store_true",
                     help="With --paired: read the --domain's *clean* validation crops (its labelled stream's "
@@ -388,16 +388,17 @@ def _arm_weights(args, arm: str):
 
 
 def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
-    """Two finished arms read the *same* validation crops (the first arm's, or with ``--clean`` the
-    domain's clean ones): the difference in word accuracy and CER with a 95 % bootstrap interval
-    over crops. Paired, so it is far tighter than the two arms' own intervals — what tells a
+    """Two finished arms read the *same* validation crops (the first arm's; with ``--clean``, or when
+    either is ``shipped`` or a weights file, the domain's own shifted or clean ones): the difference
+    in word accuracy and CER with a 95 % bootstrap interval over crops. Paired, so it is far tighter than the two arms' own intervals — what tells a
     one-point gain from noise."""
     import numpy as np
     from rapidfuzz.distance import Levenshtein
 
     from kocr_sdk.training.recognizer import predict
 
-    if args.clean or _is_weights(first) or _is_weights(second):
+    own = not (args.clean or _is_weights(first) or _is_weights(second))  # the first arm's own crops
+    if not own:
         (model, charset), (other, _) = _arm_weights(args, first), _arm_weights(args, second)
         models = {first: model, second: other}
         data = domain_crops(args.domain, args.val_size, charset, clean=args.clean)
@@ -416,7 +417,6 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
     picks = rng.integers(0, len(data), size=(resamples, len(data)))
     acc_diff = (c2[picks] - c1[picks]).mean(axis=1)
     cer_diff = (e2[picks].sum(axis=1) - e1[picks].sum(axis=1)) / chars[picks].sum(axis=1)
-    own = not (args.clean or _is_weights(first) or _is_weights(second))  # the first arm's own crops
     record = {"arms": [first, second], "crops": None if own else f"{'clean-' if args.clean else ''}{args.domain}", "n": len(data),
               "word_acc": [float(c1.mean()), float(c2.mean())], "cer": [float(e1.sum() / chars.sum()), float(e2.sum() / chars.sum())],
               "word_acc_diff": float(c2.mean() - c1.mean()), "word_acc_diff_95": np.percentile(acc_diff, [2.5, 97.5]).tolist(),
