@@ -257,6 +257,22 @@ def test_fixmatch_with_an_ema_teacher_checkpoints_and_resumes_it(tmp_path):
     assert 0 < moved.abs().max() < (again["model"]["head.bias"] - saved["teacher"]["head.bias"]).abs().max()
 
 
+def test_a_frozen_teacher_keeps_the_starting_weights_across_steps_and_resume(tmp_path):
+    from kocr_sdk.training.recognizer import RecognizerTrainConfig, train
+
+    cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
+                                out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
+                                pseudo_threshold=0.0, teacher_ema=1.0)
+    train(cfg.model_copy(update={"max_steps": 0, "unlabeled": None, "teacher_ema": None}), progress=False)
+    start = torch.load(cfg.out / "last.pt", weights_only=False)["model"]
+    train(cfg, resume=cfg.out / "last.pt", progress=False)
+    train(cfg.model_copy(update={"max_steps": 3}), resume=cfg.out / "last.pt", progress=False)
+    saved = torch.load(cfg.out / "last.pt", weights_only=False)
+    assert saved["step"] == 3
+    assert all(torch.equal(saved["teacher"][k], start[k]) for k in start)
+    assert not torch.equal(saved["model"]["head.bias"], start["head.bias"])
+
+
 def test_unlabelled_sources_and_clear_errors(tmp_path):
     from kocr_sdk.errors import KocrError
     from kocr_sdk.training.unlabeled import open_unlabeled

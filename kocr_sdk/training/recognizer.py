@@ -93,9 +93,10 @@ class RecognizerTrainConfig(BaseModel):
     pseudo_mask: Literal["char", "sequence"] = Field(
         "char", description="char: every character's confidence ≥ threshold; sequence: their product ≥ threshold.")
     teacher_ema: float | None = Field(
-        None, gt=0, lt=1, description="Read the weak views with an exponential moving average of the model (decay, "
+        None, gt=0, le=1, description="Read the weak views with an exponential moving average of the model (decay, "
         "e.g. 0.999) instead of the model itself: a teacher that drifts slowly does not confirm its own fresh "
-        "mistakes, which is how a run on shifted data collapses (docs/training.md).")
+        "mistakes, which is how a run on shifted data collapses (docs/training.md). 1.0: a frozen teacher, the "
+        "weights the run started from — one the student's pseudo-labels can never make confidently wrong.")
     teacher_views: int = Field(
         1, ge=1, description="SeqFixMatch: weak views of each unlabelled crop the teacher reads; a pseudo-label is "
         "kept only when all of them read the same text (and it passes the threshold). Each view beyond the first "
@@ -435,7 +436,7 @@ def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
-            if teacher is not None:
+            if teacher is not None and cfg.teacher_ema < 1:
                 update_ema(teacher, model, cfg.teacher_ema)
             step += 1
             samples_seen += x.shape[0]
