@@ -390,8 +390,8 @@ def _arm_weights(args, arm: str):
 def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
     """Two finished arms read the *same* validation crops (the first arm's; with ``--clean``, or when
     either is ``shipped`` or a weights file, the domain's own shifted or clean ones): the difference
-    in word accuracy and CER with a 95 % bootstrap interval over crops. Paired, so it is far tighter than the two arms' own intervals — what tells a
-    one-point gain from noise."""
+    in word accuracy and CER with a 95 % bootstrap interval over crops. Paired, so it is far tighter
+    than the two arms' own intervals — what tells a one-point gain from noise."""
     import numpy as np
     from rapidfuzz.distance import Levenshtein
 
