@@ -39,7 +39,9 @@ groups side by side on a 2-core machine. Compute per arm is reported (steps, cro
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -128,11 +130,60 @@ DOMAINS = {"blur": (heavy_blur, mild_blur, dict), "paper": (heavy_paper, mild_pa
            "fax": (heavy_fax, mild_fax, no_fax)}
 
 
+def weights_sha256(path: Path) -> str:
+    """A short content hash of a weights file. Arms name what they started from by it, not by path:
+    the shipped file's content changes under the same path whenever new weights ship."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def check_start(out: Path, weights: Path | None) -> str | None:
+    """Refuse to reuse or resume the arm in ``out`` if it started from other weights than ``weights``.
+
+    The first start writes ``out/start.sha256``; a later run compares against it. An arm from
+    before the marker existed cannot be checked and says so (on stderr) instead of guessing."""
+    if weights is None:
+        return None
+    sha = weights_sha256(weights)
+    marker = out / "start.sha256"
+    if marker.exists():
+        had = marker.read_text().strip()
+        if had != sha:
+            raise SystemExit(f"{out} started from weights {had}, not from {weights} ({sha}): its results would "
+                             "be mixed with another start's. Give this start a new --tag.")
+    elif (out / "result.json").exists() or (out / "last.pt").exists():
+        print(f"note: {out} predates start-weight hashes; cannot check that it started from {weights}",
+              file=sys.stderr)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        marker.write_text(sha + "\n")
+    return sha
+
+
+def logged_minutes(log: Path) -> float:
+    """Training minutes behind an arm's last logged step, over all its resumed segments. Each resume
+    restarts the log's clock; of a segment that was cut, only the steps up to where the next one
+    resumed count (what ran past its last checkpoint was lost)."""
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    segments: list[list[tuple[int, float]]] = []
+    for row in rows:
+        if "minutes" not in row:
+            continue
+        point = (row["step"], row["minutes"])
+        if not segments or point[1] < segments[-1][-1][1]:
+            segments.append([])
+        segments[-1].append(point)
+    total = 0.0
+    for seg, following in zip(segments, segments[1:]):
+        total += max((m for step, m in seg if step < following[0][0]), default=0.0)
+    return round(total + (segments[-1][-1][1] if segments else 0.0), 1)
+
+
 def _recognizer_arm(name: str, args, **kw) -> dict:
     from kocr_sdk.training.recognizer import RecognizerTrainConfig, train
 
     out = args.out / name
     done = out / "result.json"
+    sha = check_start(out, kw.get("init_from"))
     if done.exists():
         return json.loads(done.read_text())
     cfg = RecognizerTrainConfig(script="hangul", batch_size=64, warmup_steps=kw.pop("warmup", 200), val_size=args.val_size,
@@ -141,8 +192,8 @@ def _recognizer_arm(name: str, args, **kw) -> dict:
     t0 = time.time()
     result = train(cfg, resume=resume, progress=not args.quiet)
     record = {"arm": name, "step": result["step"], "labelled_crops_seen": result["samples_seen"],
-              "minutes": round((time.time() - t0) / 60, 1), "val": result["val"],
-              "config": cfg.model_dump(mode="json", exclude={"out"})}
+              "minutes": logged_minutes(out / "log.jsonl") if resume else round((time.time() - t0) / 60, 1),
+              "val": result["val"], "config": cfg.model_dump(mode="json", exclude={"out"}), "start_sha256": sha}
     done.write_text(json.dumps(record, ensure_ascii=False, indent=1))
     return record
 
@@ -211,10 +262,11 @@ def shift_baseline(args, weights: Path) -> dict:
 
     name = "d0-shift-start" + _domain_suffix(args) + args.tag  # tagged: a variant may change --val-size
     done = args.out / name / "result.json"
+    sha = check_start(done.parent, weights)
     if done.exists():
         return json.loads(done.read_text())
     model, charset = hangul_from(weights)
-    record = {"arm": name, "step": 0, "minutes": 0.0, "weights": str(weights),
+    record = {"arm": name, "step": 0, "minutes": 0.0, "weights": str(weights), "start_sha256": sha,
               "val": evaluate(model, charset, domain_crops(args.domain, args.val_size, charset)),
               "val_normal": evaluate(model, charset, domain_crops(args.domain, args.val_size, charset, clean=True))}
     done.parent.mkdir(parents=True, exist_ok=True)
