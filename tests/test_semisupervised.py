@@ -412,3 +412,31 @@ def test_strong_operations_are_checked_and_labelled_augmentation_is_per_crop_and
     assert 8 <= sum(changed) <= 32  # about half the crops, not all and not none
     again = [CropStream(half, charset, 0)._augment(cv2.GaussianBlur(_bars(), (0, 0), 1.0 + 0.05 * k), k) for k in range(40)]
     assert all(np.array_equal(a, b) for a, b in zip(again, crops["half"]))  # a resumed run augments alike
+
+
+def test_cli_teacher_names_set_the_teacher_and_frozen_needs_starting_weights(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import kocr_sdk.training.recognizer as recognizer
+    from kocr_sdk.cli.main import cli
+
+    seen = {}
+
+    def fake_train(cfg, resume=None, progress=True):
+        seen["cfg"] = cfg
+        return {"step": 0, "samples_seen": 0, "val": {}}
+
+    monkeypatch.setattr(recognizer, "train", fake_train)
+    weights = tmp_path / "start.pt"
+    weights.write_bytes(b"not read by the fake trainer")
+    base = ["train", "recognizer", "--unlabeled", "synth:10", "--out", str(tmp_path / "run"), "-q"]
+    result = CliRunner().invoke(cli, base + ["--teacher", "frozen"])
+    assert result.exit_code != 0 and "--init-from" in result.output and "cfg" not in seen
+    result = CliRunner().invoke(cli, ["train", "recognizer", "--teacher", "ema", "-q"])
+    assert result.exit_code != 0 and "--unlabeled" in result.output
+    result = CliRunner().invoke(cli, base + ["--teacher", "frozen", "--init-from", str(weights)])
+    assert result.exit_code == 0, result.output
+    cfg = seen["cfg"]
+    assert (cfg.teacher_ema, cfg.teacher_views, cfg.pseudo_threshold) == (1.0, 3, 0.95)
+    CliRunner().invoke(cli, base + ["--teacher", "self"])
+    assert seen["cfg"].teacher_ema is None and seen["cfg"].teacher_views == 1

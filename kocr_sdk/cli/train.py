@@ -45,18 +45,29 @@ def _run_config(cls, config_path: Path | None, default, resume: Path | None, **o
 @click.option("--unlabeled-pages", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="SeqFixMatch on a folder of page images (or PDFs): kocr's detector cuts their word crops first "
                    "(into OUT/unlabeled-crops, resumably).")
+@click.option("--teacher", type=click.Choice(["frozen", "ema", "self"]),
+              help="SeqFixMatch's teacher (overrides the config): frozen — the starting weights, never updated, "
+                   "3 weak views that must agree at confidence 0.95 (use it to adapt trained weights); ema — a "
+                   "0.999 moving average of the student; self — the student itself (FixMatch as published).")
 @click.option("-q", "--quiet", is_flag=True)
 def train_recognizer(script, config_path, out, resume, max_minutes, max_steps, export_to, init_from, unlabeled,
-                     unlabeled_pages, quiet) -> None:
+                     unlabeled_pages, teacher, quiet) -> None:
     """Train a column-patch ViTSTR recogniser for one script, optionally with SeqFixMatch on
     unlabelled crops (docs/training.md)."""
-    from ..training.recognizer import RecognizerTrainConfig, export_weights, train as run
+    from ..training.recognizer import TEACHERS, RecognizerTrainConfig, export_weights, train as run
 
     if unlabeled and unlabeled_pages:
         raise click.UsageError("give --unlabeled or --unlabeled-pages, not both")
     cfg = _run_config(RecognizerTrainConfig, config_path,
                       lambda: RecognizerTrainConfig(script=script, out=Path(f"runs/recognizer-{script}")), resume,
                       out=out, max_minutes=max_minutes, max_steps=max_steps, init_from=init_from, unlabeled=unlabeled)
+    if teacher:
+        if not (cfg.unlabeled or unlabeled_pages):
+            raise click.UsageError("--teacher is SeqFixMatch's: give --unlabeled or --unlabeled-pages too")
+        if teacher == "frozen" and not (cfg.init_from or resume):
+            raise click.UsageError("a frozen teacher is the weights the run starts from: give --init-from "
+                                   "(trained weights) or --resume")
+        cfg = cfg.model_copy(update=TEACHERS[teacher])
     if unlabeled_pages:
         from ..training.unlabeled import crop_pages
 

@@ -309,6 +309,16 @@ def fixmatch_loss(model, charset: Charset, weak: torch.Tensor, strong: torch.Ten
     return (per_crop / lengths.to(per_crop.device)).sum() / len(keep), stats
 
 
+# SeqFixMatch teachers by name (``kocr train recognizer --teacher``): the settings each stands for.
+# ``frozen`` is the one to adapt trained weights with: on a shifted domain (issue 7, heavy blur) it
+# was the only teacher that did not make the student confidently wrong (docs/training.md).
+TEACHERS: dict[str, dict[str, Any]] = {
+    "frozen": {"teacher_ema": 1.0, "teacher_views": 3, "pseudo_threshold": 0.95},
+    "ema": {"teacher_ema": 0.999},
+    "self": {"teacher_ema": None, "teacher_views": 1},
+}
+
+
 def ema_teacher(model: torch.nn.Module, state: dict[str, torch.Tensor] | None = None) -> torch.nn.Module:
     """A frozen copy of ``model`` (or of a checkpointed teacher ``state``) for reading weak views."""
     import copy
