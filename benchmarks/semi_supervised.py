@@ -245,14 +245,18 @@ def hangul_from(weights: Path):
     return model, charset
 
 
-def domain_crops(domain: str, n: int, charset, clean: bool = False) -> list:
+def domain_crops(domain: str, n: int, charset, clean: bool = False, seed: int | None = None) -> list:
     """``n`` validation crops of ``domain`` in held-out fonts — shifted, or with ``clean`` the same
     texts under the domain's labelled-stream degradations. Every figure that compares with the
-    start row (``d0-shift-start``'s ``val`` / ``val_normal``) reads these, so they are built here only."""
+    start row (``d0-shift-start``'s ``val`` / ``val_normal``) reads these, so they are built here only.
+    ``seed``: other crops than the validation seed's — a confirmation set that choosing between
+    variants never looked at."""
     from kocr_sdk.training.recognizer import RecognizerTrainConfig, validation_set
 
     shifted, _, labelled = DOMAINS[domain]
     options = {"data": labelled()} if clean else {"val_data": shifted()}
+    if seed is not None:
+        options["val_seed"] = seed
     return validation_set(RecognizerTrainConfig(val_size=n, **options), charset)
 
 
@@ -299,6 +303,9 @@ def main() -> None:
                          "the labelled stream of these arms lacks entirely; fax: a low-resolution black-and-white scan, which "
                          "no shipped recogniser trained on and the labelled stream lacks, thresholding included).")
     ap.add_argument("--val-size", type=int, default=1000)
+    ap.add_argument("--val-seed", type=int, default=None,
+                    help="--paired: read fresh crops of --domain from this seed instead of the validation seed's, "
+                         "to confirm a variant chosen on the validation crops.")
     ap.add_argument("--threshold", type=float, default=0.9, help="SeqFixMatch pseudo-label confidence.")
     ap.add_argument("--strong-ops", type=int, default=2, help="SeqFixMatch: RandAugment operations in the strong view.")
     ap.add_argument("--strong-magnitude", type=float, default=1.0, help="SeqFixMatch: their strength, at most.")
@@ -449,11 +456,11 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
 
     from kocr_sdk.training.recognizer import predict
 
-    own = not (args.clean or _is_weights(first) or _is_weights(second))  # the first arm's own crops
-    if not own:
+    own = not (args.clean or args.val_seed is not None or _is_weights(first) or _is_weights(second))
+    if not own:  # else: the first arm's own validation crops
         (model, charset), (other, _) = _arm_weights(args, first), _arm_weights(args, second)
         models = {first: model, second: other}
-        data = domain_crops(args.domain, args.val_size, charset, clean=args.clean)
+        data = domain_crops(args.domain, args.val_size, charset, clean=args.clean, seed=args.val_seed)
     else:
         model, charset, data = _finished_arm(args, first)
         models = {first: model, second: _finished_arm(args, second, crops=False)[0]}
@@ -469,7 +476,9 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
     picks = rng.integers(0, len(data), size=(resamples, len(data)))
     acc_diff = (c2[picks] - c1[picks]).mean(axis=1)
     cer_diff = (e2[picks].sum(axis=1) - e1[picks].sum(axis=1)) / chars[picks].sum(axis=1)
-    record = {"arms": [first, second], "crops": None if own else f"{'clean-' if args.clean else ''}{args.domain}", "n": len(data),
+    crops = None if own else f"{'clean-' if args.clean else ''}{args.domain}" + (
+        f"-seed{args.val_seed}" if args.val_seed is not None else "")
+    record = {"arms": [first, second], "crops": crops, "n": len(data),
               "word_acc": [float(c1.mean()), float(c2.mean())], "cer": [float(e1.sum() / chars.sum()), float(e2.sum() / chars.sum())],
               "word_acc_diff": float(c2.mean() - c1.mean()), "word_acc_diff_95": np.percentile(acc_diff, [2.5, 97.5]).tolist(),
               "cer_diff": float((e2.sum() - e1.sum()) / chars.sum()), "cer_diff_95": np.percentile(cer_diff, [2.5, 97.5]).tolist(),

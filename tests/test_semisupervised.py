@@ -437,6 +437,6 @@ def test_cli_teacher_names_set_the_teacher_and_frozen_needs_starting_weights(tmp
     result = CliRunner().invoke(cli, base + ["--teacher", "frozen", "--init-from", str(weights)])
     assert result.exit_code == 0, result.output
     cfg = seen["cfg"]
-    assert (cfg.teacher_ema, cfg.teacher_views, cfg.pseudo_threshold) == (1.0, 3, 0.95)
+    assert (cfg.teacher_ema, cfg.teacher_views, cfg.pseudo_threshold, cfg.unlabeled_weight) == (1.0, 3, 0.95, 3.0)
     CliRunner().invoke(cli, base + ["--teacher", "self"])
     assert seen["cfg"].teacher_ema is None and seen["cfg"].teacher_views == 1

@@ -313,7 +313,7 @@ def fixmatch_loss(model, charset: Charset, weak: torch.Tensor, strong: torch.Ten
 # ``frozen`` is the one to adapt trained weights with: on a shifted domain (issue 7, heavy blur) it
 # was the only teacher that did not make the student confidently wrong (docs/training.md).
 TEACHERS: dict[str, dict[str, Any]] = {
-    "frozen": {"teacher_ema": 1.0, "teacher_views": 3, "pseudo_threshold": 0.95},
+    "frozen": {"teacher_ema": 1.0, "teacher_views": 3, "pseudo_threshold": 0.95, "unlabeled_weight": 3.0},
     "ema": {"teacher_ema": 0.999},
     "self": {"teacher_ema": None, "teacher_views": 1},
 }
