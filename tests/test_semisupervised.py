@@ -428,7 +428,7 @@ def test_cli_teacher_names_set_the_teacher_and_frozen_needs_starting_weights(tmp
 
     monkeypatch.setattr(recognizer, "train", fake_train)
     weights = tmp_path / "start.pt"
-    weights.write_bytes(b"not read by the fake trainer")
+    torch.save({"model": {}, "meta": {"arch": "vitstr-tiny", "charset": "hangul", "step": 9}}, weights)
     base = ["train", "recognizer", "--unlabeled", "synth:10", "--out", str(tmp_path / "run"), "-q"]
     result = CliRunner().invoke(cli, base + ["--teacher", "frozen"])
     assert result.exit_code != 0 and "--init-from" in result.output and "cfg" not in seen
@@ -438,5 +438,35 @@ def test_cli_teacher_names_set_the_teacher_and_frozen_needs_starting_weights(tmp
     assert result.exit_code == 0, result.output
     cfg = seen["cfg"]
     assert (cfg.teacher_ema, cfg.teacher_views, cfg.pseudo_threshold, cfg.unlabeled_weight) == (1.0, 3, 0.95, 3.0)
+    assert (cfg.lr, cfg.total_steps) == (1e-4, 4000)  # trained weights of the same script: fine-tuning
     CliRunner().invoke(cli, base + ["--teacher", "self"])
     assert seen["cfg"].teacher_ema is None and seen["cfg"].teacher_views == 1
+
+
+def test_cli_fine_tunes_trained_weights_but_not_an_encoder_and_refuses_a_bad_file(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import kocr_sdk.training.recognizer as recognizer
+    from kocr_sdk.cli.main import cli
+
+    seen = {}
+    monkeypatch.setattr(recognizer, "train", lambda cfg, resume=None, progress=True: seen.setdefault("cfg", cfg)
+                        and {"step": 0, "samples_seen": 0, "val": {}})
+    encoder = tmp_path / "encoder.pt"
+    torch.save({"model": {}, "meta": {"charset": "hangul", "pretrain": "seqclr"}}, encoder)
+    base = ["train", "recognizer", "--out", str(tmp_path / "run"), "-q", "--max-steps", "300"]
+    assert CliRunner().invoke(cli, base + ["--init-from", str(encoder)]).exit_code == 0
+    assert seen.pop("cfg").lr == 1e-3  # an encoder's head is untrained: the from-scratch schedule
+    latin = tmp_path / "latin.pt"
+    torch.save({"model": {}, "meta": {"charset": "latin"}}, latin)
+    CliRunner().invoke(cli, base + ["--init-from", str(latin)])
+    assert seen.pop("cfg").lr == 1e-3  # another script's recogniser: a new head too
+    hangul = tmp_path / "hangul.pt"
+    torch.save({"model": {}, "meta": {"charset": "hangul"}}, hangul)
+    result = CliRunner().invoke(cli, base + ["--init-from", str(hangul)])
+    assert "fine-tuning" in result.output
+    assert (seen["cfg"].lr, seen.pop("cfg").total_steps) == (1e-4, 300)  # the cosine spans --max-steps
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint")
+    result = CliRunner().invoke(cli, base + ["--init-from", str(garbage)])
+    assert result.exit_code != 0 and "not a kocr weights file" in result.output and "Traceback" not in result.output

@@ -55,13 +55,18 @@ def train_recognizer(script, config_path, out, resume, max_minutes, max_steps, e
                      unlabeled_pages, teacher, quiet) -> None:
     """Train a column-patch ViTSTR recogniser for one script, optionally with SeqFixMatch on
     unlabelled crops (docs/training.md)."""
-    from ..training.recognizer import TEACHERS, RecognizerTrainConfig, export_weights, train as run
+    from ..training.recognizer import (FINE_TUNE, TEACHERS, RecognizerTrainConfig, export_weights,
+                                       is_trained_recognizer, train as run)
 
     if unlabeled and unlabeled_pages:
         raise click.UsageError("give --unlabeled or --unlabeled-pages, not both")
     cfg = _run_config(RecognizerTrainConfig, config_path,
                       lambda: RecognizerTrainConfig(script=script, out=Path(f"runs/recognizer-{script}")), resume,
                       out=out, max_minutes=max_minutes, max_steps=max_steps, init_from=init_from, unlabeled=unlabeled)
+    if init_from and not config_path and not resume and is_trained_recognizer(init_from, cfg.charset or cfg.script):
+        cfg = cfg.model_copy(update={**FINE_TUNE, "total_steps": max_steps or FINE_TUNE["total_steps"]})
+        note(f"fine-tuning trained {cfg.script} weights: lr {cfg.lr:g}, {cfg.warmup_steps} warm-up steps, "
+             f"cosine over {cfg.total_steps:,} steps (a --config file sets its own)")
     if teacher:
         if not (cfg.unlabeled or unlabeled_pages):
             raise click.UsageError("--teacher is SeqFixMatch's: give --unlabeled or --unlabeled-pages too")

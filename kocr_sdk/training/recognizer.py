@@ -341,6 +341,29 @@ def update_ema(teacher: torch.nn.Module, model: torch.nn.Module, decay: float) -
             t.copy_(m)
 
 
+# The schedule a run gets when it starts from a finished recogniser of its own script and no config
+# file says otherwise: the default (lr 1e-3 on a 150,000-step cosine) is for training from scratch,
+# and would shake trained weights hard for the whole of a short run — the shipped weights finished
+# at 3e-5, and a restart at 2.7e-4 costs them 3 points for the first 2,000 steps (docs/models.md).
+# Issue 7's adaptation arms ran this one (docs/training.md).
+FINE_TUNE: dict[str, Any] = {"lr": 1e-4, "warmup_steps": 100, "total_steps": 4000}
+
+
+def is_trained_recognizer(path: Path, script: str) -> bool:
+    """Whether ``path`` holds a whole recogniser for ``script`` (exported weights or a checkpoint),
+    not a SeqCLR encoder or another script's recogniser — i.e. whether starting from it is fine-tuning."""
+    from ..errors import KocrError
+
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # a truncated file, a pickle of something else, not torch at all
+        raise KocrError(f"init_from: {path} is not a kocr weights file ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(payload, dict) or "model" not in payload:
+        raise KocrError(f"init_from: {path} is not a kocr weights file (no 'model' state in it)")
+    meta = payload.get("meta") or payload
+    return meta.get("charset") == script and "pretrain" not in meta and payload.get("kind") != "seqclr"
+
+
 def init_from_weights(model: torch.nn.Module, charset: Charset, path: Path) -> dict[str, int]:
     """Copy what fits from another recogniser's weights into a fresh ``model``; return counts.
 
