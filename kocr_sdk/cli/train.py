@@ -48,8 +48,8 @@ def _run_config(cls, config_path: Path | None, default, resume: Path | None, **o
 @click.option("--teacher", type=click.Choice(["frozen", "ema", "self"]),
               help="SeqFixMatch's teacher (overrides the config): frozen — the starting weights, never updated, "
                    "3 weak views that must agree at confidence 0.95, unlabelled loss weighted 3 (use it to adapt "
-                   "trained weights); ema — a "
-                   "0.999 moving average of the student; self — the student itself (FixMatch as published).")
+                   "trained weights); ema — a 0.999 moving average of the student; self — the student itself "
+                   "(FixMatch as published).")
 @click.option("-q", "--quiet", is_flag=True)
 def train_recognizer(script, config_path, out, resume, max_minutes, max_steps, export_to, init_from, unlabeled,
                      unlabeled_pages, teacher, quiet) -> None:

@@ -310,8 +310,9 @@ def fixmatch_loss(model, charset: Charset, weak: torch.Tensor, strong: torch.Ten
 
 
 # SeqFixMatch teachers by name (``kocr train recognizer --teacher``): the settings each stands for.
-# ``frozen`` is the one to adapt trained weights with: on a shifted domain (issue 7, heavy blur) it
-# was the only teacher that did not make the student confidently wrong (docs/training.md).
+# ``frozen`` is the one to adapt trained weights with: on issue 7's shifted domains (heavy blur, fax)
+# it was the only teacher that beat training without the unlabelled crops; teachers the student
+# updates made it confidently wrong on blur (docs/training.md).
 TEACHERS: dict[str, dict[str, Any]] = {
     "frozen": {"teacher_ema": 1.0, "teacher_views": 3, "pseudo_threshold": 0.95, "unlabeled_weight": 3.0},
     "ema": {"teacher_ema": 0.999},
