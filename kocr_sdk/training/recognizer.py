@@ -350,19 +350,28 @@ def update_ema(teacher: torch.nn.Module, model: torch.nn.Module, decay: float) -
 FINE_TUNE: dict[str, Any] = {"lr": 1e-4, "warmup_steps": 100, "total_steps": 4000}
 
 
-def is_trained_recognizer(path: Path, script: str) -> bool:
-    """Whether ``path`` holds a whole recogniser for ``script`` (exported weights or a checkpoint),
-    not a SeqCLR encoder or another script's recogniser — i.e. whether starting from it is fine-tuning."""
+def _read_init_weights(path: Path) -> tuple[dict[str, Any], str | None]:
+    """The payload of an ``init_from`` file and the charset it was trained for — from an export's
+    ``meta`` or a checkpoint's top level — with a clear error for anything that is not kocr weights."""
     from ..errors import KocrError
 
+    if not Path(path).is_file():
+        raise KocrError(f"init_from: no weights file at {path}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:  # a truncated file, a pickle of something else, not torch at all
         raise KocrError(f"init_from: {path} is not a kocr weights file ({type(exc).__name__}: {exc})") from exc
     if not isinstance(payload, dict) or "model" not in payload:
         raise KocrError(f"init_from: {path} is not a kocr weights file (no 'model' state in it)")
+    return payload, (payload.get("meta") or {}).get("charset") or payload.get("charset")
+
+
+def is_trained_recognizer(path: Path, script: str) -> bool:
+    """Whether ``path`` holds a whole recogniser for ``script`` (exported weights or a checkpoint),
+    not a SeqCLR encoder or another script's recogniser — i.e. whether starting from it is fine-tuning."""
+    payload, charset = _read_init_weights(path)
     meta = payload.get("meta") or payload
-    return meta.get("charset") == script and "pretrain" not in meta and payload.get("kind") != "seqclr"
+    return charset == script and "pretrain" not in meta and payload.get("kind") != "seqclr"
 
 
 def init_from_weights(model: torch.nn.Module, charset: Charset, path: Path) -> dict[str, int]:
@@ -375,13 +384,8 @@ def init_from_weights(model: torch.nn.Module, charset: Charset, path: Path) -> d
     (a Latin letter's row in the hangul head is exactly the row it needs). The rest stays at
     its initialisation.
     """
-    from ..errors import KocrError
-
-    if not Path(path).is_file():
-        raise KocrError(f"init_from: no weights file at {path}")
-    payload = torch.load(path, map_location="cpu", weights_only=False)
+    payload, source_charset = _read_init_weights(path)
     source = {k: v.float() if v.is_floating_point() else v for k, v in payload["model"].items()}
-    source_charset = (payload.get("meta") or {}).get("charset") or payload.get("charset")
     src_index = CHARSETS[source_charset]().index if source_charset in CHARSETS else {}
     pairs = [(i, src_index[t]) for t, i in charset.index.items() if t in src_index]
     state = model.state_dict()
