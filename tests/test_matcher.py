@@ -322,3 +322,26 @@ def test_engine_clusters_and_matches_with_the_default_stages(tmp_path):
     assert m.template_id == "test" and m.fields["brn"].normalized == "1248100998"
     assert m.fields["name"].value == "(주)한빛 테크" and m.fields["name"].confidence == pytest.approx(0.95)
     assert result.text.splitlines()[0] == "견 적 서"
+
+
+# ------------------------------------------------------------------------------ hostile patterns
+def test_a_catastrophic_pattern_cannot_hang_a_match():
+    """``((.+)+)+!`` takes exponential time in a backtracking engine; template patterns run on RE2."""
+    import threading
+
+    long_value = ["a" * 40] * 6
+    page = form([(["등록번호"], long_value, 500)])
+    evil = template({"brn": {"anchors": ["등록번호"], "pattern": "((.+)+)+!"}})
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(match(page, evil)), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "matching a nested-quantifier pattern did not finish"
+    field = result[0].fields["brn"]
+    assert field.value is not None and field.needs_review  # the value misses its pattern: flagged, not dropped
+
+
+@pytest.mark.parametrize("pattern, says", [(r"(?<!\d)\d{4}", "look-around"), (r"(\d)\1", "back-references")])
+def test_patterns_re2_cannot_run_are_refused_when_loaded(pattern, says):
+    with pytest.raises(ValueError, match=says):
+        template({"brn": {"anchors": ["등록번호"], "pattern": pattern}})

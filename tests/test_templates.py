@@ -33,7 +33,7 @@ def test_good_template_loads(tmp_path):
     "text, expected",
     [
         (GOOD.replace("type: amount", "type: money"), r"t.yaml:9: fields.total.type: Input should be"),
-        (GOOD.replace("    anchors: [합계]\n", "    pattern: '([0-9'\n"), r"t.yaml:8: fields.total.pattern: Value error, not a valid regular expression"),
+        (GOOD.replace("    anchors: [합계]\n", "    pattern: '([0-9'\n"), r"t.yaml:8: fields.total.pattern: Value error, not a valid template pattern"),
         (GOOD.replace("    anchors: [합계]\n", ""), r"t.yaml:8: fields.total: Value error, position 'right' needs at least one anchor"),
         (GOOD.replace("id: test-form", "id: Test Form"), r"t.yaml:1: id: String should match pattern"),
         (GOOD + "colour: red\n", r"t.yaml:10: colour: Extra inputs are not permitted"),

@@ -41,6 +41,7 @@ from ..yamlio import located_errors
 from .fuzzy import PageIndex, Span
 from .locate import Locator
 from .normalize import normalize
+from .patterns import search as pattern_search
 from .schema import FieldSpec, Template
 
 KEYWORD_WEIGHT, FIELDS_WEIGHT, VALID_WEIGHT = 0.6, 0.25, 0.15
@@ -156,7 +157,7 @@ def _value(ctx: _PageContext, spec: FieldSpec, words: list[int]) -> tuple[list[i
             text = _SPLIT_THOUSANDS.sub("", text)
         return words, text, True
     for sep in (" ", ""):
-        m = re.search(spec.pattern, sep.join(texts))
+        m = pattern_search(spec.pattern, sep.join(texts))
         if m is None:
             continue
         kept, pos = [], 0
@@ -251,7 +252,7 @@ def score_template(ctx: _PageContext, template: Template, cfg: MatcherConfig) ->
 
 
 def _pattern_ok(spec: FieldSpec, value: str | None) -> bool:
-    return value is not None and (spec.pattern is None or re.search(spec.pattern, value) is not None)
+    return value is not None and (spec.pattern is None or pattern_search(spec.pattern, value) is not None)
 
 
 def score_templates(page: Page, templates: Sequence[Template], config: MatcherConfig | None = None) -> list[TemplateScore]:

@@ -8,10 +8,11 @@ authors get errors naming the file, the line and the field before anything runs.
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .patterns import compile_pattern
 
 FieldType = Literal["text", "date", "amount", "biz_reg_no", "phone", "rrn", "number"]
 Position = Literal["right", "below", "same_cluster", "region"]
@@ -65,7 +66,7 @@ class FieldSpec(_Strict):
     region: tuple[float, float, float, float] | None = Field(
         None, description="Page-relative (x0, y0, x1, y1) in 0..1, for position: region."
     )
-    pattern: str | None = Field(None, description="Regular expression the value must match.")
+    pattern: str | None = Field(None, description="Regular expression (RE2 syntax) the value must match.")
     entity: str | None = Field(None, description="Expected NER label of the value.")
     type: FieldType = "text"
     required: bool = False
@@ -74,10 +75,7 @@ class FieldSpec(_Strict):
     @classmethod
     def _compiles(cls, v: str | None) -> str | None:
         if v is not None:
-            try:
-                re.compile(v)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
+            compile_pattern(v)  # ValueError naming what RE2 cannot run
         return v
 
     @model_validator(mode="after")
