@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from .errors import KocrConfigError
 from .yamlio import located_errors, read_yaml_mapping
@@ -114,11 +114,23 @@ class EngineConfig(BaseSettings):
             env_only = cls()
         except ValidationError as exc:
             raise KocrConfigError("invalid KOCR_* environment variable:\n" + located_errors(exc, "environment", None)) from None
+        except SettingsError as exc:  # a dict-valued variable (KOCR_OPTIONS, KOCR_RECOGNIZERS ...) that is not JSON
+            raise KocrConfigError(f"invalid KOCR_* environment variable: {_settings_message(exc)}; dict-valued "
+                                  "variables take JSON, e.g. KOCR_RECOGNIZERS='{\"latin\": \"vitstr-tiny-latin\"}'") from None
         env_data = {k: getattr(env_only, k) for k in env_only.model_fields_set}
         try:
             return cls(**{**file_data, **env_data, **overrides})
         except ValidationError as exc:
             raise KocrConfigError(located_errors(exc, path or "config", root)) from None
+
+
+def _settings_message(exc: SettingsError) -> str:
+    """pydantic-settings' ``error parsing value for field "recognizers" from source ...`` as KOCR_RECOGNIZERS."""
+    text = str(exc)
+    if 'for field "' in text:
+        name = text.split('for field "', 1)[1].split('"', 1)[0]
+        return f"KOCR_{name.upper()} is not valid JSON"
+    return text
 
 
 def resolve_device(requested: Device, cuda_available: bool | None = None) -> str:

@@ -207,11 +207,22 @@ class Page(_Model):
         return page_to_spacy(self, vocab)
 
 
+class FailedInput(_Model):
+    """An input file that could not be read (its pages that could be read are in ``pages``)."""
+
+    source: str
+    message: str
+
+
 class Document(_Model):
     """The result of reading one or more page images."""
 
     kocr_version: str
     pages: list[Page] = Field(default_factory=list)
+    failed_inputs: list[FailedInput] = Field(
+        default_factory=list,
+        description="Files of a directory or list that could not be read; the other files' pages are still here.",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @property

@@ -14,22 +14,24 @@ on with what it has: kocr never invents a result for a stage it cannot run.
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Literal
 
 import numpy as np
 
 from . import __version__, orientation
 from .config import EngineConfig, resolve_device
-from .document import Char, Document, Page, StageRecord, Word
-from .errors import KocrConfigError, KocrError, KocrStageError
+from .document import Char, Document, FailedInput, Page, StageRecord, Word
+from .errors import KocrConfigError, KocrError, KocrInputError, KocrStageError
 from .geometry import crop_quad, neighbour_quads, reading_orientation, scale_quad, turn_upright
 from .interfaces import DetectedChar, DetectedWord, Detection, Reading, ScriptPrediction, Stage
 from .io import PageImage, iter_pages
+from .io.images import expand_inputs
 from .plugins import Registration, Registry, collect, create_plugin_manager
 from .templates import Template, discover_templates, load_template
 
@@ -78,6 +80,32 @@ class Engine:
             self.registry.get("recognizer", name)  # fail early on a name that is not installed
         self._instances: dict[tuple[str, str], Stage] = {}
         self._templates: list[Template] | None = None
+        self._check_default_script()
+        self._start_configured_stages()
+
+    def _check_default_script(self) -> None:
+        """``default_script`` must be a script some installed recogniser reads (when any is installed)."""
+        declared = {s for r in self.registry.stages["recognizer"].values() for s in r.scripts}
+        known = sorted(declared | set(self.config.recognizers) | set(self.config.script_routes))
+        if declared and "default_script" in self.config.model_fields_set and self.config.default_script not in known:
+            raise KocrConfigError(f"default_script {self.config.default_script!r} is not a script an installed "
+                                  f"recogniser reads (known: {', '.join(known)})")
+
+    def _start_configured_stages(self) -> None:
+        """Build now every implementation the config gives ``options`` to, so that a bad option
+        (a missing weights file, a value out of range) fails here rather than on the first page.
+
+        Implementations without options stay lazy: they load when a page first needs them.
+        """
+        by_name = {name: reg for regs in self.registry.stages.values() for name, reg in regs.items()}
+        for name in self.config.options:
+            if name not in by_name:
+                close = difflib.get_close_matches(name, list(by_name), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else f" (registered: {', '.join(sorted(by_name)) or 'none'})"
+                raise KocrConfigError(f"options: {name!r} is not a registered implementation{hint}")
+            reg = by_name[name]
+            if reg.stage == "recognizer" or self._choices.get(reg.stage) is reg:
+                self._instance(reg)
 
     # ----------------------------------------------------------------- choosing implementations
     def _choose(self, stage: str) -> Registration | None:
@@ -156,9 +184,32 @@ class Engine:
         return self._templates
 
     # ----------------------------------------------------------------------------- reading
-    def read(self, inputs: Any) -> Document:
-        """Read every page of ``inputs`` (a path, directory, bytes, PIL image, array, or a list)."""
-        return Document(kocr_version=__version__, pages=list(self.iter_pages(inputs)), metadata=self._metadata())
+    def read(self, inputs: Any, on_error: Literal["raise", "record"] | None = None) -> Document:
+        """Read every page of ``inputs`` (a path, directory, glob, bytes, PIL image, array, or a list).
+
+        ``on_error`` says what a file that cannot be read (corrupt, not an image, too large) does:
+        ``"raise"`` raises its :class:`KocrInputError`; ``"record"`` lists it in
+        ``Document.failed_inputs`` and goes on with the next file, so one bad scan in a folder
+        does not cost the others' pages. The default raises for a single input and records for a
+        directory, a glob or a list.
+        """
+        items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        many = isinstance(inputs, (list, tuple)) or (isinstance(inputs, (str, Path)) and len(_files_of(inputs)) != 1)
+        policy = on_error or ("record" if many else "raise")
+        if policy not in ("raise", "record"):
+            raise KocrConfigError(f"on_error must be 'raise' or 'record', not {on_error!r}")
+        pages: list[Page] = []
+        failed: list[FailedInput] = []
+        for item in items:
+            for one in _files_of(item):
+                try:
+                    for page_image in iter_pages(one, self.config.max_side, self.config.max_pixels, self.config.pdf_dpi):
+                        pages.append(self.read_page(page_image, len(pages)))
+                except KocrInputError as exc:
+                    if policy == "raise":
+                        raise
+                    failed.append(FailedInput(source=_describe(one), message=str(exc)))
+        return Document(kocr_version=__version__, pages=pages, failed_inputs=failed, metadata=self._metadata())
 
     def iter_pages(self, inputs: Any) -> Iterator[Page]:
         """Pages one at a time, for long inputs that should not be held in memory together."""
@@ -461,6 +512,19 @@ class CropReading:
     reading: Reading | None = None
     recognizer: str | None = None
     unsupported_script: bool = False
+
+
+def _files_of(item: Any) -> list[Any]:
+    """A directory or glob as its files (a KocrInputError when it names none); anything else as itself."""
+    if isinstance(item, (str, Path)):
+        path = Path(item)
+        if path.is_dir() or (not path.exists() and set("*?[") & set(str(item))):
+            return list(expand_inputs([item]))
+    return [item]
+
+
+def _describe(item: Any) -> str:
+    return str(item) if isinstance(item, (str, Path)) else f"<{type(item).__name__}>"
 
 
 def _script_shares(results: list[CropReading]) -> dict[str, float]:

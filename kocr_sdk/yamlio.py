@@ -36,6 +36,8 @@ def read_yaml_mapping(path: Path, error: type[KocrError], what: str) -> tuple[di
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise error(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start}); save the {what} as UTF-8") from None
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)

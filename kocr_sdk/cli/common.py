@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Iterable, Iterator, NoReturn, TypeVar
@@ -31,12 +32,46 @@ def fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def page_image_path(source: Path, out_dir: Path | None, page_index: int, n_pages: int, kind: str) -> Path:
+def output_names(paths: list[Path]) -> dict[Path, str]:
+    """The name each input's outputs are written under: its stem, unless another input shares it.
+
+    ``scan.png`` → ``scan`` (``scan.json``, ``scan.overlay.png``). Inputs whose stems collide —
+    ``a/x.png``, ``b/x.png`` and ``a/x.jpg`` — keep their file suffix and their path below the
+    folder they share (``a/x.png``, ``b/x.png``, ``a/x.jpg``), so that no output overwrites
+    another's; the same file named twice is read twice into the same name.
+    """
+    by_stem: dict[str, list[Path]] = {}
+    for p in dict.fromkeys(p.resolve() for p in paths):
+        by_stem.setdefault(p.stem, []).append(p)
+    names: dict[Path, str] = {}
+    for stem, group in by_stem.items():
+        if len(group) == 1:
+            names[group[0]] = stem
+            continue
+        root = Path(os.path.commonpath([p.parent for p in group]))
+        for p in group:
+            names[p] = p.relative_to(root).as_posix()
+    return {p: names[p.resolve()] for p in paths}
+
+
+def output_path(source: Path, name: str, out_dir: Path | None, suffix: str) -> Path:
+    """Where an output of ``source`` goes: ``<out_dir>/<name><suffix>``, or beside the input.
+
+    Beside the input only the last part of ``name`` is used (``x.png`` for ``a/x.png``): that
+    is enough to keep ``x.png`` and ``x.jpg`` of one folder apart.
+    """
+    if out_dir is None:
+        return source.parent / (Path(name).name + suffix)
+    target = out_dir / (name + suffix)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def page_image_path(source: Path, name: str, out_dir: Path | None, page_index: int, n_pages: int, kind: str) -> Path:
     """``scan.png`` → ``scan.<kind>.png`` (``scan.p2.<kind>.png`` for a page of a multi-page file),
     in ``out_dir`` or beside the input: the images ``kocr read`` writes next to its text output."""
-    directory = out_dir if out_dir is not None else source.parent
     suffix = f".p{page_index}" if n_pages > 1 else ""
-    return directory / f"{source.stem}{suffix}.{kind}.png"
+    return output_path(source, name, out_dir, f"{suffix}.{kind}.png")
 
 
 def note(message: str) -> None:

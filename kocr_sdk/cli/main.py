@@ -10,7 +10,7 @@ import click
 
 from .. import __version__
 from ..errors import KocrError
-from .common import KocrGroup, fail, note, progress
+from .common import KocrGroup, fail, note, output_names, output_path, progress
 from ..atomic import write_text_atomic
 
 FORMATS = ("json", "text", "hocr", "jsonl")
@@ -71,6 +71,7 @@ def read(files, fmt, template, out, config, device, redact, overlay, quiet) -> N
         labels = parse_labels(redact)
     engine = _engine(config, device, template)
     paths = iter_input_files(files)
+    names = output_names(paths)
     failures = 0
     missing_noted = False
     for path in progress(paths, len(paths), "reading", quiet):
@@ -88,14 +89,15 @@ def read(files, fmt, template, out, config, device, redact, overlay, quiet) -> N
         if labels is not None:
             from .redact import redact_outputs
 
-            doc = redact_outputs(doc, path, labels, out, engine.config.max_pixels, quiet, engine.config.crop_margin)
+            doc = redact_outputs(doc, path, labels, out, engine.config.max_pixels, quiet, engine.config.crop_margin,
+                                 names[path])
         if overlay:
             from .overlay import write_overlays
 
-            write_overlays(doc, path, out, engine.config.max_pixels, quiet, labels, engine.config.crop_margin)
+            write_overlays(doc, path, out, engine.config.max_pixels, quiet, labels, engine.config.crop_margin, names[path])
         text = _render(doc, fmt)
         if out is not None:
-            write_text_atomic(out / (path.stem + SUFFIX[fmt]), text)
+            write_text_atomic(output_path(path, names[path], out, SUFFIX[fmt]), text)
         else:
             sys.stdout.write(text)
     if failures:

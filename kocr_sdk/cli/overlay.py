@@ -10,7 +10,7 @@ from ..document import Document
 
 
 def write_overlays(doc: Document, source: Path, out_dir: Path | None, max_pixels: int, quiet: bool = False,
-                   redact: set[str] | None = None, margin: float = 0.15) -> list[Path]:
+                   redact: set[str] | None = None, margin: float = 0.15, name: str | None = None) -> list[Path]:
     """Write ``<name>.overlay.png`` (``<name>.p<i>.overlay.png`` per page of a multi-page file); return the paths.
 
     With ``redact`` (the labels of ``--redact``), the page under the boxes is the redacted one:
@@ -36,7 +36,7 @@ def write_overlays(doc: Document, source: Path, out_dir: Path | None, max_pixels
             from ..ner.redact import redact_image
 
             image = redact_image(image, page, redact, margin)
-        target = page_image_path(source, out_dir, page.index, len(doc.pages), "overlay")
+        target = page_image_path(source, name or source.stem, out_dir, page.index, len(doc.pages), "overlay")
         with atomic_path(target, suffix=".png") as tmp:
             Image.fromarray(draw_page(image, page)).save(tmp, format="PNG")
         written.append(target)

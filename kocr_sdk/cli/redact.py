@@ -12,7 +12,7 @@ from ..ner.redact import redact_document, redact_image
 
 
 def redact_outputs(doc: Document, source: Path, labels: set[str], out_dir: Path | None, max_pixels: int,
-                   quiet: bool = False, margin: float = 0.15) -> Document:
+                   quiet: bool = False, margin: float = 0.15, name: str | None = None) -> Document:
     """Write a redacted copy of every page image of ``source`` and return the redacted Document.
 
     Refuses when no entity recogniser ran: redacting nothing while claiming to have redacted
@@ -34,7 +34,7 @@ def redact_outputs(doc: Document, source: Path, labels: set[str], out_dir: Path 
         image = images.get(page.index)
         if image is None:
             continue
-        target = page_image_path(source, out_dir, page.index, len(doc.pages), "redacted")
+        target = page_image_path(source, name or source.stem, out_dir, page.index, len(doc.pages), "redacted")
         with atomic_path(target, suffix=".png") as tmp:
             Image.fromarray(redact_image(image, page, labels, margin)).save(tmp, format="PNG")
         if not quiet:

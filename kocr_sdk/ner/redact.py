@@ -17,6 +17,7 @@ what NER found (``Page.entities``) and nothing else:
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from typing import Iterable
 
@@ -24,16 +25,30 @@ import numpy as np
 
 from ..document import Document, Entity, FieldValue, Page, Word
 from ..errors import KocrConfigError
+from .labels import LABELS
 
 MASK = "■"
 
 
-def parse_labels(spec: str | Iterable[str]) -> set[str]:
-    """``"PERSON,RRN, phone"`` → ``{"PERSON", "RRN", "PHONE"}``; an empty list is an error."""
+def parse_labels(spec: str | Iterable[str], known: Iterable[str] = LABELS) -> set[str]:
+    """``"PERSON,RRN, phone"`` → ``{"PERSON", "RRN", "PHONE"}``.
+
+    An empty list, or a label no entity recogniser produces, is an error: a typo (``PERSN``)
+    would otherwise mask nothing while the command reports success — the worst outcome of a
+    privacy feature.
+    """
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     labels = {s.strip().upper() for s in items if s and s.strip()}
     if not labels:
         raise KocrConfigError("--redact needs entity labels, e.g. --redact PERSON,RRN,PHONE")
+    valid = sorted(set(known))
+    unknown = sorted(labels - set(valid))
+    if unknown:
+        hints = []
+        for label in unknown:
+            close = difflib.get_close_matches(label, valid, n=1)
+            hints.append(f"{label} (did you mean {close[0]}?)" if close else label)
+        raise KocrConfigError(f"--redact: unknown entity label(s): {', '.join(hints)}; valid labels: {', '.join(valid)}")
     return labels
 
 
