@@ -15,6 +15,7 @@ on with what it has: kocr never invents a result for a stage it cannot run.
 from __future__ import annotations
 
 import difflib
+import threading
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -51,6 +52,11 @@ CROP_HEIGHT = 32  # crops handed to script identifiers and recognisers; they may
 class Engine:
     """Reads page images into Documents with the installed plugins.
 
+    One Engine may be shared by many threads (a web service's request handlers): stages are
+    built once under a lock, and reading a page changes no state of the Engine or of kocr's own
+    stages, so concurrent reads return the same Documents as sequential ones. A third-party
+    stage must keep the same promise (docs/plugins.md).
+
     >>> engine = Engine()                       # defaults, KOCR_* env, installed plugins
     >>> doc = engine.read("invoice.png")        # path, bytes, PIL image, array, directory, list
     >>> print(doc.text)
@@ -80,6 +86,7 @@ class Engine:
             self.registry.get("recognizer", name)  # fail early on a name that is not installed
         self._instances: dict[tuple[str, str], Stage] = {}
         self._templates: list[Template] | None = None
+        self._lock = threading.RLock()
         self._check_default_script()
         self._start_configured_stages()
 
@@ -118,6 +125,13 @@ class Engine:
 
     def _instance(self, reg: Registration) -> Stage:
         key = (reg.stage, reg.name)
+        built = self._instances.get(key)
+        if built is not None:
+            return built
+        with self._lock:  # threads sharing an Engine build each stage once
+            return self._build(reg, key)
+
+    def _build(self, reg: Registration, key: tuple[str, str]) -> Stage:
         if key not in self._instances:
             options = dict(self.config.options.get(reg.name, {}))
             # A stage that declares an ONNX path (``runtimes``) gets the configured runtime;
@@ -169,6 +183,10 @@ class Engine:
     @property
     def templates(self) -> list[Template]:
         """The templates the matcher chooses among (all registered ones, or the forced one)."""
+        with self._lock:
+            return self._load_templates()
+
+    def _load_templates(self) -> list[Template]:
         if self._templates is None:
             forced = self.config.template
             if forced and (forced.endswith((".yaml", ".yml")) or Path(forced).exists()):
