@@ -123,7 +123,14 @@ def _selected_entry_points() -> list[metadata.EntryPoint]:
     if pinned is None:
         return eps
     wanted = {s.strip() for s in pinned.split(",") if s.strip()}
-    return [ep for ep in eps if ep.name in wanted or (ep.dist is not None and ep.dist.name in wanted)]
+    chosen = [ep for ep in eps if ep.name in wanted or (ep.dist is not None and ep.dist.name in wanted)]
+    found = {ep.name for ep in chosen} | {ep.dist.name for ep in chosen if ep.dist is not None}
+    unknown = sorted(wanted - found)
+    if unknown:  # a pinned plugin that is not installed must not leave its stages silently missing
+        installed = sorted({ep.dist.name if ep.dist else ep.name for ep in eps})
+        raise KocrPluginError(f"{LOAD_ENV} names plugin(s) that are not installed: {', '.join(unknown)} "
+                              f"(installed: {', '.join(installed) or 'none'})")
+    return chosen
 
 
 def create_plugin_manager(

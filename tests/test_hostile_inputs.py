@@ -139,3 +139,13 @@ def test_one_bad_file_still_raises(tmp_path):
         Engine(load_entrypoints=False).read(bad)
     doc = Engine(load_entrypoints=False).read([bad, _image(tmp_path / "ok.png", 30)])
     assert [p.width for p in doc.pages] == [30] and len(doc.failed_inputs) == 1
+
+
+def test_pinning_a_plugin_that_is_not_installed_is_an_error(monkeypatch):
+    from kocr_sdk.errors import KocrPluginError
+
+    monkeypatch.setenv("KOCR_LOAD_PLUGINS", "nonexistent-plugin")
+    with pytest.raises(KocrPluginError, match="not installed: nonexistent-plugin"):
+        Engine()
+    result = run("plugins")
+    assert result.exit_code == 1 and "nonexistent-plugin" in result.stderr and "Traceback" not in result.output
