@@ -43,10 +43,10 @@ def _hide_shipped_weights(request, monkeypatch, tmp_path_factory):
     from kocr_sdk.script_id import identifier
 
     empty = tmp_path_factory.mktemp("no-weights")
-    monkeypatch.setattr(detector, "WEIGHTS_PATH", empty / "detector-anchor-free.pt")
-    monkeypatch.setattr(craft_stage, "WEIGHTS_PATH", empty / "detector-craft.pt")
+    monkeypatch.setattr(detector, "WEIGHTS_PATH", empty / "detector-anchor-free.safetensors")
+    monkeypatch.setattr(craft_stage, "WEIGHTS_PATH", empty / "detector-craft.safetensors")
     monkeypatch.setattr(recognizer, "WEIGHTS_DIR", empty)
-    monkeypatch.setattr(identifier, "WEIGHTS_PATH", empty / "script-id.pt")
+    monkeypatch.setattr(identifier, "WEIGHTS_PATH", empty / "script-id.safetensors")
     monkeypatch.setattr(ner_recognizer, "WEIGHTS_DIR", empty / "ner-char-bert")
 
 

@@ -221,7 +221,7 @@ def test_training_exports_weights_the_stage_loads(tmp_path, monkeypatch, white_p
     result = train(cfg, progress=False, generator=DrawnPages)
     assert result["step"] == 2
     assert set(result["val"]) >= {"word_hmean", "char_hmean", "orientation_accuracy", "duplicate_rate"}
-    path = tmp_path / "detector-craft.pt"
+    path = tmp_path / "detector-craft.safetensors"
     meta = export_weights(cfg.out / "last.pt", path)
     assert meta["arch"] == "craft-tiny" and meta["targets"]["stride"] == 2
 
@@ -240,6 +240,6 @@ def test_training_exports_weights_the_stage_loads(tmp_path, monkeypatch, white_p
     assert engine.read(white_page).pages[0].stages[0].status == "ran"
     with pytest.raises(KocrModelError):  # the anchor-free stage refuses CRAFT weights, and the other way round
         detector.AnchorFreeDetector(weights=path)
-    monkeypatch.setattr(stage, "WEIGHTS_PATH", tmp_path / "missing.pt")
+    monkeypatch.setattr(stage, "WEIGHTS_PATH", tmp_path / "missing.safetensors")
     with pytest.raises(KocrModelError):
         stage.CraftDetector()

@@ -28,6 +28,7 @@ from kocr_sdk.detection.anchor_free import (
 )
 from kocr_sdk.detection.anchor_free.model import OUTPUT_CHANNELS
 from kocr_sdk.detection.anchor_free.targets import quad_orientations
+from kocr_sdk.weights_file import read_weights, write_weights
 
 torch.set_num_threads(1)
 
@@ -285,17 +286,16 @@ def test_init_from_copies_a_smaller_architecture_and_refuses_another(tmp_path):
     from kocr_sdk.errors import KocrError
     from kocr_sdk.training.detector import init_from_weights
 
-    _write_weights(tmp_path / "slim.pt", "afd-slim")
-    payload = torch.load(tmp_path / "slim.pt", weights_only=False)
-    payload["meta"].update(step=120, samples_seen=960)
-    torch.save(payload, tmp_path / "slim.pt")
+    _write_weights(tmp_path / "slim.safetensors", "afd-slim")
+    state, meta = read_weights(tmp_path / "slim.safetensors", "detector")
+    write_weights(tmp_path / "slim.safetensors", state, {**meta, "step": 120, "samples_seen": 960})
     line = create_model("afd-slim-line")
-    report = init_from_weights(line, tmp_path / "slim.pt")
+    report = init_from_weights(line, tmp_path / "slim.safetensors")
     assert report["step"] == 120 and report["samples_seen"] == 960 and report["new"] > 0
-    assert torch.equal(line.state_dict()["word_head.weight"], payload["model"]["word_head.weight"].float())
-    _write_weights(tmp_path / "tiny.pt", "afd-tiny")
+    assert torch.equal(line.state_dict()["word_head.weight"], state["word_head.weight"].float())
+    _write_weights(tmp_path / "tiny.safetensors", "afd-tiny")
     with pytest.raises(KocrError, match="do not fit"):
-        init_from_weights(create_model("afd-slim-line"), tmp_path / "tiny.pt")
+        init_from_weights(create_model("afd-slim-line"), tmp_path / "tiny.safetensors")
 
 
 # ------------------------------------------------------------------------------------ stage
@@ -303,14 +303,14 @@ def _write_weights(path, arch: str = "afd-tiny"):
     model = create_model(arch)
     state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
     meta = {"arch": arch, "targets": TargetConfig().model_dump(mode="json"), "inference": {"max_side": 256}}
-    torch.save({"model": state, "meta": meta}, path)
+    write_weights(path, state, meta)
 
 
 def test_stage_is_not_registered_without_weights(tmp_path, monkeypatch):
     from kocr_sdk.detection import detector
     from kocr_sdk.plugins import load_registry
 
-    monkeypatch.setattr(detector, "WEIGHTS_PATH", tmp_path / "detector-anchor-free.pt")
+    monkeypatch.setattr(detector, "WEIGHTS_PATH", tmp_path / "detector-anchor-free.safetensors")
     assert "anchor-free" not in load_registry(load_entrypoints=False).stages["detector"]
 
 
@@ -319,7 +319,7 @@ def test_stage_registers_and_detects_with_weights(tmp_path, monkeypatch, white_p
     from kocr_sdk.detection import detector
     from kocr_sdk.plugins import load_registry
 
-    path = tmp_path / "detector-anchor-free.pt"
+    path = tmp_path / "detector-anchor-free.safetensors"
     _write_weights(path)
     monkeypatch.setattr(detector, "WEIGHTS_PATH", path)
     assert "anchor-free" in load_registry(load_entrypoints=False).stages["detector"]
@@ -429,14 +429,14 @@ def test_training_checkpoints_and_resumes(tmp_path):
     resumed = train(cfg.model_copy(update={"max_steps": 3}), resume=cfg.out / "last.pt", progress=False,
                     generator=DrawnPages)
     assert resumed["step"] == 3 and resumed["samples_seen"] == 6
-    meta = export_weights(cfg.out / "last.pt", tmp_path / "w.pt")
+    meta = export_weights(cfg.out / "last.pt", tmp_path / "w.safetensors")
     assert meta["arch"] == "afd-tiny" and meta["step"] == 3
     from kocr_sdk.detection.detector import load_weights
 
-    model, loaded = load_weights(tmp_path / "w.pt")
+    model, loaded = load_weights(tmp_path / "w.safetensors")
     assert loaded["targets"]["stride"] == STRIDE
     # shipped weights are a checkpoint too: the next session continues from them
-    warm = train(cfg.model_copy(update={"max_steps": 4, "out": tmp_path / "run2"}), resume=tmp_path / "w.pt",
+    warm = train(cfg.model_copy(update={"max_steps": 4, "out": tmp_path / "run2"}), resume=tmp_path / "w.safetensors",
                  progress=False, generator=DrawnPages)
     assert warm["step"] == 4 and warm["samples_seen"] == 8
 

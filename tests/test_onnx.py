@@ -31,6 +31,7 @@ from kocr_sdk.runtime.onnx import (  # noqa: E402
     onnx_module,
 )
 from kocr_sdk.script_id.model import create_model as create_script, fuse_for_inference  # noqa: E402
+from kocr_sdk.weights_file import write_weights  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -101,8 +102,8 @@ def test_recognizer_stage_on_onnx_reads_like_torch(tmp_path):
     torch.manual_seed(1)
     charset = CHARSETS["latin"]()
     model = create_recognizer("vitstr-tiny", len(charset))
-    path = tmp_path / "vitstr-tiny-latin.pt"
-    torch.save({"model": model.state_dict(), "meta": {"arch": "vitstr-tiny", "charset": "latin"}}, path)
+    path = tmp_path / "vitstr-tiny-latin.safetensors"
+    write_weights(path, model.state_dict(), {"arch": "vitstr-tiny", "charset": "latin"})
 
     class Rec(VitstrRecognizer):
         name, scripts, weights = "rec", ("latin",), path.name
@@ -181,8 +182,8 @@ def test_int8_is_chosen_by_the_cpus_dot_product_instructions():
 def _detector_weights(tmp_path):
     torch.manual_seed(0)
     model = _randomise_batchnorm(create_detector("afd-slim"))
-    path = tmp_path / "detector.pt"
-    torch.save({"model": model.state_dict(), "meta": {"arch": "afd-slim", "inference": {"max_side": 256}}}, path)
+    path = tmp_path / "detector.safetensors"
+    write_weights(path, model.state_dict(), {"arch": "afd-slim", "inference": {"max_side": 256}})
     return path
 
 

@@ -6,6 +6,7 @@ from kocr_sdk.recognition.charset import Charset, compose, decompose, hangul_cha
 from kocr_sdk.recognition.preprocess import batch_tensors, normalise
 from kocr_sdk.recognition.architectures import create_model, list_architectures
 from kocr_sdk.recognition.vitstr import greedy_decode
+from kocr_sdk.weights_file import write_weights
 
 
 @pytest.mark.parametrize("text", ["사업자등록증", "각아", "뷁", "(주)한빛 2019년", "TEL 02-555-0123", "㈜₩1,000원", "값없음"])
@@ -111,8 +112,8 @@ def test_cnn_baseline_reads_crops_wider_than_vitstr_positions(tmp_path):
     cs = hangul_charset()
     model = create_model("crnn-sa", len(cs))
     state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
-    torch.save({"model": state, "meta": {"arch": "crnn-sa", "charset": cs.name, "max_width": 256}}, tmp_path / "w.pt")
-    rec = VitstrRecognizer(weights=str(tmp_path / "w.pt"))
+    write_weights(tmp_path / "w.safetensors", state, {"arch": "crnn-sa", "charset": cs.name, "max_width": 256})
+    rec = VitstrRecognizer(weights=str(tmp_path / "w.safetensors"))
     assert rec.max_width >= 1024
     assert not any("quantized" in type(m).__module__ for m in rec.model.modules())
     readings = rec.recognize([np.full((32, 900, 3), 255, np.uint8)])
@@ -125,9 +126,8 @@ def test_init_from_copies_the_encoder_and_the_head_rows_of_shared_tokens(tmp_pat
     hangul, latin = hangul_charset(), latin_charset()
     torch.manual_seed(0)
     source = create_model("vitstr-tiny", len(hangul))
-    path = tmp_path / "hangul.pt"
-    torch.save({"model": {k: v.half() for k, v in source.state_dict().items()},
-                "meta": {"arch": "vitstr-tiny", "charset": "hangul"}}, path)
+    path = tmp_path / "hangul.safetensors"
+    write_weights(path, {k: v.half() for k, v in source.state_dict().items()}, {"arch": "vitstr-tiny", "charset": "hangul"})
     torch.manual_seed(1)
     target = create_model("vitstr-tiny", len(latin))
     report = init_from_weights(target, latin, path)

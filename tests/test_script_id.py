@@ -17,6 +17,7 @@ from kocr_sdk.script_id import ARCHS, CnnScriptIdentifier, create_model, fuse_fo
 from kocr_sdk.script_id.batching import prepare
 from kocr_sdk.script_id.metrics import format_confusion, script_metrics
 from kocr_sdk.training.script_id import CLASSES, ScriptCropStream, ScriptIdTrainConfig, export_weights, train
+from kocr_sdk.weights_file import read_weights, write_weights
 
 
 def _config(out: Path, **kw) -> ScriptIdTrainConfig:
@@ -27,10 +28,10 @@ def _config(out: Path, **kw) -> ScriptIdTrainConfig:
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory) -> Path:
-    """A run directory after 2 training steps, and its exported weights (``weights.pt``)."""
+    """A run directory after 2 training steps, and its exported weights (``weights.safetensors``)."""
     out = tmp_path_factory.mktemp("script-id-run")
     train(_config(out), progress=False)
-    export_weights(out / "last.pt", out / "weights.pt")
+    export_weights(out / "last.pt", out / "weights.safetensors")
     return out
 
 
@@ -93,7 +94,7 @@ def test_weights_fit_the_size_budget():
 
 # ------------------------------------------------------------------------------------------ stage
 def test_stage_loads_exported_weights_and_returns_one_prediction_per_crop(tiny_run):
-    stage = CnnScriptIdentifier(weights=str(tiny_run / "weights.pt"))
+    stage = CnnScriptIdentifier(weights=str(tiny_run / "weights.safetensors"))
     assert stage.classes == CLASSES
     crops = _crops(7) + [np.full((32, 80), 255, np.uint8)]  # grayscale too
     preds = stage.identify(crops)
@@ -111,23 +112,23 @@ def test_stage_loads_exported_weights_and_returns_one_prediction_per_crop(tiny_r
 def test_bad_weights_file_is_a_model_error(tmp_path):
     from kocr_sdk.errors import KocrModelError
 
-    torch.save({"model": {}, "meta": {"arch": "script-cnn"}}, tmp_path / "bad.pt")
+    write_weights(tmp_path / "bad.safetensors", {}, {"arch": "script-cnn"})
     with pytest.raises(KocrModelError, match="not valid script-identifier weights"):
-        CnnScriptIdentifier(weights=str(tmp_path / "bad.pt"))
+        CnnScriptIdentifier(weights=str(tmp_path / "bad.safetensors"))
     with pytest.raises(KocrModelError, match="not found"):
-        CnnScriptIdentifier(weights=str(tmp_path / "missing.pt"))
+        CnnScriptIdentifier(weights=str(tmp_path / "missing.safetensors"))
 
 
 def test_registered_only_when_weights_exist(tiny_run, monkeypatch):
     assert load_registry(load_entrypoints=False).stages["script_identifier"] == {}
-    monkeypatch.setattr(identifier, "WEIGHTS_PATH", tiny_run / "weights.pt")
+    monkeypatch.setattr(identifier, "WEIGHTS_PATH", tiny_run / "weights.safetensors")
     reg = load_registry(load_entrypoints=False).stages["script_identifier"]["script-cnn"]
     assert reg.plugin.distribution == "kocr-sdk"
 
 
 # --------------------------------------------------------------------------------------- training
 def test_training_runs_resumes_and_exports(tiny_run, tmp_path):
-    ckpt = torch.load(tiny_run / "last.pt", weights_only=False)
+    ckpt = torch.load(tiny_run / "last.pt", weights_only=True)  # checkpoints hold no code
     assert ckpt["step"] == 2 and ckpt["samples_seen"] == 16 and ckpt["classes"] == list(CLASSES)
     val = ckpt["history"][-1]
     assert {"acc_hld", "acc_all", "per_class", "confusion", "per_font", "unsure"} <= set(val)
@@ -139,12 +140,13 @@ def test_training_runs_resumes_and_exports(tiny_run, tmp_path):
     resumed = train(cfg, resume=tiny_run / "last.pt", progress=False)
     assert resumed["step"] == 3 and resumed["samples_seen"] == 24
     # exported weights are a checkpoint too (warm start): the next session continues from them
-    warm = train(_config(tmp_path / "run2", max_steps=4), resume=tiny_run / "weights.pt", progress=False)
+    warm = train(_config(tmp_path / "run2", max_steps=4), resume=tiny_run / "weights.safetensors", progress=False)
     assert warm["step"] == 4 and warm["samples_seen"] == 32
 
-    meta = export_weights(tmp_path / "run" / "last.pt", tmp_path / "w.pt")
+    meta = export_weights(tmp_path / "run" / "last.pt", tmp_path / "w.safetensors")
     assert meta["step"] == 3 and meta["classes"] == list(CLASSES) and meta["val"]["n"] == 12
-    state = torch.load(tmp_path / "w.pt", weights_only=False)["model"]
+    state, saved = read_weights(tmp_path / "w.safetensors", "script-identifier")
+    assert saved == meta
     assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
 
 
@@ -256,7 +258,7 @@ def test_symbols_are_not_flagged_unsupported_but_han_without_a_plugin_is():
 
 
 def test_engine_uses_the_shipped_identifier_when_its_weights_exist(tiny_run, monkeypatch):
-    monkeypatch.setattr(identifier, "WEIGHTS_PATH", tiny_run / "weights.pt")
+    monkeypatch.setattr(identifier, "WEIGHTS_PATH", tiny_run / "weights.safetensors")
     e = _engine(_plugin(HangulReader, LatinReader))
     assert e.describe()["script_identifier"] == "script-cnn"
     crops = _crops(5)
@@ -284,7 +286,7 @@ class ThaiReader(Recognizer):
 
 
 def test_a_plugin_can_replace_the_identifier_and_add_a_script(tiny_run, monkeypatch):
-    monkeypatch.setattr(identifier, "WEIGHTS_PATH", tiny_run / "weights.pt")
+    monkeypatch.setattr(identifier, "WEIGHTS_PATH", tiny_run / "weights.safetensors")
     plugin = _plugin(HangulReader, ThaiReader, identifiers=[ThaiOrNothing])
     e = _engine(plugin)
     assert e.describe()["script_identifier"] == "thai-aware"

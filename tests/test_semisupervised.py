@@ -13,6 +13,7 @@ from kocr_sdk.recognition.charset import hangul_charset
 from kocr_sdk.training.recognizer import fixmatch_loss, pseudo_label_mask
 from kocr_sdk.training.seqclr import PretrainConfig, export_encoder, nt_xent, pretrain, to_instances
 from kocr_sdk.training.views import DEFAULT_STRONG, MAX_SHIFT, OPERATIONS, strong_view, weak_view
+from kocr_sdk.weights_file import read_weights, write_weights
 
 
 def _bars(width=120, columns=(20, 60, 100)):
@@ -204,12 +205,13 @@ def test_seqclr_pretraining_resumes_and_exports_an_encoder_for_init_from(tmp_pat
     assert again["step"] == 3 and again["samples_seen"] == 12
     steps = [json.loads(line)["step"] for line in (cfg.out / "log.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3]
-    meta = export_encoder(cfg.out / "last.pt", tmp_path / "encoder.pt")
+    meta = export_encoder(cfg.out / "last.pt", tmp_path / "encoder.safetensors")
     assert meta["pretrain"] == "seqclr" and meta["step"] == 3
-    state = torch.load(tmp_path / "encoder.pt", weights_only=False)["model"]
+    state, saved_meta = read_weights(tmp_path / "encoder.safetensors", "encoder")
+    assert saved_meta == meta
     assert not any(k.startswith("head.") for k in state) and "embed.weight" in state
     model = create_model("vitstr-tiny", len(hangul_charset()))
-    report = init_from_weights(model, hangul_charset(), tmp_path / "encoder.pt")
+    report = init_from_weights(model, hangul_charset(), tmp_path / "encoder.safetensors")
     assert report["skipped"] == 2  # head.weight and head.bias start fresh
     assert torch.allclose(model.embed.weight, state["embed.weight"].float())
 
@@ -227,7 +229,7 @@ def test_fixmatch_run_logs_acceptance_and_resumes_the_unlabelled_stream(tmp_path
     assert [r["step"] for r in logged] == [1, 2, 3]
     assert [r["unlabeled"] for r in logged] == [4, 8, 12]
     assert all(0.0 <= r["pseudo_accept"] <= 1.0 for r in logged)
-    assert torch.load(cfg.out / "last.pt", weights_only=False)["unlabeled_seen"] == 12
+    assert torch.load(cfg.out / "last.pt", weights_only=True)["unlabeled_seen"] == 12
 
 
 def test_a_run_with_a_voting_teacher_and_augmented_labelled_crops_trains(tmp_path):
@@ -249,10 +251,10 @@ def test_fixmatch_with_an_ema_teacher_checkpoints_and_resumes_it(tmp_path):
                                 out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
                                 pseudo_threshold=0.0, teacher_ema=0.99, unlabeled_rampup=10)
     train(cfg, progress=False)
-    saved = torch.load(cfg.out / "last.pt", weights_only=False)
+    saved = torch.load(cfg.out / "last.pt", weights_only=True)
     assert "teacher" in saved and not torch.equal(saved["teacher"]["head.bias"], saved["model"]["head.bias"])
     train(cfg.model_copy(update={"max_steps": 3}), resume=cfg.out / "last.pt", progress=False)
-    again = torch.load(cfg.out / "last.pt", weights_only=False)
+    again = torch.load(cfg.out / "last.pt", weights_only=True)
     moved = again["teacher"]["head.bias"] - saved["teacher"]["head.bias"]
     assert 0 < moved.abs().max() < (again["model"]["head.bias"] - saved["teacher"]["head.bias"]).abs().max()
 
@@ -264,10 +266,10 @@ def test_a_frozen_teacher_keeps_the_starting_weights_across_steps_and_resume(tmp
                                 out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
                                 pseudo_threshold=0.0, teacher_ema=1.0)
     train(cfg.model_copy(update={"max_steps": 0, "unlabeled": None, "teacher_ema": None}), progress=False)
-    start = torch.load(cfg.out / "last.pt", weights_only=False)["model"]
+    start = torch.load(cfg.out / "last.pt", weights_only=True)["model"]
     train(cfg, resume=cfg.out / "last.pt", progress=False)
     train(cfg.model_copy(update={"max_steps": 3}), resume=cfg.out / "last.pt", progress=False)
-    saved = torch.load(cfg.out / "last.pt", weights_only=False)
+    saved = torch.load(cfg.out / "last.pt", weights_only=True)
     assert saved["step"] == 3
     assert all(torch.equal(saved["teacher"][k], start[k]) for k in start)
     assert not torch.equal(saved["model"]["head.bias"], start["head.bias"])
@@ -353,7 +355,7 @@ def _watch_output_dtypes(monkeypatch, trainer_module, layer: str) -> list[torch.
 
 
 def _saved_weights_are_fp32(checkpoint) -> bool:
-    saved = torch.load(checkpoint, weights_only=False)["model"]
+    saved = torch.load(checkpoint, weights_only=True)["model"]
     return all(v.dtype == torch.float32 for v in saved.values() if v.is_floating_point())
 
 
@@ -427,8 +429,8 @@ def test_cli_teacher_names_set_the_teacher_and_frozen_needs_starting_weights(tmp
         return {"step": 0, "samples_seen": 0, "val": {}}
 
     monkeypatch.setattr(recognizer, "train", fake_train)
-    weights = tmp_path / "start.pt"
-    torch.save({"model": {}, "meta": {"arch": "vitstr-tiny", "charset": "hangul", "step": 9}}, weights)
+    weights = tmp_path / "start.safetensors"
+    write_weights(weights, {}, {"arch": "vitstr-tiny", "charset": "hangul", "step": 9})
     base = ["train", "recognizer", "--unlabeled", "synth:10", "--out", str(tmp_path / "run"), "-q"]
     result = CliRunner().invoke(cli, base + ["--teacher", "frozen"])
     assert result.exit_code != 0 and "--init-from" in result.output and "cfg" not in seen
@@ -452,16 +454,16 @@ def test_cli_fine_tunes_trained_weights_but_not_an_encoder_and_refuses_a_bad_fil
     seen = {}
     monkeypatch.setattr(recognizer, "train", lambda cfg, resume=None, progress=True: seen.setdefault("cfg", cfg)
                         and {"step": 0, "samples_seen": 0, "val": {}})
-    encoder = tmp_path / "encoder.pt"
-    torch.save({"model": {}, "meta": {"charset": "hangul", "pretrain": "seqclr"}}, encoder)
+    encoder = tmp_path / "encoder.safetensors"
+    write_weights(encoder, {}, {"charset": "hangul", "pretrain": "seqclr"})
     base = ["train", "recognizer", "--out", str(tmp_path / "run"), "-q", "--max-steps", "300"]
     assert CliRunner().invoke(cli, base + ["--init-from", str(encoder)]).exit_code == 0
     assert seen.pop("cfg").lr == 1e-3  # an encoder's head is untrained: the from-scratch schedule
-    latin = tmp_path / "latin.pt"
-    torch.save({"model": {}, "meta": {"charset": "latin"}}, latin)
+    latin = tmp_path / "latin.safetensors"
+    write_weights(latin, {}, {"charset": "latin"})
     CliRunner().invoke(cli, base + ["--init-from", str(latin)])
     assert seen.pop("cfg").lr == 1e-3  # another script's recogniser: a new head too
-    hangul = tmp_path / "hangul.pt"
+    hangul = tmp_path / "hangul.pt"  # an export from an older version: a pickle, read weights-only
     torch.save({"model": {}, "meta": {"charset": "hangul"}}, hangul)
     result = CliRunner().invoke(cli, base + ["--init-from", str(hangul)])
     assert "fine-tuning" in result.output

@@ -20,7 +20,7 @@ def export() -> None:
 @click.option("--script-id", "script_id", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Script-identifier weights (default: the shipped ones, when present).")
 @click.option("--recognizer", "recognizers", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Recogniser weights; repeat for several (default: every shipped vitstr-*.pt).")
+              help="Recogniser weights; repeat for several (default: every shipped vitstr-*.safetensors).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for <weights name>.onnx files. Default: the cache `runtime: onnx` reads "
                    "($KOCR_ONNX_CACHE or ~/.cache/kocr/onnx).")
@@ -44,7 +44,7 @@ def export_onnx(detector, script_id, recognizers, ner, out, quantize) -> None:
         jobs.append(("detector", detector or det.WEIGHTS_PATH))
     if script_id or (not explicit and sid.WEIGHTS_PATH.exists()):
         jobs.append(("script-id", script_id or sid.WEIGHTS_PATH))
-    for path in recognizers or ([] if explicit else sorted(rec.WEIGHTS_DIR.glob("vitstr-*.pt"))):
+    for path in recognizers or ([] if explicit else sorted(rec.WEIGHTS_DIR.glob("vitstr-*.safetensors"))):
         jobs.append(("recognizer", path))
     if ner or (not explicit and (ner_stage.WEIGHTS_DIR / "config.json").is_file()):
         jobs.append(("ner", ner or ner_stage.WEIGHTS_DIR))

@@ -124,8 +124,8 @@ def train_recognizer_pretrain(config_path, unlabeled, out, resume, max_minutes, 
 @click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
 @click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total.")
 @click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
-              help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/detector-anchor-free.pt, "
-                   "or detector-craft.pt for arch craft-*, to ship).")
+              help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/detector-anchor-free.safetensors, "
+                   "or detector-craft.safetensors for arch craft-*, to ship).")
 @click.option("-q", "--quiet", is_flag=True)
 def train_detector(config_path, out, resume, device, max_minutes, max_steps, export_to, quiet) -> None:
     """Train a text detector on synthetic pages: the one-shot anchor-free one, or the CRAFT
@@ -151,7 +151,7 @@ def train_detector(config_path, out, resume, device, max_minutes, max_steps, exp
 @click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
 @click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total (0 with --resume: just export).")
 @click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
-              help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/script-id.pt to ship).")
+              help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/script-id.safetensors to ship).")
 @click.option("-q", "--quiet", is_flag=True)
 def train_script_id(config_path, out, resume, device, workers, max_minutes, max_steps, export_to, quiet) -> None:
     """Train the script identifier (hangul, latin, digits, han, kana, other) on synthetic crops."""

@@ -15,8 +15,9 @@ of the image the engine passed in:
    faster than the training graph on 1 CPU thread, 2.7× on 2), and decoded
    (:mod:`.anchor_free.decode`).
 
-Weights are ``kocr_sdk/weights/detector-anchor-free.pt``: the fp16 state and a ``meta`` dict
-with the architecture, the target and inference settings, and the validation figures. The
+Weights are ``kocr_sdk/weights/detector-anchor-free.safetensors``: the fp16 state and a ``meta``
+dict with the architecture, the target and inference settings, and the validation figures
+(:mod:`kocr_sdk.weights_file`). The
 stage is registered only when that file exists (:func:`shipped_detectors`, which also lists the
 CRAFT baseline's stage, :mod:`.craft.stage`, when its weights exist). ``run_pass`` and
 ``detect_array`` take the decoder of the weights' family, so that stage shares this scaling.
@@ -34,11 +35,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import KocrConfigError, KocrModelError
 from ..interfaces import DetectedChar, DetectedWord, Detection, TextDetector
+from ..weights_file import read_weights
 from .anchor_free.decode import DecodeConfig, Decoded, decode
 from .anchor_free.model import PAD_VALUE, AnchorFreeNet, create_model, fuse_batchnorm, normalise
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-WEIGHTS_PATH = WEIGHTS_DIR / "detector-anchor-free.pt"
+WEIGHTS_PATH = WEIGHTS_DIR / "detector-anchor-free.safetensors"
 
 
 class InferenceConfig(BaseModel):
@@ -151,13 +153,10 @@ def load_weights(path: Path, device: str = "cpu",
                  create: Callable[[str], torch.nn.Module] = create_model) -> tuple[AnchorFreeNet, dict[str, Any]]:
     """(model ready for inference, meta) from a file written by ``training.detector.export_weights``;
     ``create`` builds the network of ``meta["arch"]`` (another family's constructor for its weights)."""
-    if not path.exists():
-        raise KocrModelError(f"detector weights not found: {path}")
+    state, meta = read_weights(path, "detector")  # safetensors (or an older .pt, weights only): never code
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
-        meta = payload["meta"]
         model = create(meta["arch"])
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["model"].items()})
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
         raise KocrModelError(f"{path}: not valid detector weights ({type(exc).__name__}: {exc})") from None
     model.eval()

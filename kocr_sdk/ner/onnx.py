@@ -27,7 +27,8 @@ import torch
 from ..errors import KocrModelError
 from ..runtime.onnx import OnnxModule, cache_dir, cached_export, export_graph, hash_file, quantize_int8
 
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+# safetensors only: the loaders refuse pickled weights (pytorch_model.bin), which could run code
+WEIGHT_FILES = ("model.safetensors",)
 
 
 class FastTokenizer:
@@ -133,7 +134,8 @@ def export_token_classifier(directory: str | Path, path: str | Path) -> Path:
     with loading_from(directory), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = AutoModelForTokenClassification.from_pretrained(str(directory), local_files_only=True,
-                                                                dtype=torch.float32).eval()
+                                                                dtype=torch.float32, use_safetensors=True,
+                                                                trust_remote_code=False).eval()
     ids = torch.full((2, 12), 5, dtype=torch.long)
     mask = torch.ones_like(ids)
     mask[1, 8:] = 0  # trace with padding, so the mask's path is in the graph

@@ -117,8 +117,11 @@ class TokenTagger:
         if not (path / "config.json").is_file():
             raise KocrModelError(f"{path} is not a Hugging Face model directory (no config.json)")
         with loading_from(path):
-            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-            model = AutoModelForTokenClassification.from_pretrained(str(path), local_files_only=True, dtype=torch.float32)
+            # safetensors only and no code from the directory: a model directory can come from anyone,
+            # and a pytorch_model.bin pickle or a modelling .py file in it would run on loading.
+            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
+            model = AutoModelForTokenClassification.from_pretrained(str(path), local_files_only=True, dtype=torch.float32,
+                                                                    use_safetensors=True, trust_remote_code=False)
         return cls(model, tokenizer, **kwargs)
 
     @torch.no_grad()

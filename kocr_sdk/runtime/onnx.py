@@ -344,8 +344,9 @@ def int8_quantizer(kind: str, weights: str | Path) -> Quantizer | None:
         return quantize_int8
     if kind == "detector":
         from ..detection.calibration import detector_quantizer
+        from ..weights_file import read_meta
 
-        meta = torch.load(weights, map_location="cpu", weights_only=False)["meta"]  # the settings, not a second model
+        meta = read_meta(weights, "detector")  # the settings, not a second model (a safetensors header)
         return detector_quantizer(meta.get("inference", {}))
     return None
 

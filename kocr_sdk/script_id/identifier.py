@@ -1,8 +1,8 @@
 """The ``ScriptIdentifier`` stage around the shipped script CNN.
 
-Weights are ``kocr_sdk/weights/script-id.pt``: the fp16 state and a ``meta`` dict holding the
-architecture, the class names in output order, and the validation figures
-(:func:`kocr_sdk.training.script_id.export_weights`). The class names travel with the weights
+Weights are ``kocr_sdk/weights/script-id.safetensors``: the fp16 state and a ``meta`` dict
+holding the architecture, the class names in output order, and the validation figures
+(:func:`kocr_sdk.training.script_id.export_weights`, :mod:`kocr_sdk.weights_file`). The class names travel with the weights
 rather than living in code, so that weights trained with another set of scripts (a plugin's,
 with ``thai`` added) load without a code change. The stage is registered only when the file
 exists (:func:`shipped_script_identifiers`): kocr never pretends to identify scripts.
@@ -18,22 +18,20 @@ import torch
 
 from ..errors import KocrModelError
 from ..interfaces import ScriptIdentifier, ScriptPrediction
+from ..weights_file import read_weights
 from .batching import MAX_WIDTH, prepare, width_batches
 from .model import ScriptCNN, create_model, fuse_for_inference
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-WEIGHTS_PATH = WEIGHTS_DIR / "script-id.pt"
+WEIGHTS_PATH = WEIGHTS_DIR / "script-id.safetensors"
 
 
 def load_weights(path: Path, device: str = "cpu") -> tuple[ScriptCNN, dict[str, Any]]:
     """(model in eval mode, meta) from a file written by ``training.script_id.export_weights``."""
-    if not path.exists():
-        raise KocrModelError(f"script-identifier weights not found: {path}")
+    state, meta = read_weights(path, "script-identifier")  # safetensors (or an older .pt, weights only): never code
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
-        meta = payload["meta"]
         model = create_model(meta["arch"], len(meta["classes"]))
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["model"].items()})
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
         raise KocrModelError(f"{path}: not valid script-identifier weights ({type(exc).__name__}: {exc})") from None
     return model.eval().to(device), meta

@@ -48,6 +48,7 @@ from ..detection.craft.stage import CraftInferenceConfig
 from ..detection.craft.targets import CraftTargetConfig
 from ..detection.detector import Decoder, InferenceConfig, base_scale, detect_array
 from ..detection.families import DetectorFamily, family_of
+from ..weights_file import read_checkpoint, write_weights
 from .checkpoint import load_checkpoint, save_checkpoint
 from .run import TrainingRun, stream_loader
 from .schedule import lr_at
@@ -296,7 +297,7 @@ def init_from_weights(model: torch.nn.Module, path: Path) -> dict[str, int]:
 
     if not Path(path).is_file():
         raise KocrError(f"init_from: no weights file at {path}")
-    payload = torch.load(path, map_location="cpu", weights_only=False)
+    payload = read_checkpoint(path, "detector weights file or checkpoint")  # never unpickles code
     state = model.state_dict()
     source = payload["model"]
     misfits = [k for k, v in source.items() if k not in state or state[k].shape != v.shape]
@@ -402,7 +403,8 @@ def export_weights(checkpoint: Path, out: Path, inference: InferenceConfig | Non
     ``inference`` replaces the training config's inference settings (scaling and decoding are
     chosen after training, on held-out pages, and travel with the weights).
     """
-    payload = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    payload = read_checkpoint(checkpoint, "detector training checkpoint",
+                              require=("config", "arch", "step", "samples_seen"))
     cfg = DetectorTrainConfig.model_validate(payload["config"])
     if inference is not None:
         cfg = cfg.model_copy(update={"inference": inference})
@@ -410,6 +412,5 @@ def export_weights(checkpoint: Path, out: Path, inference: InferenceConfig | Non
     meta = {"arch": payload["arch"], "targets": cfg.targets.model_dump(mode="json"),
             "inference": cfg.inference.model_dump(mode="json"), "step": payload["step"],
             "samples_seen": payload["samples_seen"], "val": payload["history"][-1] if payload.get("history") else None}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": state, "meta": meta}, out)
+    write_weights(out, state, meta)  # safetensors: the file others load carries no code
     return meta

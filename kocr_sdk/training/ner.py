@@ -35,6 +35,7 @@ from ..ner.metrics import entity_scores
 from ..ner.model import ARCHS, NerArch, create_model
 from ..ner.noise import NoiseConfig
 from ..ner.tokenizer import load_tokenizer, save_tokenizer, train_char_tokenizer
+from ..weights_file import read_checkpoint
 from .checkpoint import load_checkpoint, save_checkpoint
 from .run import TrainingRun
 from .schedule import lr_at
@@ -183,7 +184,7 @@ def train(cfg: NerTrainConfig, resume: Path | None = None, progress: bool = True
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             held, tokenizer = meta.get("arch"), load_tokenizer(resume)
         else:
-            payload = torch.load(resume, map_location="cpu", weights_only=False)
+            payload = read_checkpoint(resume, "NER training checkpoint", require=("arch", "tokenizer"))
             held, tokenizer = payload.get("arch"), Tokenizer.from_str(payload["tokenizer"])
         if held != arch.model_dump():
             raise KocrConfigError(f"{resume} holds a model of size {held}; this run trains {arch.model_dump()}")
@@ -272,7 +273,7 @@ def export_model(checkpoint: Path, out: Path) -> dict[str, Any]:
                 if f.is_file():
                     shutil.copyfile(f, out / f.name)
         return json.loads((checkpoint / META_FILE).read_text(encoding="utf-8"))
-    payload = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    payload = read_checkpoint(checkpoint, "NER training checkpoint")  # weights only: never code
     if "tokenizer" not in payload or "arch" not in payload:
         raise KocrConfigError(f"{checkpoint} is not an NER training checkpoint (written by `kocr train ner`)")
     arch = NerArch(**payload["arch"])

@@ -37,6 +37,7 @@ from ..recognition.charset import CHARSETS, Charset
 from ..recognition.preprocess import HEIGHT, batch_tensors, normalise
 from ..recognition.architectures import create_model
 from ..recognition.vitstr import greedy_decode
+from ..weights_file import read_checkpoint, write_weights
 from .checkpoint import load_checkpoint, save_checkpoint
 from .run import Precision, TrainingRun, autocast, stream_loader
 from .schedule import lr_at
@@ -352,17 +353,17 @@ FINE_TUNE: dict[str, Any] = {"lr": 1e-4, "warmup_steps": 100, "total_steps": 400
 
 def _read_init_weights(path: Path) -> tuple[dict[str, Any], str | None]:
     """The payload of an ``init_from`` file and the charset it was trained for — from an export's
-    ``meta`` or a checkpoint's top level — with a clear error for anything that is not kocr weights."""
-    from ..errors import KocrError
+    ``meta`` or a checkpoint's top level — with a clear error for anything that is not kocr weights.
+    Exports are safetensors; checkpoints and older exports load with ``weights_only=True``, so an
+    ``init_from`` file from anywhere never runs code (:mod:`kocr_sdk.weights_file`)."""
+    from ..errors import KocrError, KocrModelError
 
     if not Path(path).is_file():
         raise KocrError(f"init_from: no weights file at {path}")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # a truncated file, a pickle of something else, not torch at all
-        raise KocrError(f"init_from: {path} is not a kocr weights file ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(payload, dict) or "model" not in payload:
-        raise KocrError(f"init_from: {path} is not a kocr weights file (no 'model' state in it)")
+        payload = read_checkpoint(path, "weights file or checkpoint")
+    except KocrModelError as exc:
+        raise KocrModelError(f"init_from: {exc}") from None
     return payload, (payload.get("meta") or {}).get("charset") or payload.get("charset")
 
 
@@ -524,12 +525,13 @@ def _pseudo_report(counts: dict[str, int]) -> dict[str, float | None]:
 
 
 def export_weights(checkpoint: Path, out: Path) -> dict[str, Any]:
-    """Write the shippable weights: fp16 model, architecture, charset and validation figures."""
-    payload = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    """Write the shippable weights (safetensors, :mod:`kocr_sdk.weights_file`): fp16 model,
+    architecture, charset and validation figures."""
+    payload = read_checkpoint(checkpoint, "recogniser training checkpoint",
+                              require=("arch", "charset", "step", "samples_seen"))
     state = {k: v.half() if v.is_floating_point() else v for k, v in payload["model"].items()}
     meta = {"arch": payload["arch"], "charset": payload["charset"], "step": payload["step"],
             "max_width": int(payload.get("config", {}).get("max_width", 256)),
             "samples_seen": payload["samples_seen"], "val": payload["history"][-1] if payload.get("history") else None}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": state, "meta": meta}, out)
+    write_weights(out, state, meta)  # safetensors: the file others load carries no code
     return meta

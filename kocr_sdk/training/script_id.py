@@ -27,10 +27,11 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from ..errors import KocrConfigError
+from ..errors import KocrConfigError, KocrModelError
 from ..script_id.batching import MAX_WIDTH, prepare, width_batches
 from ..script_id.metrics import script_metrics
 from ..script_id.model import create_model
+from ..weights_file import read_checkpoint, write_weights
 from .checkpoint import load_checkpoint, save_checkpoint
 from .run import TrainingRun, stream_loader
 from .schedule import lr_at
@@ -221,7 +222,7 @@ def _batches(loader: DataLoader, skip: int) -> Iterator[tuple[torch.Tensor, torc
 
 def _resume(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, cfg: ScriptIdTrainConfig) -> dict[str, Any]:
     """Restore from a checkpoint or exported weights, refusing one of another architecture or classes."""
-    payload = torch.load(path, map_location="cpu", weights_only=False)
+    payload = read_checkpoint(path, "script-identifier checkpoint")  # weights only: never code
     source = payload.get("meta", payload)
     arch, classes = source.get("arch"), tuple(source.get("classes", ()))
     if arch != cfg.arch or classes != tuple(cfg.classes):
@@ -231,11 +232,15 @@ def _resume(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer
 
 
 def export_weights(checkpoint: Path, out: Path) -> dict[str, Any]:
-    """Write the shippable weights: fp16 model and a ``meta`` dict (classes, step, validation)."""
-    payload = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    """Write the shippable weights (safetensors, :mod:`kocr_sdk.weights_file`): fp16 model and a
+    ``meta`` dict (classes, step, validation)."""
+    payload = read_checkpoint(checkpoint, "script-identifier checkpoint")
     if "meta" in payload:  # already exported: copy it (re-exporting shipped weights is harmless)
         state, meta = payload["model"], dict(payload["meta"])
     else:
+        missing = [k for k in ("arch", "classes", "step", "samples_seen") if k not in payload]
+        if missing:
+            raise KocrModelError(f"{checkpoint} is not a kocr script-identifier checkpoint (no {', '.join(missing)})")
         state = {k: v.half() if v.is_floating_point() else v for k, v in payload["model"].items()}
         config = payload.get("config", {})
         val = payload["history"][-1] if payload.get("history") else None
@@ -243,6 +248,5 @@ def export_weights(checkpoint: Path, out: Path) -> dict[str, Any]:
                 "samples_seen": payload["samples_seen"], "minutes": payload.get("minutes"),
                 "max_width": int(config.get("max_width", MAX_WIDTH)), "seed": config.get("seed"),
                 "data": config.get("data", {}), "val": val}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": state, "meta": meta}, out)
+    write_weights(out, state, meta)  # safetensors: the file others load carries no code
     return meta

@@ -31,6 +31,7 @@ from torch import nn
 
 from ..recognition.architectures import create_model
 from ..recognition.charset import CHARSETS
+from ..weights_file import read_checkpoint, write_weights
 from .checkpoint import load_checkpoint, save_checkpoint
 from .run import Precision, TrainingRun, autocast, stream_loader
 from .schedule import lr_at
@@ -186,12 +187,12 @@ def pretrain(cfg: PretrainConfig, resume: Path | None = None, progress: bool = T
 
 def export_encoder(checkpoint: Path, out: Path) -> dict[str, Any]:
     """Write the pre-trained encoder (no classifier, no projection head) for ``init_from:``."""
-    payload = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    payload = read_checkpoint(checkpoint, "SeqCLR pre-training checkpoint",
+                              require=("arch", "charset", "step", "samples_seen", "config"))
     state = {k[len("model."):]: v.half() if v.is_floating_point() else v for k, v in payload["model"].items()
              if k.startswith("model.") and not k.startswith("model.head.")}
     meta = {"arch": payload["arch"], "charset": payload["charset"], "step": payload["step"],
             "samples_seen": payload["samples_seen"], "pretrain": "seqclr",
             "config": {k: payload["config"][k] for k in ("mode", "window", "temperature", "unlabeled")}}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": state, "meta": meta}, out)
+    write_weights(out, state, meta)  # safetensors: the file others load carries no code
     return meta

@@ -5,7 +5,7 @@ The same scaling as the anchor-free stage (:func:`~kocr_sdk.detection.detector.d
 of 32, folded batch norms, channels-last), with CRAFT's decoding (:mod:`.decode`) — so a
 comparison of the two measures the detectors, not their plumbing.
 
-Weights are ``kocr_sdk/weights/detector-craft.pt``, written by
+Weights are ``kocr_sdk/weights/detector-craft.safetensors``, written by
 ``kocr_sdk.training.detector.export_weights`` like the anchor-free ones. The stage registers
 only when that file exists, and even then ``auto`` never picks it (``auto = False``, priority
 below the anchor-free detector): it is the baseline of a comparison, without an orientation
@@ -28,7 +28,7 @@ from .decode import CraftDecodeConfig, decode
 from .model import ARCHS, create_model
 from .targets import CraftTargetConfig
 
-WEIGHTS_PATH = WEIGHTS_DIR / "detector-craft.pt"
+WEIGHTS_PATH = WEIGHTS_DIR / "detector-craft.safetensors"
 
 
 class CraftInferenceConfig(InferenceConfig):

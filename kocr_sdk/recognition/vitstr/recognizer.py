@@ -12,6 +12,7 @@ import torch
 
 from ...errors import KocrModelError
 from ...interfaces import Reading, Recognizer
+from ...weights_file import read_weights
 from ..charset import CHARSETS
 from ..preprocess import HEIGHT, batch_tensors, normalise
 from .decode import greedy_decode
@@ -23,15 +24,12 @@ WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
 
 def load_weights(path: Path, device: str = "cpu"):
     """(model, charset, meta) from a weights file written by ``training.recognizer.export_weights``."""
-    if not path.exists():
-        raise KocrModelError(f"recogniser weights not found: {path}")
+    state, meta = read_weights(path, "recogniser")  # safetensors (or an older .pt, weights only): never code
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
-        meta = payload["meta"]
         charset = CHARSETS[meta["charset"]]()
         model = create_model(meta["arch"], len(charset))
-        model.load_state_dict({k: v.float() for k, v in payload["model"].items()})
-    except (KeyError, RuntimeError, ValueError) as exc:
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
         raise KocrModelError(f"{path}: not valid recogniser weights ({type(exc).__name__}: {exc})") from None
     model.eval().to(device)
     return model, charset, meta
@@ -96,7 +94,7 @@ def shipped_recognizers() -> list[type[VitstrRecognizer]]:
     for arch, label, priority in (("vitstr-tiny", "ViTSTR tiny, column patches", 0),
                                   ("crnn-sa", "AS-IS baseline: CNN + self-attention + CTC, fp32", -1)):
         for script, scripts in (("hangul", ("hangul", "latin", "digits")), ("latin", ("latin", "digits"))):
-            path = WEIGHTS_DIR / f"{arch}-{script}.pt"
+            path = WEIGHTS_DIR / f"{arch}-{script}.safetensors"
             if path.exists():
                 cls_name = "".join(part.title() for part in f"{arch}-{script}".split("-"))
                 classes.append(type(cls_name, (VitstrRecognizer,),
