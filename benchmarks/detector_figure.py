@@ -1,6 +1,6 @@
 """Two detectors on the same held-out page, side by side: docs/models.md's picture of the comparison.
 
-    python benchmarks/detector_figure.py [--weights A.pt B.pt] [--seed 1] [--page 0]
+    python benchmarks/detector_figure.py [--weights A.safetensors B.safetensors] [--seed 1] [--page 0]
                                          [--out docs/img/detector-side-by-side.png]
     python benchmarks/detector_figure.py --gt ../shared/data/funsd-test/gt.jsonl --page 3   # a real page
 
@@ -16,7 +16,7 @@ from a ground-truth JSONL in ``kocr eval``'s format instead (``--page`` is its l
 relative to the file), e.g. a real scan of ``../shared/data``.
 
 Weights may be of either family (``meta.arch``: ``afd-*`` anchor-free, ``craft-*`` CRAFT);
-the default pair is the shipped anchor-free detector and ``kocr_sdk/weights/detector-craft.pt``.
+the default pair is the shipped anchor-free detector and ``kocr_sdk/weights/detector-craft.safetensors``.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def main() -> None:
     from kocr_sdk.synth.pages import PageGenerator
 
     torch.set_num_threads(1)
-    weights = args.weights or [WEIGHTS_PATH, WEIGHTS_PATH.parent / "detector-craft.pt"]
+    weights = args.weights or [WEIGHTS_PATH, WEIGHTS_PATH.parent / "detector-craft.safetensors"]
     if args.gt:
         from PIL import Image
 

@@ -19,7 +19,7 @@ Speed: a 1240×1754 page (A4 at 150 dpi) rendered by the generator, timed end to
 best and median of ``--repeats`` runs. Wall-clock figures: run on an otherwise idle machine.
 
 ``--weights`` may be any detector family's file: weights whose ``meta.arch`` is ``craft-*``
-(``kocr_sdk/weights/detector-craft.pt``) run through the CRAFT baseline's stage and decoding,
+(``kocr_sdk/weights/detector-craft.safetensors``) run through the CRAFT baseline's stage and decoding,
 with the same pages, scoring and output format. That baseline has no orientation head, so its
 page orientation accuracy is the share of upright pages.
 """
@@ -36,13 +36,12 @@ from pathlib import Path
 def load_detector(weights: Path):
     """The stage for a weights file of either family (its ``meta.arch``), with what
     ``detect_array`` and ``evaluate`` need to run it: (stage, inference config, decoder, stride)."""
-    import torch
-
     from kocr_sdk.detection.craft.stage import CraftDetector
     from kocr_sdk.detection.detector import AnchorFreeDetector
     from kocr_sdk.detection.families import family_of
+    from kocr_sdk.weights_file import read_meta
 
-    arch = torch.load(weights, map_location="cpu", weights_only=False)["meta"]["arch"]
+    arch = read_meta(weights, "detector")["arch"]
     family = family_of(arch)
     detector = (CraftDetector if family.name == "craft" else AnchorFreeDetector)(weights=weights)
     cfg = family.inference_config.model_validate(detector.meta.get("inference", {}))

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from kocr_sdk.recognition.vitstr import recognizer as rec
     from kocr_sdk.recognition.vitstr.model import create_model as create_rec
 
-    path = rec.WEIGHTS_DIR / "vitstr-tiny-hangul.pt"
+    path = rec.WEIGHTS_DIR / "vitstr-tiny-hangul.safetensors"
     if path.exists():
         rmodel, _, _ = rec.load_weights(path)
         rname = "shipped vitstr-tiny-hangul"

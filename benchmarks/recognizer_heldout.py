@@ -37,7 +37,7 @@ def main() -> None:
     from kocr_sdk.synth.crops import CropGenerator
 
     torch.set_num_threads(1)
-    weights = args.weights or WEIGHTS_DIR / "vitstr-tiny-hangul.pt"
+    weights = args.weights or WEIGHTS_DIR / "vitstr-tiny-hangul.safetensors"
     model, charset, meta = load_weights(weights)
     profile = "latin" if meta["charset"].startswith("latin") else "hangul"
     gen = CropGenerator(split="heldout", seed=args.seed, profile=profile)

@@ -211,9 +211,10 @@ def run_pretrain(args) -> Path:
 
     tag = args.tag if args.pretrain_tag is None else args.pretrain_tag
     out = args.out / ("pretrain" + tag)
-    encoder = out / "encoder.pt"
-    if encoder.exists():
-        return encoder
+    encoder = out / "encoder.safetensors"
+    for done in (encoder, out / "encoder.pt"):  # encoder.pt: exported by an earlier version (read weights-only)
+        if done.exists():
+            return done
     cfg = PretrainConfig(unlabeled=f"synth:{args.unlabeled}", max_steps=args.pretrain_steps,
                          total_steps=args.pretrain_steps, warmup_steps=100, out=out, threads=1, workers=1,
                          precision=args.precision)
@@ -230,7 +231,7 @@ def shipped_hangul(start: Path | None = None) -> Path:
     which change when a session ships new ones, so a rerun of an old figure names its file."""
     from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR
 
-    return Path(start) if start else WEIGHTS_DIR / "vitstr-tiny-hangul.pt"
+    return Path(start) if start else WEIGHTS_DIR / "vitstr-tiny-hangul.safetensors"
 
 
 def hangul_from(weights: Path):
@@ -332,8 +333,8 @@ def main() -> None:
                     help="Comma-separated arm names (directory names under --out) for --figure.")
     ap.add_argument("--paired", help="FIRST,SECOND: two finished arms on the first's validation crops, paired "
                     "(difference and 95 %% bootstrap interval); written to results/semi_supervised_paired.json. "
-                    "Either may be 'shipped' (--start-weights, default the shipped hangul file) or a hangul .pt file: then "
-                    "both read the --domain's own --val-size crops (shifted, or clean with --clean).")
+                    "Either may be 'shipped' (--start-weights, default the shipped hangul file) or a hangul "
+                    ".safetensors/.pt file: then both read the --domain's own --val-size crops (shifted, or clean with --clean).")
     ap.add_argument("--clean", action="store_true",
                     help="With --paired: read the --domain's *clean* validation crops (its labelled stream's "
                     "degradations, --val-size crops) instead of the first arm's — what adapting to the shifted "
@@ -418,28 +419,27 @@ def _with_curve(result_path: Path) -> dict:
 def _finished_arm(args, arm: str, crops: bool = True):
     """A finished arm's last weights, its charset and (``crops``) its validation crops, rebuilt from
     the config it saved — so the crops are exactly those its log scored."""
-    import torch
-
     from kocr_sdk.recognition.architectures import create_model
     from kocr_sdk.recognition.charset import CHARSETS
     from kocr_sdk.training.recognizer import RecognizerTrainConfig, validation_set
+    from kocr_sdk.weights_file import read_checkpoint
 
     cfg = RecognizerTrainConfig(**json.loads((args.out / arm / "result.json").read_text())["config"])
     charset = CHARSETS[cfg.script]()
     model = create_model(cfg.arch, len(charset))
-    model.load_state_dict(torch.load(args.out / arm / "last.pt", map_location="cpu", weights_only=False)["model"])
+    model.load_state_dict(read_checkpoint(args.out / arm / "last.pt")["model"])  # weights only: never code
     return model, charset, validation_set(cfg, charset) if crops else None
 
 
 def _is_weights(arm: str) -> bool:
     """``shipped`` or a weights file: a recogniser that is not one of this benchmark's arms (e.g.
     a candidate for the shipped weights), which has no validation crops of its own."""
-    return arm == "shipped" or arm.endswith(".pt")
+    return arm == "shipped" or arm.endswith((".safetensors", ".pt"))
 
 
 def _arm_weights(args, arm: str):
     """A finished arm's model and charset — or the hangul weights ``arm`` names: ``shipped`` (where
-    arms d–f start) or a ``.pt`` file."""
+    arms d–f start) or a ``.safetensors`` (or older ``.pt``) file."""
     if _is_weights(arm):
         return hangul_from(shipped_hangul(args.start_weights) if arm == "shipped" else Path(arm))
     model, charset, _ = _finished_arm(args, arm, crops=False)
