@@ -38,3 +38,11 @@ def make_pdf(pages: list[str | None], size: tuple[int, int] = (298, 421), images
         out += b"%010d 00000 n \n" % off
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def encrypt(pdf: bytes) -> bytes:
+    """``pdf`` with a standard-security /Encrypt dictionary whose keys fit no password, empty or
+    not: PDFium refuses it as password-protected, as it does a real encrypted file."""
+    crypt = (b"/Encrypt << /Filter /Standard /V 1 /R 2 /Length 40 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32
+             + b"> /P -4 >> /ID [<00112233445566778899aabbccddeeff> <00112233445566778899aabbccddeeff>] ")
+    return pdf.replace(b"trailer\n<< ", b"trailer\n<< " + crypt)

@@ -11,7 +11,7 @@ from PIL import Image
 from kocr_sdk import Engine, KocrInputError
 from kocr_sdk.io import count_pages, expand_inputs, iter_pages
 
-from .pdfs import make_pdf
+from .pdfs import encrypt, make_pdf
 
 pytest.importorskip("pypdfium2")
 
@@ -55,13 +55,40 @@ def test_non_pdf_pages_say_nothing_about_a_text_layer():
 
 @pytest.mark.parametrize("data, match", [
     (b"%PDF-1.4 this is no pdf", "not a PDF kocr can read"),
-    (make_pdf([]), "PDF"),
+    (make_pdf([]), "the PDF has no pages"),
+    (encrypt(make_pdf(["a"])), "the PDF is encrypted"),
 ])
-def test_corrupt_and_empty_pdfs_are_input_errors(tmp_path, data, match):
+def test_corrupt_empty_and_encrypted_pdfs_are_input_errors(tmp_path, data, match):
     path = tmp_path / "bad.pdf"
     path.write_bytes(data)
     with pytest.raises(KocrInputError, match=match):
         list(iter_pages(path))
+    with pytest.raises(KocrInputError, match=match):
+        count_pages(path)
+    with pytest.raises(KocrInputError, match=match):
+        list(iter_pages(data))
+
+
+def test_one_pdfs_error_does_not_leak_into_the_next_files_message(tmp_path):
+    """PDFium keeps its last error across documents; each file must still get its own reason."""
+    files = {"locked.pdf": encrypt(make_pdf(["a"])), "empty.pdf": make_pdf([]), "junk.pdf": b"%PDF-1.4 junk",
+             "ok.pdf": make_pdf(["a"])}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    expected = {"locked.pdf": "encrypted", "empty.pdf": "has no pages", "junk.pdf": "not a PDF kocr can read"}
+    for order in (["locked.pdf", "empty.pdf", "junk.pdf", "ok.pdf", "empty.pdf"],
+                  ["junk.pdf", "empty.pdf", "locked.pdf", "junk.pdf", "locked.pdf", "empty.pdf"]):
+        for name in order:
+            if name == "ok.pdf":
+                assert len(list(iter_pages(tmp_path / name, dpi=36))) == 1
+                continue
+            with pytest.raises(KocrInputError) as info:
+                list(iter_pages(tmp_path / name))
+            message = str(info.value)
+            assert expected[name] in message, (name, message)
+            assert "Success" not in message
+            others = [m for n, m in expected.items() if n != name]
+            assert not any(m in message for m in others), (name, message)
 
 
 def test_pdf_bytes_are_read_too():

@@ -14,6 +14,7 @@ like every other input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import KocrInputError
@@ -65,11 +66,43 @@ def _open(src: Any, source: str):
     pdfium = _pdfium()
     try:
         return pdfium.PdfDocument(src)
-    except pdfium.PdfiumError as exc:
-        text = str(exc)
-        if "password" in text.lower():
-            raise KocrInputError(f"{source}: the PDF is encrypted (password-protected); decrypt it first") from None
-        raise KocrInputError(f"{source}: not a PDF kocr can read ({text})") from None
+    except pdfium.PdfiumError:
+        pass
+    except OSError as exc:
+        raise KocrInputError(f"{source}: cannot open: {exc}") from None
+    raise KocrInputError(f"{source}: {_why_not_loaded(pdfium, src)}")
+
+
+def _why_not_loaded(pdfium: Any, src: Any) -> str:
+    """Why PDFium refused a document, asked again through its C API.
+
+    pypdfium2's message cannot be trusted for this: it reads PDFium's last-error code, which only a
+    failed load sets, for a document that *did* load but has no pages too; that code is then what
+    an earlier file left behind ("Success" for the first file, "password" after an encrypted one).
+    Here a null handle means the code is fresh, and a handle means the page tree is empty.
+    """
+    raw = pdfium.raw
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        data = bytes(src)
+        handle = raw.FPDF_LoadMemDocument64(data, len(data), None)
+    else:
+        path = str(Path(src).expanduser().resolve()).encode("utf-8", errors="surrogateescape") + b"\0"
+        handle = raw.FPDF_LoadDocument(path, None)
+    if handle:
+        try:
+            pages = raw.FPDF_GetPageCount(handle)
+        finally:
+            raw.FPDF_CloseDocument(handle)
+        return "the PDF has no pages" if pages < 1 else "not a PDF kocr can read (PDFium refused it)"
+    code = raw.FPDF_GetLastError()
+    if code == raw.FPDF_ERR_PASSWORD:
+        return "the PDF is encrypted (password-protected); decrypt it first"
+    if code == raw.FPDF_ERR_SECURITY:
+        return "the PDF is encrypted with a security handler PDFium does not support; decrypt it first"
+    if code == raw.FPDF_ERR_FILE:
+        return "cannot read the file"
+    reason = {raw.FPDF_ERR_FORMAT: "damaged or not a PDF"}.get(code, f"PDFium error {code}")
+    return f"not a PDF kocr can read ({reason})"
 
 
 def page_count(src: Any, source: str) -> int:
