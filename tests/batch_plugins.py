@@ -43,6 +43,19 @@ class SlowDetector(FixedDetector):
         return super().detect(image)
 
 
+class PoisonDetector(SlowDetector):
+    """Kills its worker on every page as wide as ``$KOCR_TEST_POISON_WIDTH`` (a file that always
+    crashes its decoder); takes ``$KOCR_TEST_SLOW`` seconds on the others, so that they are still
+    in flight when the poisonous one kills the pool."""
+
+    name = "poison"
+
+    def detect(self, image):
+        if image.shape[1] == int(os.environ.get("KOCR_TEST_POISON_WIDTH", "-1")):
+            os._exit(9)
+        return super().detect(image)
+
+
 class BatchPlugin(FakePlugin):
     @staticmethod
     @hookimpl
@@ -50,6 +63,7 @@ class BatchPlugin(FakePlugin):
         register(FixedDetector)
         register(DyingDetector)
         register(SlowDetector)
+        register(PoisonDetector)
 
 
 def spec(detector: str = "fixed") -> EngineSpec:

@@ -17,6 +17,7 @@ from PIL import Image
 from kocr_sdk.batch import BatchOptions, run_batch
 from kocr_sdk.batch.options import size_workers
 from kocr_sdk.batch.plan import output_keys, read_jsonl
+from kocr_sdk.batch.runner import Reporter
 
 from . import batch_plugins
 from .pdfs import make_pdf
@@ -89,8 +90,36 @@ def test_long_pdf_is_split_in_chunks_and_reassembled_in_order(tmp_path):
 
 
 def test_output_names_stay_unique():
-    keys = output_keys([Path("a/x.png"), Path("b/x.png"), Path("a/x.pdf")])
-    assert keys[2] == "x.pdf" and keys[0] != keys[1] and all(k.startswith("x.png-") for k in keys[:2])
+    """Same name, other folder: each keeps the folders that tell it apart (case aside, which some
+    file systems ignore); a unique name stays a plain file name."""
+    keys = output_keys([Path("a/x.png"), Path("b/x.png"), Path("a/x.pdf"), Path("a/s/Y.png"), Path("b/y.png")])
+    assert keys == ["a/x.png", "b/x.png", "x.pdf", "a/s/Y.png", "b/y.png"]
+    assert output_keys([Path("a/x.png"), Path("a/s/x.png")]) == ["x.png", "s/x.png"]
+
+
+def test_inputs_with_the_same_name_get_their_own_outputs(tmp_path):
+    """Two ``x.png`` in one run: two outputs, mirroring their folders; in two runs into one folder:
+    the second is refused (a failure naming both) rather than overwriting the first's output."""
+    for folder, width in (("a", 200), ("b", 210)):
+        (tmp_path / folder).mkdir()
+        Image.new("RGB", (width, 100), "white").save(tmp_path / folder / "x.png")
+    a, b = tmp_path / "a" / "x.png", tmp_path / "b" / "x.png"
+    out = tmp_path / "out"
+    summary = run([a, b, a], out)  # the same file twice is read once
+    assert (summary.inputs, summary.done, summary.failed) == (2, 2, 0)
+    for folder, width in (("a", 200), ("b", 210)):
+        assert json.loads((out / folder / "x.png.json").read_text())["pages"][0]["width"] == width
+    assert sorted(r["key"] for r in read_jsonl(out / "_done.jsonl")) == ["a/x.png", "b/x.png"]
+    assert run([a, b], out).skipped == 2
+
+    out2 = tmp_path / "out2"
+    assert run([a], out2).done == 1
+    second = run([b], out2)
+    assert (second.done, second.failed) == (0, 1)
+    error = second.failures[0]["error"]
+    assert str(a) in error and str(b) in error and "not overwritten" in error
+    assert json.loads((out2 / "x.png.json").read_text())["pages"][0]["width"] == 200  # a's, untouched
+    assert run([a], out2).skipped == 1
 
 
 def test_workers_times_threads_fill_the_cores(monkeypatch):
@@ -114,6 +143,201 @@ def test_pool_survives_a_worker_that_dies(tmp_path, monkeypatch):
     assert sorted(r["key"] for r in manifest) == [p.name for p in inputs]  # each once
     for p in inputs:
         assert len(json.loads((tmp_path / "out" / f"{p.name}.json").read_text())["pages"]) == 1
+
+
+@pytest.mark.slow
+def test_only_the_input_that_kills_its_worker_twice_is_failed(tmp_path, monkeypatch):
+    """A poisonous input kills the pool with three innocent tasks in flight: the suspects are read
+    again one at a time, so only the culprit is failed and the others are written."""
+    inputs = images(tmp_path / "in", 5)
+    poison = tmp_path / "in" / "poison.png"
+    Image.new("RGB", (222, 100), "white").save(poison)
+    monkeypatch.setenv("KOCR_TEST_POISON_WIDTH", "222")
+    monkeypatch.setenv("KOCR_TEST_SLOW", "0.3")
+    summary = run([poison] + inputs, tmp_path / "out", backend="pool", workers=2, threads=1, detector="poison")
+    assert (summary.done, summary.failed) == (5, 1), summary.failures
+    [failure] = read_jsonl(tmp_path / "out" / "_failures.jsonl")
+    assert failure["key"] == "poison.png" and "a worker process died" in failure["error"]
+    assert sorted(r["key"] for r in read_jsonl(tmp_path / "out" / "_done.jsonl")) == [p.name for p in inputs]
+
+
+@pytest.mark.parametrize("where", ["folder", "fsspec"])
+def test_a_rerun_clears_the_failure_lines_of_inputs_that_now_succeed(tmp_path, where):
+    """Fixed inputs leave _failures.jsonl; inputs still failing keep one line, the latest."""
+    if where == "fsspec":
+        fsspec = pytest.importorskip("fsspec")
+        out = f"memory://kocr-test-{tmp_path.name}/out"
+        fs = fsspec.filesystem("memory")
+        root = out.split("://", 1)[1]
+
+        def failures():
+            from kocr_sdk.batch.plan import parse_jsonl
+
+            return parse_jsonl(fs.cat_file(f"{root}/_failures.jsonl").decode()) if fs.exists(f"{root}/_failures.jsonl") else []
+    else:
+        out = tmp_path / "out"
+
+        def failures():
+            return read_jsonl(out / "_failures.jsonl")
+
+    images(tmp_path / "in", 1)
+    fixed, still = tmp_path / "in" / "fixed.png", tmp_path / "in" / "still.png"
+    fixed.write_text("nope")
+    still.write_text("nope")
+    assert run([tmp_path / "in"], out).failed == 2
+    assert sorted(r["key"] for r in failures()) == ["fixed.png", "still.png"]
+    Image.new("RGB", (200, 100), "white").save(fixed)
+    summary = run([tmp_path / "in"], out)
+    assert (summary.done, summary.skipped, summary.failed) == (1, 1, 1)
+    assert [r["key"] for r in failures()] == ["still.png"]
+    Image.new("RGB", (200, 100), "white").save(still)
+    assert run([tmp_path / "in"], out).failed == 0
+    assert failures() == []
+    if where == "fsspec":
+        fs.rm(root, recursive=True)
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """Processes below ``pid`` (pid -> start time, so that a reused pid is not mistaken for one)."""
+    parents: dict[int, list[tuple[int, str]]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents.setdefault(int(fields[1]), []).append((int(stat.parent.name), fields[19]))
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        for child, started in parents.get(todo.pop(), []):
+            found[child] = started
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int, started: str) -> bool:
+    """Still running (a zombie waiting for its reaper is not) and still the same process."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return fields[0] != "Z" and fields[19] == started
+
+
+CLI_WITH_FAKES = """
+import sys
+import kocr_sdk.batch as batch
+from tests import batch_plugins
+real = batch.run_batch
+batch.run_batch = lambda inputs, options, spec, reporter: real(inputs, options, batch_plugins.spec("slow"), reporter)
+from kocr_sdk.cli.main import cli
+cli(sys.argv[1:])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_die_with_a_killed_driver(tmp_path):
+    """``kill -9`` of ``kocr batch``: no worker (nor multiprocessing helper) outlives it by 10 s."""
+    inputs = images(tmp_path / "in", 12)
+    out = tmp_path / "out"
+    env = {**os.environ, "KOCR_LOAD_PLUGINS": "", "KOCR_TEST_SLOW": "0.5", "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-c", CLI_WITH_FAKES, "batch", *map(str, inputs), "--out", str(out), "--workers", "2",
+           "--threads", "1", "--chunk-pages", "1", "-q"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    children: dict[int, str] = {}
+    try:
+        deadline = time.time() + 90
+        while not (out / "_done.jsonl").exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read().decode()
+        children = _descendants(proc.pid)
+        assert len(children) >= 2, "no worker seen: the test proves nothing"
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.time() + 10
+        while any(_alive(p, s) for p, s in children.items()) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not [p for p, s in children.items() if _alive(p, s)], "processes outlived their killed driver"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid, started in children.items():  # never leave them behind, even when the test fails
+            if _alive(pid, started):
+                os.kill(pid, signal.SIGKILL)
+        proc.stderr.close()
+
+
+SERIAL_SCRIPT = """
+import sys
+from kocr_sdk.batch import BatchOptions, run_batch
+from tests import batch_plugins
+s = run_batch(sys.argv[2:], BatchOptions(out=sys.argv[1], backend="serial"), batch_plugins.spec("slow"))
+print(s.done, s.skipped, flush=True)
+"""
+
+
+def test_a_second_run_on_the_same_folder_is_refused_or_waits(tmp_path):
+    """Two runs on one output folder would read the same pages twice: the second refuses, naming
+    the first, or (``wait``) starts when the first ends and finds everything done."""
+    from click.testing import CliRunner
+
+    from kocr_sdk.cli.main import cli
+    from kocr_sdk.errors import KocrError
+
+    inputs = images(tmp_path / "in", 6)
+    out = tmp_path / "out"
+    env = {**os.environ, "KOCR_LOAD_PLUGINS": "", "KOCR_TEST_SLOW": "0.4", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", SERIAL_SCRIPT, str(out)] + [str(p) for p in inputs], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while not (out / "_done.jsonl").exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read()
+        with pytest.raises(KocrError, match=rf"in use by another kocr batch run \(pid {proc.pid} "):
+            run(inputs, out)
+        result = CliRunner().invoke(cli, ["batch", str(inputs[0]), "--out", str(out), "-q"])
+        assert result.exit_code != 0 and f"pid {proc.pid}" in result.output and "--wait" in result.output
+        assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+        notes: list[str] = []
+        reporter = Reporter()
+        reporter.note = notes.append
+        waited = run_batch([str(p) for p in inputs], BatchOptions(out=out, backend="serial", wait=True),
+                           batch_plugins.spec(), reporter)
+        assert (waited.done, waited.skipped) == (0, 6)  # it started once the first run had written all
+        assert len(notes) == 1 and f"pid {proc.pid}" in notes[0]
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0 and stdout.split() == ["6", "0"], stderr
+    keys = [r["key"] for r in read_jsonl(out / "_done.jsonl")]
+    assert sorted(keys) == [p.name for p in inputs]  # each once
+
+
+def test_a_claim_on_a_remote_folder_is_honoured_until_it_goes_stale(tmp_path):
+    """fsspec destinations cannot be flock-ed: a run claims the folder with a file it refreshes;
+    a fresh claim refuses a second run, a stale one (a killed run) is taken over."""
+    fsspec = pytest.importorskip("fsspec")
+    from kocr_sdk.batch.lock import LOCK_NAME
+    from kocr_sdk.errors import KocrError
+
+    url = f"memory://kocr-test-{tmp_path.name}/out"
+    root = url.split("://", 1)[1]
+    fs = fsspec.filesystem("memory")
+    inputs = images(tmp_path / "in", 1)
+    fs.makedirs(root, exist_ok=True)
+    claim = {"run": "other", "pid": 1, "host": "elsewhere", "started": "then", "heartbeat": time.time()}
+    fs.pipe_file(f"{root}/{LOCK_NAME}", json.dumps(claim).encode())
+    with pytest.raises(KocrError, match="in use by another kocr batch run .pid 1 on elsewhere"):
+        run(inputs, url)
+    claim["heartbeat"] = time.time() - 3600
+    fs.pipe_file(f"{root}/{LOCK_NAME}", json.dumps(claim).encode())
+    assert run(inputs, url).done == 1
+    assert not fs.exists(f"{root}/{LOCK_NAME}")  # released when the run ends
+    fs.rm(root, recursive=True)
 
 
 SCRIPT = """

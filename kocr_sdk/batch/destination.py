@@ -21,7 +21,7 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..atomic import write_text_atomic
 from ..errors import KocrError
@@ -58,9 +58,33 @@ class Destination:
     def flush(self) -> None:
         """Make every appended line durable (the run calls it when it ends, however it ends)."""
 
+    def delete(self, name: str) -> None:
+        """Remove ``name`` if it exists."""
+        raise NotImplementedError
+
     def remove_temp_files(self) -> None:
         """Temp files a killed run left behind (never complete outputs)."""
         raise NotImplementedError
+
+    def rewrite_records(self, name: str, keep: Callable[[dict[str, Any]], bool]) -> None:
+        """Drop the lines of the log ``name`` that ``keep`` refuses, in one atomic replacement (a run
+        killed meanwhile leaves the old log whole); a log left empty is removed. A torn line (a
+        kill mid-append) holds no record and goes too."""
+        text = self.read_text(name)
+        if text is None:
+            return
+        lines = [line for line in text.splitlines() if line.strip()]
+        kept = [line for line in lines if _keeps(line, keep)]
+        if len(kept) == len(lines):
+            return
+        if kept:
+            self.write_log(name, "".join(line + "\n" for line in kept))
+        else:
+            self.delete(name)
+
+    def write_log(self, name: str, text: str) -> None:
+        """Replace the log ``name`` whole (atomically, as any output)."""
+        self.write_text(name, text)
 
 
 class LocalDestination(Destination):
@@ -75,6 +99,7 @@ class LocalDestination(Destination):
             raise KocrError(f"{self.path}: exists and is not a folder; --out needs a folder") from exc
         except OSError as exc:
             raise KocrError(f"{self.path}: cannot create the output folder: {exc.strerror or exc}") from exc
+        self._checked: set[str] = set()  # logs whose last line is known to be whole
 
     def exists(self, name: str) -> bool:
         return (self.path / name).exists()
@@ -87,14 +112,28 @@ class LocalDestination(Destination):
         write_text_atomic(self.path / name, text, sync=True)
 
     def append_record(self, name: str, record: dict[str, Any]) -> None:
-        """One line, flushed and synced: the logs are how a re-run knows what happened."""
-        with open(self.path / name, "a", encoding="utf-8") as fh:
-            fh.write(_line(record))
+        """One line, flushed and synced: the logs are how a re-run knows what happened. A line a
+        killed run tore is ended first, so that it cannot swallow this one."""
+        with open(self.path / name, "a+b") as fh:
+            prefix = b""
+            if name not in self._checked:
+                self._checked.add(name)
+                if fh.seek(0, os.SEEK_END) > 0:
+                    fh.seek(-1, os.SEEK_END)
+                    prefix = b"" if fh.read(1) == b"\n" else b"\n"
+            fh.write(prefix + _line(record).encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
 
+    def delete(self, name: str) -> None:
+        (self.path / name).unlink(missing_ok=True)
+
+    def write_log(self, name: str, text: str) -> None:
+        self.write_text(name, text)
+        self._checked.add(name)  # ends with a newline
+
     def remove_temp_files(self) -> None:
-        for tmp in self.path.glob(".*.tmp"):
+        for tmp in self.path.rglob(".*.tmp"):  # outputs of same-name inputs live in sub-folders
             tmp.unlink(missing_ok=True)
 
 
@@ -136,7 +175,8 @@ class RemoteDestination(Destination):
             return None
 
     def write_text(self, name: str, text: str) -> None:
-        tmp = self._path(f".{name}.{uuid.uuid4().hex[:12]}.tmp")
+        folder, slash, base = name.rpartition("/")  # the temp name sits beside the final one
+        tmp = self._path(f"{folder}{slash}.{base}.{uuid.uuid4().hex[:12]}.tmp")
         self.fs.pipe_file(tmp, text.encode("utf-8"))
         try:
             self.fs.mv(tmp, self._path(name))
@@ -161,13 +201,35 @@ class RemoteDestination(Destination):
         self._dirty.clear()
         self._last_flush = time.monotonic()
 
+    def delete(self, name: str) -> None:
+        self._logs.pop(name, None)
+        self._dirty.discard(name)
+        try:
+            self.fs.rm_file(self._path(name))
+        except FileNotFoundError:
+            pass
+
+    def write_log(self, name: str, text: str) -> None:
+        """The log in memory becomes ``text`` and is written at once."""
+        self._logs[name] = [text]
+        self._dirty.discard(name)
+        self.write_text(name, text)
+
     def remove_temp_files(self) -> None:
-        for tmp in self.fs.glob(self._path(".*.tmp")):
+        for tmp in set(self.fs.glob(self._path(".*.tmp"))) | set(self.fs.glob(self._path("**/.*.tmp"))):
             self.fs.rm_file(tmp)
 
 
 def _line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def _keeps(line: str, keep: Callable[[dict[str, Any]], bool]) -> bool:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return not isinstance(record, dict) or keep(record)
 
 
 def open_destination(out: str | os.PathLike | Destination) -> Destination:

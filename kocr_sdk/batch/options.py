@@ -28,13 +28,16 @@ class BatchOptions(BaseModel):
     threads: int | None = Field(None, ge=1, description="torch threads per worker; None: cores // workers.")
     chunk_pages: int = Field(4, ge=1, description="Pages per task: a long PDF is spread over the workers this many at a time.")
     redo: bool = Field(False, description="Read every input again, even those the manifest says are done.")
-    retries: int = Field(1, ge=0, description="Times an input is retried after its worker process died on it.")
+    retries: int = Field(1, ge=0, description="Times a task is retried after its worker process died reading it "
+                         "alone (tasks in flight with it when a worker dies are retried one at a time first).")
     keep_timings: bool = Field(
         False, description="Keep per-stage seconds in the outputs (then two runs never give identical bytes); "
         "timings always go to the manifest.",
     )
     ray_address: str | None = Field(None, description="Ray cluster address (e.g. ray://head:10001, auto); None starts a local one.")
     recursive: bool = Field(False, description="Search directories recursively.")
+    wait: bool = Field(False, description="When another run holds the output folder, wait for it to end "
+                       "instead of refusing.")
     start_method: Literal["spawn", "forkserver", "fork"] = Field(
         "spawn", description="How pool workers start; spawn is the safe default with torch's thread pools.",
     )

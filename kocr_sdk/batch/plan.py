@@ -2,14 +2,17 @@
 
 An input is *done* when the manifest (``_done.jsonl``) records its output name with the same
 content hash and its outputs exist: a re-run skips it, a changed file (new hash) is read again,
-and a run that stopped half-way resumes with what is missing.
+and a run that stopped half-way resumes with what is missing. An output name the manifest gives
+to another file (same name, other folder, other content: an earlier run's input) is never
+overwritten: that input fails with a message naming both.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
+import os
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -32,6 +35,11 @@ class BatchItem:
     sha256: str
     pages: int
 
+    @property
+    def source(self) -> str:
+        """The absolute path: what the logs compare, however the path was given."""
+        return os.path.abspath(self.path)
+
     def outputs(self, formats: Iterable[str]) -> list[str]:
         """File names of its outputs, one per format."""
         return [self.key + SUFFIX[f] for f in formats]
@@ -51,7 +59,7 @@ class Task:
 class Plan:
     todo: list[BatchItem]
     skipped: list[BatchItem]
-    unreadable: list[tuple[str, str, str]]  # (path, key, error) for inputs that could not even be counted
+    unreadable: list[tuple[str, str, str]]  # (path, key, error): inputs not even counted, or refused
 
 
 def file_sha256(path: str | Path, block: int = 1 << 20) -> str:
@@ -63,10 +71,42 @@ def file_sha256(path: str | Path, block: int = 1 << 20) -> str:
 
 
 def output_keys(paths: list[Path]) -> list[str]:
-    """Output names: the file name (``scan.pdf`` → ``scan.pdf.json``), made unique with a short
-    hash of the path when two inputs in different folders share a name."""
-    counts = Counter(p.name for p in paths)
-    return [p.name if counts[p.name] == 1 else f"{p.name}-{hashlib.sha1(str(p).encode()).hexdigest()[:8]}" for p in paths]
+    """Output names: the file name (``scan.pdf`` → ``scan.pdf.json``); inputs that share a name
+    (case aside: some file systems and object stores ignore it) keep the folders that tell them
+    apart instead, their path below the deepest folder the clashing inputs share
+    (``a/x.png``, ``b/x.png`` → ``a/x.png.json``, ``b/x.png.json``), so the outputs mirror
+    where the inputs are and stay the same from one run of the same command to the next."""
+    absolute = [Path(os.path.abspath(p)) for p in paths]
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(absolute):
+        by_name[p.name.casefold()].append(i)
+    keys = [p.name for p in absolute]
+    for clash in by_name.values():
+        if len(clash) > 1:
+            common = os.path.commonpath([str(absolute[i].parent) for i in clash])
+            for i in clash:
+                keys[i] = absolute[i].relative_to(common).as_posix()
+    return keys
+
+
+def unique_inputs(paths: list[Path]) -> list[Path]:
+    """Each file once, however often it was named (``in/`` and ``in/x.png``; a symlink to it)."""
+    seen: set[str] = set()
+    out = []
+    for p in paths:
+        real = os.path.realpath(p)
+        if real not in seen:
+            seen.add(real)
+            out.append(p)
+    return out
+
+
+def same_source(record: dict, item: "BatchItem") -> bool:
+    """Whether a log line (manifest or failure) stands for the file ``item`` reads: by its absolute
+    path (``source``), or, in lines written before that field existed, by the path as given."""
+    if record.get("source"):
+        return record["source"] == item.source
+    return record.get("path") == item.path or os.path.abspath(str(record.get("path", ""))) == item.source
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -91,7 +131,7 @@ def plan_batch(inputs: Iterable[str | Path], out: str | Path | Destination, form
     fsspec URL or a :class:`~kocr_sdk.batch.destination.Destination`)."""
     formats = list(formats)
     out = open_destination(out)
-    paths = expand_inputs(inputs, recursive=recursive)
+    paths = unique_inputs(expand_inputs(inputs, recursive=recursive))
     done = {r["key"]: r for r in parse_jsonl(out.read_text(MANIFEST)) if "key" in r}
     plan = Plan([], [], [])
     for path, key in zip(paths, output_keys(paths)):
@@ -106,9 +146,15 @@ def plan_batch(inputs: Iterable[str | Path], out: str | Path | Destination, form
             continue
         item = BatchItem(str(path), key, sha, n)
         record = done.get(key)
-        if (not redo and record is not None and record.get("sha256") == sha
-                and all(out.exists(name) for name in item.outputs(formats))):
+        whole = record is not None and all(out.exists(name) for name in item.outputs(formats))
+        if not redo and whole and record.get("sha256") == sha:
             plan.skipped.append(item)
+        elif whole and record.get("sha256") != sha and not same_source(record, item):
+            # another file of the same name, read by an earlier run: its output is not ours to replace
+            plan.unreadable.append((str(path), key, (
+                f"{path}: not overwritten: {item.outputs(formats)[0]} in {out.location} holds the output of "
+                f"{record.get('path')}, another file of the same name read by an earlier run; give this input "
+                f"another --out, or delete that output to replace it")))
         else:
             plan.todo.append(item)
     return plan

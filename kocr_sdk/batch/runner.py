@@ -3,6 +3,9 @@
 Ctrl-C (SIGINT) stops cleanly: no new task starts, tasks in flight finish and are written, and
 the run returns a summary with ``interrupted`` set; a second Ctrl-C abandons the tasks in flight
 (their inputs are simply redone next time). Re-running the same command resumes.
+
+One run at a time on an output folder (:mod:`.lock`): a second refuses, naming the first, or
+waits for it (``wait``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel
 
-from .destination import open_destination
+from .destination import Destination, open_destination
+from .lock import hold_output
 from .options import BatchOptions, EngineSpec, size_workers
 from .plan import BatchItem, make_tasks, plan_batch
 from .store import OutputStore
@@ -70,6 +74,13 @@ def run_batch(inputs: Iterable[str | Path], options: BatchOptions | dict[str, An
     engine = engine or EngineSpec()
     reporter = reporter or Reporter()
     out = open_destination(options.out)
+    with hold_output(out, options.wait, reporter.note):  # before planning: the plan reads the logs
+        return _run_held(inputs, options, engine, reporter, out)
+
+
+def _run_held(inputs: Iterable[str | Path], options: BatchOptions, engine: EngineSpec, reporter: Reporter,
+              out: Destination) -> BatchSummary:
+    """The run proper, with the output folder held."""
     plan = plan_batch(inputs, out, options.formats, options.redo, options.recursive)
     items = plan.todo + [BatchItem(p, k, "", 0) for p, k, _ in plan.unreadable]
     store = OutputStore(out, list(options.formats), items, reporter.input_done)
@@ -118,7 +129,10 @@ def run_batch(inputs: Iterable[str | Path], options: BatchOptions | dict[str, An
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        out.flush()  # a remote destination's logs (a local one's are synced line by line)
+        try:
+            store.prune_failures()
+        finally:
+            out.flush()  # a remote destination's logs (a local one's are synced line by line)
     interrupted = interrupted or stop.is_set()
     seconds = time.perf_counter() - start
     return BatchSummary(

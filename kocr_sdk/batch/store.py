@@ -7,18 +7,23 @@ page of the input is in; then the input's line is appended to
 ``DIR/_failures.jsonl`` and no output. A run killed at any point leaves complete outputs and
 complete manifest lines only — at worst an output whose manifest line is missing, which the
 next run writes again, byte for byte the same.
+
+``_failures.jsonl`` says what is failing *now*: when the run ends, the lines of earlier runs for
+inputs this run has written, or has failed again (its own line is the news), are dropped, in one
+atomic rewrite; lines of inputs this run did not touch stay.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections import defaultdict
 from typing import Any, Callable
 
 from .. import __version__
 from ..document import Document, Page
 from .destination import Destination
-from .plan import FAILURES, MANIFEST, BatchItem
+from .plan import FAILURES, MANIFEST, BatchItem, same_source
 from .worker import ChunkResult
 
 
@@ -44,6 +49,7 @@ class OutputStore:
         self.failed: dict[str, str] = {}
         self.written: set[str] = set()
         self.on_input = on_input
+        self.run = uuid.uuid4().hex[:12]  # marks this run's failure lines
         out.remove_temp_files()
 
     def add(self, result: ChunkResult) -> None:
@@ -65,8 +71,8 @@ class OutputStore:
     def fail(self, item: BatchItem, error: str) -> None:
         self.failed[item.key] = error
         self.pages.pop(item.key, None)
-        self.out.append_record(FAILURES, {"key": item.key, "path": item.path, "sha256": item.sha256,
-                                           "error": error, "time": _now()})
+        self.out.append_record(FAILURES, {"key": item.key, "path": item.path, "source": item.source,
+                                           "sha256": item.sha256, "error": error, "time": _now(), "run": self.run})
         if self.on_input:
             self.on_input(item, error)
 
@@ -79,7 +85,7 @@ class OutputStore:
         for fmt, name in zip(self.formats, outputs):
             self.out.write_text(name, render(doc, fmt))  # whole or absent: a re-run trusts what it finds
         self.out.append_record(MANIFEST, {
-            "key": item.key, "path": item.path, "sha256": item.sha256, "pages": len(pages),
+            "key": item.key, "path": item.path, "source": item.source, "sha256": item.sha256, "pages": len(pages),
             "outputs": outputs, "seconds": {k: round(v, 4) for k, v in self.seconds[item.key].items()},
             "time": _now(),
         })
@@ -87,6 +93,20 @@ class OutputStore:
         del self.pages[item.key]
         if self.on_input:
             self.on_input(item, None)
+
+    def prune_failures(self) -> None:
+        """Drop the failure lines this run made out of date: of inputs it has written, and older
+        lines of inputs it failed again. Called once, when the run ends (however it ends); a run
+        killed before that leaves them for the next run to drop."""
+        touched = {key: self.items[key] for key in self.written | set(self.failed)}
+
+        def keep(record: dict[str, Any]) -> bool:
+            if record.get("run") == self.run:
+                return record.get("key") not in self.written
+            item = touched.get(record.get("key"))
+            return item is None or not same_source(record, item)
+
+        self.out.rewrite_records(FAILURES, keep)
 
 
 def _now() -> str:

@@ -107,8 +107,9 @@ _READER: PageReader | None = None
 _START_ERROR: str | None = None
 
 
-def init_worker(spec: EngineSpec, threads: int, keep_timings: bool) -> None:
-    """Pool initializer: build the engine once; leave Ctrl-C to the driver, which stops cleanly.
+def init_worker(spec: EngineSpec, threads: int, keep_timings: bool, driver: int | None = None) -> None:
+    """Pool initializer: die with the driver; build the engine once; leave Ctrl-C to the driver,
+    which stops cleanly.
 
     A failure is kept and raised by the first task rather than here: an initializer that raises
     breaks the whole pool with no message, and the driver must say why.
@@ -116,11 +117,59 @@ def init_worker(spec: EngineSpec, threads: int, keep_timings: bool) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(driver)
     global _READER, _START_ERROR
     try:
         _READER = PageReader(spec, threads, keep_timings)
     except Exception as exc:
         _START_ERROR = str(exc) if isinstance(exc, KocrError) else f"{type(exc).__name__}: {exc}"
+
+
+def die_with_parent(driver: int | None = None, every: float = 0.5) -> None:
+    """End this worker as soon as its parent ends, however it ends (``kill -9`` included).
+
+    A pool worker blocks on its task queue and would otherwise live on, engine and all, after
+    its driver is killed. On Linux the kernel sends it SIGKILL when its parent dies
+    (``PR_SET_PDEATHSIG``); everywhere, a thread checks every ``every`` seconds that its parent
+    is still the one it started with (an orphan is adopted by another process). ``driver``: the
+    driver's pid, to catch a driver that died before this ran.
+    """
+    import signal
+    import sys
+    import threading
+
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watchdog below still holds
+            pass
+    if os.getppid() != parent or (driver is not None and parent != driver and not _alive(driver)):
+        os._exit(1)  # the parent (spawn: the driver; forkserver: its server) died before the above
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="kocr-die-with-parent", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would send CTRL_C_EVENT there
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def read_task(task: Task) -> ChunkResult:

@@ -75,17 +75,20 @@ class _RichReporter:
               help="Pages with their own text layer: mark them (report) or take their words as they are (use).")
 @click.option("--runtime", type=click.Choice(["torch", "onnx"]), help="Run the built-in models on torch or onnxruntime.")
 @click.option("--redo", is_flag=True, help="Read every input again, even those already done.")
+@click.option("--wait", is_flag=True, help="If another kocr batch run holds OUT, wait for it to end (default: refuse).")
 @click.option("--recursive", "-r", is_flag=True, help="Search directories recursively.")
 @click.option("--config", type=click.Path(dir_okay=False), help="Engine config YAML.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Override the config's device.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes; the summary only.")
 def batch(inputs, out, formats, workers, threads, chunk_pages, ray_address, dpi, pdf_text_layer, runtime, redo,
-          recursive, config, device, quiet) -> None:
+          wait, recursive, config, device, quiet) -> None:
     """Read many files (images, multi-page TIFFs, PDFs; directories and globs) into OUT.
 
-    One output per input, written atomically. Re-running skips inputs already done (by content
-    hash: a changed file is redone); failed inputs go to OUT/_failures.jsonl and the rest go
-    on; Ctrl-C stops cleanly and the same command resumes.
+    One output per input, written atomically (inputs with the same name in different folders
+    get their folders: OUT/a/x.png.json, OUT/b/x.png.json). Re-running skips inputs already
+    done (by content hash: a changed file is redone); failed inputs go to OUT/_failures.jsonl
+    and the rest go on; Ctrl-C stops cleanly and the same command resumes. One run at a time
+    on OUT; workers end with the run, however it ends.
     """
     from ..batch import BatchOptions, EngineSpec, run_batch
     from ..config import EngineConfig
@@ -94,7 +97,7 @@ def batch(inputs, out, formats, workers, threads, chunk_pages, ray_address, dpi,
                                    "runtime": runtime}.items() if v is not None}
     spec = EngineSpec(EngineConfig.load(config, **overrides))
     options = BatchOptions(out=out, formats=list(dict.fromkeys(formats)), workers=workers, threads=threads,
-                           chunk_pages=chunk_pages, redo=redo, recursive=recursive,
+                           chunk_pages=chunk_pages, redo=redo, recursive=recursive, wait=wait,
                            backend="ray" if ray_address else "auto",
                            ray_address=None if ray_address in (None, "local") else ray_address)
     reporter = _RichReporter(quiet)
