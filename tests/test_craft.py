@@ -234,7 +234,7 @@ def test_training_exports_weights_the_stage_loads(tmp_path, monkeypatch, white_p
     assert found.config.decode.region_threshold == 0.3 and found.stride == 2
     result = found.detect(np.full((300, 500, 3), 255, np.uint8))
     assert isinstance(result, Detection) and result.orientation == 0
-    assert found.last_scale == pytest.approx(256 / 500)
+    assert result.scale == pytest.approx(256 / 500)
     engine = Engine(detector="craft", load_entrypoints=False)
     assert engine.describe()["detector"] == "craft"
     assert engine.read(white_page).pages[0].stages[0].status == "ran"

@@ -327,7 +327,7 @@ def test_stage_registers_and_detects_with_weights(tmp_path, monkeypatch, white_p
     assert stage.config.max_side == 256 and stage.config.decode.word_threshold == 0.5
     result = stage.detect(np.full((300, 500, 3), 255, np.uint8))
     assert result.orientation in (0, 90, 180, 270)
-    assert stage.last_scale == pytest.approx(256 / 500) and result.scale == pytest.approx(256 / 500)
+    assert result.scale == pytest.approx(256 / 500)
     engine = Engine(load_entrypoints=False)
     assert engine.describe()["detector"] == "anchor-free"
     page = engine.read(white_page).pages[0]

@@ -191,7 +191,6 @@ class AnchorFreeDetector(TextDetector):
         decode_opts = {**settings.pop("decode", {}), **(opts.pop("decode", None) or {})}
         self.config = InferenceConfig.model_validate({**settings, **opts, "decode": decode_opts})
         self.stride = int(self.meta.get("targets", {}).get("stride", 4))
-        self.last_scale: float | None = None
         if runtime == "onnx":  # the same scaling and decoding around an onnxruntime session
             from ..runtime.cpu import int8_by_default
             from ..runtime.onnx import export_detector, onnx_module
@@ -205,8 +204,8 @@ class AnchorFreeDetector(TextDetector):
             raise KocrConfigError("detector option quantize: true needs runtime: onnx (the torch path runs fp32)")
 
     def detect(self, image: np.ndarray) -> Detection:
-        decoded, self.last_scale = detect_array(self.model, image, self.config, self.device, self.stride)
-        return to_detection(decoded, self.last_scale)
+        decoded, scale = detect_array(self.model, image, self.config, self.device, self.stride)
+        return to_detection(decoded, scale)  # the scale travels in the Detection: no per-call state on the stage
 
 
 def shipped_detectors() -> list[type[TextDetector]]:

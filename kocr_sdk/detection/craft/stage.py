@@ -66,11 +66,10 @@ class CraftDetector(TextDetector):
         targets = CraftTargetConfig.model_validate(self.meta.get("targets", {}))
         self.stride = targets.stride
         self.decoder = partial(decode, sigma=targets.sigma)
-        self.last_scale: float | None = None
 
     def detect(self, image: np.ndarray) -> Detection:
-        decoded, self.last_scale = detect_array(self.model, image, self.config, self.device, self.stride, self.decoder)
-        return to_detection(decoded, self.last_scale)
+        decoded, scale = detect_array(self.model, image, self.config, self.device, self.stride, self.decoder)
+        return to_detection(decoded, scale)  # the scale travels in the Detection: no per-call state on the stage
 
 
 def shipped_detectors() -> list[type[TextDetector]]:
