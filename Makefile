@@ -34,6 +34,8 @@ demo: setup
 	$(BIN)/kocr read kocr_sdk/data/sample_ko.png --format json
 
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 clean:

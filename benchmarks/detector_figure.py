@@ -35,7 +35,7 @@ def _detect(weights: Path, image: np.ndarray):
     """The words one detector finds on an RGB page, through its family's inference path."""
     from detector_heldout import load_detector
 
-    from kocr_sdk.detection.detector import detect_array
+    from kocr_sdk.detection.anchor_free.inference import detect_array
 
     detector, cfg, decoder, stride = load_detector(weights)
     decoded, _ = detect_array(detector.model, image, cfg, "cpu", stride, decoder)
@@ -58,7 +58,7 @@ def _window(gt: list[np.ndarray], shape: tuple[int, int], size: tuple[int, int])
 
 def _panel(image: np.ndarray, gt: list[np.ndarray], pred: np.ndarray, title: str,
            window: tuple[int, int, int, int]) -> np.ndarray:
-    from kocr_sdk.eval.matching import match_polygons
+    from kocr_sdk.lab.eval.matching import match_polygons
 
     m = match_polygons(gt, pred) if len(gt) and len(pred) else None
     hit_pred = set(m.pred_to_gt) if m else set()
@@ -92,8 +92,8 @@ def main() -> None:
 
     import torch
 
-    from kocr_sdk.detection.detector import WEIGHTS_PATH
-    from kocr_sdk.synth.pages import PageGenerator
+    from kocr_sdk.detection.anchor_free.stage import WEIGHTS_PATH
+    from kocr_sdk.lab.synth.pages import PageGenerator
 
     torch.set_num_threads(1)
     weights = args.weights or [WEIGHTS_PATH, WEIGHTS_PATH.parent / "detector-craft.safetensors"]

@@ -4,11 +4,11 @@
 
 Quality: ``--pages`` whole pages from ``PageGenerator(split="heldout", seed)`` — fonts the
 detector never trained on, a seed training never used (training validates on seed 10007) —
-run through the real inference path and scored with ``kocr_sdk.eval`` matching (IoU ≥ 0.5):
+run through the real inference path and scored with ``kocr_sdk.lab.eval`` matching (IoU ≥ 0.5):
 word and character P/R/H-mean, page orientation accuracy, duplicate rate (ground-truth words
 that two predictions match). These are issue 4's targets. Each figure set also says why words
 went unmatched (``word_misses``: merged / split / loose / missed; ``word_extras`` for the
-predictions; definitions in ``kocr_sdk.eval.errors``).
+predictions; definitions in ``kocr_sdk.lab.eval.errors``).
 
 ``--gt JSONL`` scores real pages instead (a ``kocr eval`` ground truth, e.g. FUNSD's scans in
 ``../shared/data/funsd-test/gt.jsonl``), with the same decoding and matching — the detector
@@ -37,8 +37,8 @@ def load_detector(weights: Path):
     """The stage for a weights file of either family (its ``meta.arch``), with what
     ``detect_array`` and ``evaluate`` need to run it: (stage, inference config, decoder, stride)."""
     from kocr_sdk.detection.craft.stage import CraftDetector
-    from kocr_sdk.detection.detector import AnchorFreeDetector
-    from kocr_sdk.detection.families import family_of
+    from kocr_sdk.detection.anchor_free.stage import AnchorFreeDetector
+    from kocr_sdk.lab.training.detector_families import family_of
     from kocr_sdk.weights_file import read_meta
 
     arch = read_meta(weights, "detector")["arch"]
@@ -88,9 +88,9 @@ def main() -> None:
     import torch
 
     cv2.setNumThreads(1)
-    from kocr_sdk.detection.detector import WEIGHTS_PATH, AnchorFreeDetector
-    from kocr_sdk.synth.pages import PageGenerator
-    from kocr_sdk.training.detector import evaluate
+    from kocr_sdk.detection.anchor_free.stage import WEIGHTS_PATH, AnchorFreeDetector
+    from kocr_sdk.lab.synth.pages import PageGenerator
+    from kocr_sdk.lab.training.detector import evaluate
 
     weights = args.weights or WEIGHTS_PATH
     detector, cfg, decoder, stride = load_detector(weights)

@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     name = args.name or args.gt.resolve().parent.name
     results = HERE / "results"
 
-    from kocr_sdk.eval import EvalReport
-    from kocr_sdk.eval.format import read_pages
+    from kocr_sdk.lab.eval import EvalReport
+    from kocr_sdk.lab.eval.format import read_pages
 
     reports: dict[str, EvalReport] = {}
     common = ([] if args.images is None else ["--images", str(args.images)]) + \
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         reports["Tesseract"] = EvalReport.model_validate_json(out.read_text(encoding="utf-8"))
     if "kocr" not in args.skip:
         from kocr_sdk.engine import Engine
-        from kocr_sdk.eval import evaluate, run_engine
+        from kocr_sdk.lab.eval import evaluate, run_engine
 
         gt_pages = read_pages(args.gt, args.limit)
         engine = Engine(threads=1)

@@ -66,7 +66,7 @@ FILTERS = {
 
 
 def probe_views(args) -> dict:
-    from kocr_sdk.training.recognizer import predict
+    from kocr_sdk.lab.training.recognizer import predict
 
     model, charset, fax, _ = _setup(args.n, args.weights)
     truth = [gt for _, gt, _ in fax]
@@ -91,9 +91,9 @@ def probe_views(args) -> dict:
 def probe_tent(args) -> dict:
     import torch
 
-    from kocr_sdk.training.recognizer import evaluate
-    from kocr_sdk.training.unlabeled import ViewStream, open_unlabeled
-    from kocr_sdk.training.views import weak_view
+    from kocr_sdk.lab.training.recognizer import evaluate
+    from kocr_sdk.lab.training.unlabeled import ViewStream, open_unlabeled
+    from kocr_sdk.lab.training.views import weak_view
     from semi_supervised import heavy_fax
 
     model, charset, fax, clean = _setup(args.n, args.weights)

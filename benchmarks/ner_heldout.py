@@ -65,8 +65,8 @@ def main() -> None:
 
     import torch
 
-    from kocr_sdk.ner.data import NerGenerator
-    from kocr_sdk.ner.metrics import entity_scores
+    from kocr_sdk.lab.synth.ner_lines import NerGenerator
+    from kocr_sdk.lab.eval.entities import entity_scores
     from kocr_sdk.ner.recognizer import WEIGHTS_DIR, HuggingFaceEntityRecognizer
 
     torch.set_num_threads(args.threads[0])
@@ -93,8 +93,8 @@ def main() -> None:
             shown = 0
             for ex, pred in zip(examples, predicted):
                 if set(ex.spans) != set(pred) and shown < args.errors:
-                    print(f"{ex.text!r}\n   gold {[(ex.text[s:e], l) for s, e, l in ex.spans]}\n"
-                          f"   pred {[(ex.text[s:e], l) for s, e, l in pred]}")
+                    print(f"{ex.text!r}\n   gold {[(ex.text[s:e], lab) for s, e, lab in ex.spans]}\n"
+                          f"   pred {[(ex.text[s:e], lab) for s, e, lab in pred]}")
                     shown += 1
 
     lines = [p[1].text for p in pairs]

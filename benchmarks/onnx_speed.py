@@ -56,11 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="kocr-onnx-"))
     rows = []
 
-    from kocr_sdk.detection import detector as det
+    from kocr_sdk.detection.anchor_free import inference as det
+    from kocr_sdk.detection.anchor_free.stage import WEIGHTS_PATH as DETECTOR_WEIGHTS
     from kocr_sdk.detection.anchor_free.model import create_model, fuse_batchnorm, normalise
 
-    if det.WEIGHTS_PATH.exists():
-        dmodel, _ = det.load_weights(det.WEIGHTS_PATH)
+    if DETECTOR_WEIGHTS.exists():
+        dmodel, _ = det.load_weights(DETECTOR_WEIGHTS)
         dname = "shipped"
     else:
         dmodel, dname = fuse_batchnorm(create_model("afd-slim").eval()), "random"
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     w = torch.tensor(widths)
 
     from kocr_sdk.recognition.charset import CHARSETS
-    from kocr_sdk.recognition.vitstr import recognizer as rec
+    from kocr_sdk.recognition import stage as rec
     from kocr_sdk.recognition.vitstr.model import create_model as create_rec
 
     path = rec.WEIGHTS_DIR / "vitstr-tiny-hangul.safetensors"

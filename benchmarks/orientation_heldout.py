@@ -38,7 +38,7 @@ def main() -> None:
     cv2.setNumThreads(1)
     torch.set_num_threads(args.threads)
     from kocr_sdk import Engine
-    from kocr_sdk.synth.pages import PageGenerator
+    from kocr_sdk.lab.synth.pages import PageGenerator
 
     engine = Engine(entity_recognizer="none", clusterer="none", template_matcher="none",
                     orientation_probes=args.probes, orientation_first_probes=args.first_probes,

@@ -33,8 +33,8 @@ def main() -> None:
 
     from kocr_sdk.recognition.preprocess import HEIGHT, batch_tensors, normalise
     from kocr_sdk.recognition.vitstr.decode import greedy_decode
-    from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR, load_weights
-    from kocr_sdk.synth.crops import CropGenerator
+    from kocr_sdk.recognition.stage import WEIGHTS_DIR, load_weights
+    from kocr_sdk.lab.synth.crops import CropGenerator
 
     torch.set_num_threads(1)
     weights = args.weights or WEIGHTS_DIR / "vitstr-tiny-hangul.safetensors"

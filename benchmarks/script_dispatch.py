@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from kocr_sdk import Engine
-    from kocr_sdk.eval import evaluate, run_engine
-    from kocr_sdk.eval.format import read_pages
+    from kocr_sdk.lab.eval import evaluate, run_engine
+    from kocr_sdk.lab.eval.format import read_pages
 
     gt_pages = read_pages(args.gt)[: args.limit]
     root = args.images or args.gt.parent

@@ -40,8 +40,8 @@ def main() -> None:
 
     from kocr_sdk.script_id.batching import prepare, width_batches
     from kocr_sdk.script_id.identifier import WEIGHTS_PATH, CnnScriptIdentifier
-    from kocr_sdk.script_id.metrics import format_confusion, script_metrics
-    from kocr_sdk.synth.crops import CropGenerator
+    from kocr_sdk.lab.eval.script_id import format_confusion, script_metrics
+    from kocr_sdk.lab.synth.crops import CropGenerator
 
     torch.set_num_threads(1)
     weights = args.weights or WEIGHTS_PATH

@@ -27,7 +27,7 @@ crop, beyond the training pipeline's 0.3–1.3 on 30 % of them):
 every crop), and takes paper texture and lighting out of the labelled stream of both arms, so the
 shifted domain is one the labelled crops lack entirely (the blur domain's labelled crops do have
 some mild blur). ``--domain fax`` shifts to a low-resolution black-and-white scan of every crop
-(:class:`~kocr_sdk.synth.degrade.Fax`, added to the generator after the shipped recogniser was
+(:class:`~kocr_sdk.lab.synth.degrade.Fax`, added to the generator after the shipped recogniser was
 trained, so its start weights never saw it) and takes every thresholding out of the labelled stream.
 
 Every arm is validated on ``--val-size`` crops in held-out fonts under a seed no training uses.
@@ -50,7 +50,7 @@ RESULTS = Path(__file__).parent / "results" / "semi_supervised.json"
 
 def heavy_blur(sigma: tuple[float, float] = (1.8, 2.8)) -> dict:
     """The usual crop degradations, with every crop blurred hard (the shifted domain)."""
-    from kocr_sdk.synth.degrade import Blur, crop_pipeline
+    from kocr_sdk.lab.synth.degrade import Blur, crop_pipeline
 
     pipe = crop_pipeline()
     pipe.image = [op for op in pipe.image if not isinstance(op, Blur)] + [Blur(prob=1.0, sigma=sigma, motion_prob=0.0)]
@@ -64,7 +64,7 @@ def mild_blur() -> dict:
 
 def _on_paper(*ops) -> dict:
     """The usual crop degradations with their paper texture and lighting replaced by ``ops``."""
-    from kocr_sdk.synth.degrade import Lighting, PaperTexture, crop_pipeline
+    from kocr_sdk.lab.synth.degrade import Lighting, PaperTexture, crop_pipeline
 
     pipe = crop_pipeline()
     pipe.image = list(ops) + [op for op in pipe.image if not isinstance(op, (PaperTexture, Lighting))]
@@ -74,7 +74,7 @@ def _on_paper(*ops) -> dict:
 def heavy_paper() -> dict:
     """Dirty, unevenly lit paper: blotches, grain, specks and a light gradient on every crop, a
     shadow on 40 % (the labelled stream of the paper arms has none of it, see :func:`no_paper`)."""
-    from kocr_sdk.synth.degrade import Lighting, PaperTexture
+    from kocr_sdk.lab.synth.degrade import Lighting, PaperTexture
 
     return _on_paper(PaperTexture(prob=1.0, blotch=(0.15, 0.35), grain=(0.05, 0.12), specks=(0.0005, 0.002)),
                      Lighting(prob=1.0, gradient=(0.2, 0.45), shadow_prob=0.4, shadow=(0.45, 0.75), crease_prob=0.2))
@@ -82,7 +82,7 @@ def heavy_paper() -> dict:
 
 def mild_paper() -> dict:
     """The paper curriculum's starting domain: the same ops at about half their strength."""
-    from kocr_sdk.synth.degrade import Lighting, PaperTexture
+    from kocr_sdk.lab.synth.degrade import Lighting, PaperTexture
 
     return _on_paper(PaperTexture(prob=1.0, blotch=(0.05, 0.15), grain=(0.02, 0.06), specks=(0.0, 0.0005)),
                      Lighting(prob=1.0, gradient=(0.05, 0.2), shadow_prob=0.2, shadow=(0.7, 0.9), crease_prob=0.05))
@@ -96,7 +96,7 @@ def no_paper() -> dict:
 
 def _faxed(fax) -> dict:
     """The usual crop degradations without any thresholding, then ``fax`` (if any) last."""
-    from kocr_sdk.synth.degrade import Binarize, crop_pipeline
+    from kocr_sdk.lab.synth.degrade import Binarize, crop_pipeline
 
     pipe = crop_pipeline()
     pipe.image = [op for op in pipe.image if not isinstance(op, Binarize)] + ([fax] if fax is not None else [])
@@ -104,18 +104,18 @@ def _faxed(fax) -> dict:
 
 
 def heavy_fax() -> dict:
-    """A low-resolution black-and-white scan of every crop (:class:`~kocr_sdk.synth.degrade.Fax`,
+    """A low-resolution black-and-white scan of every crop (:class:`~kocr_sdk.lab.synth.degrade.Fax`,
     thresholded at 40–65 % of the crop's size): a degradation no shipped recogniser trained on
     (it was added to the generator after them), and which the labelled stream of the fax arms
     lacks entirely, thresholding included (:func:`no_fax`)."""
-    from kocr_sdk.synth.degrade import Fax
+    from kocr_sdk.lab.synth.degrade import Fax
 
     return _faxed(Fax(prob=1.0, scale=(0.4, 0.65)))
 
 
 def mild_fax() -> dict:
     """The fax curriculum's starting domain: thresholded at nearly the crop's own size."""
-    from kocr_sdk.synth.degrade import Fax
+    from kocr_sdk.lab.synth.degrade import Fax
 
     return _faxed(Fax(prob=1.0, scale=(0.75, 0.95), speckle=(0.0, 0.0005)))
 
@@ -179,7 +179,7 @@ def logged_minutes(log: Path) -> float:
 
 
 def _recognizer_arm(name: str, args, **kw) -> dict:
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, train
+    from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, train
 
     out = args.out / name
     done = out / "result.json"
@@ -207,7 +207,7 @@ def views(args) -> dict:
 
 
 def run_pretrain(args) -> Path:
-    from kocr_sdk.training.seqclr import PretrainConfig, export_encoder, pretrain
+    from kocr_sdk.lab.training.seqclr import PretrainConfig, export_encoder, pretrain
 
     tag = args.tag if args.pretrain_tag is None else args.pretrain_tag
     out = args.out / ("pretrain" + tag)
@@ -229,7 +229,7 @@ def run_pretrain(args) -> Path:
 def shipped_hangul(start: Path | None = None) -> Path:
     """Where arms d–f start: ``start`` (``--start-weights``), else the shipped ``hangul`` weights —
     which change when a session ships new ones, so a rerun of an old figure names its file."""
-    from kocr_sdk.recognition.vitstr.recognizer import WEIGHTS_DIR
+    from kocr_sdk.recognition.stage import WEIGHTS_DIR
 
     return Path(start) if start else WEIGHTS_DIR / "vitstr-tiny-hangul.safetensors"
 
@@ -238,7 +238,7 @@ def hangul_from(weights: Path):
     """A tiny ``hangul`` recogniser with ``weights`` (e.g. the shipped ones), and its charset."""
     from kocr_sdk.recognition.architectures import create_model
     from kocr_sdk.recognition.charset import CHARSETS
-    from kocr_sdk.training.recognizer import init_from_weights
+    from kocr_sdk.lab.training.recognizer import init_from_weights
 
     charset = CHARSETS["hangul"]()
     model = create_model("vitstr-tiny", len(charset))
@@ -252,7 +252,7 @@ def domain_crops(domain: str, n: int, charset, clean: bool = False, seed: int | 
     start row (``d0-shift-start``'s ``val`` / ``val_normal``) reads these, so they are built here only.
     ``seed``: other crops than the validation seed's — a confirmation set that choosing between
     variants never looked at."""
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, validation_set
+    from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, validation_set
 
     shifted, _, labelled = DOMAINS[domain]
     options = {"data": labelled()} if clean else {"val_data": shifted()}
@@ -263,7 +263,7 @@ def domain_crops(domain: str, n: int, charset, clean: bool = False, seed: int | 
 
 def shift_baseline(args, weights: Path) -> dict:
     """The starting point of arms d and e: the weights as they are, on normal and on shifted crops."""
-    from kocr_sdk.training.recognizer import evaluate
+    from kocr_sdk.lab.training.recognizer import evaluate
 
     name = "d0-shift-start" + _domain_suffix(args) + args.tag  # tagged: a variant may change --val-size
     done = args.out / name / "result.json"
@@ -312,7 +312,7 @@ def main() -> None:
     ap.add_argument("--strong-magnitude", type=float, default=1.0, help="SeqFixMatch: their strength, at most.")
     ap.add_argument("--unlabeled-weight", type=float, default=1.0, help="SeqFixMatch: λ_u.")
     ap.add_argument("--strong-set", help="SeqFixMatch: comma-separated operations the strong view draws from "
-                    "(kocr_sdk.training.views.OPERATIONS; default: all but binarize).")
+                    "(kocr_sdk.lab.training.views.OPERATIONS; default: all but binarize).")
     ap.add_argument("--labeled-augment", type=float, default=0.0,
                     help="Share of labelled crops that get a strong view too (the control for a strong-view operation).")
     ap.add_argument("--teacher-ema", type=float, help="SeqFixMatch: read weak views with an EMA teacher of this decay.")
@@ -421,7 +421,7 @@ def _finished_arm(args, arm: str, crops: bool = True):
     the config it saved — so the crops are exactly those its log scored."""
     from kocr_sdk.recognition.architectures import create_model
     from kocr_sdk.recognition.charset import CHARSETS
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, validation_set
+    from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, validation_set
     from kocr_sdk.weights_file import read_checkpoint
 
     cfg = RecognizerTrainConfig(**json.loads((args.out / arm / "result.json").read_text())["config"])
@@ -454,7 +454,7 @@ def paired(args, first: str, second: str, resamples: int = 2000) -> dict:
     import numpy as np
     from rapidfuzz.distance import Levenshtein
 
-    from kocr_sdk.training.recognizer import predict
+    from kocr_sdk.lab.training.recognizer import predict
 
     own = not (args.clean or args.val_seed is not None or _is_weights(first) or _is_weights(second))
     if not own:  # else: the first arm's own validation crops
@@ -495,8 +495,8 @@ def confidence(args, arm: str, thresholds=(0.8, 0.9, 0.95, 0.97, 0.99), views: i
     same text (a teacher that votes over test-time augmentations)."""
     import numpy as np
 
-    from kocr_sdk.training.recognizer import predict
-    from kocr_sdk.training.views import weak_view
+    from kocr_sdk.lab.training.recognizer import predict
+    from kocr_sdk.lab.training.views import weak_view
 
     model, charset, data = _finished_arm(args, arm)
     readings = predict(model, charset, data)

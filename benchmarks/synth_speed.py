@@ -25,9 +25,9 @@ def main() -> None:
     import cv2
 
     cv2.setNumThreads(1)
-    from kocr_sdk.synth.crops import CropGenerator
-    from kocr_sdk.synth.forms import FormGenerator
-    from kocr_sdk.synth.pages import PageGenerator
+    from kocr_sdk.lab.synth.crops import CropGenerator
+    from kocr_sdk.lab.synth.forms import FormGenerator
+    from kocr_sdk.lab.synth.pages import PageGenerator
 
     result = {}
     for name, make, n in (("crops", lambda: CropGenerator("train", 0), args.crops),

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from kocr_sdk.document import Page
-from kocr_sdk.eval.oracle import page_from_record
+from kocr_sdk.lab.eval.oracle import page_from_record
 from kocr_sdk.layout import cluster_page
-from kocr_sdk.synth.forms import FormGenerator
+from kocr_sdk.lab.synth.forms import FormGenerator
 from kocr_sdk.templates import Template
 from kocr_sdk.templates.matcher import score_templates
 

@@ -201,8 +201,8 @@ class Page(_Model):
 
     def to_spacy(self, vocab: Any = None) -> Any:
         """The page as a spaCy ``Doc``: one token per OCR word in reading order, entities as
-        ``doc.ents``, boxes as ``token._.kocr_box``/``kocr_quad`` (see kocr_sdk.ner.spacy_interop)."""
-        from .ner.spacy_interop import page_to_spacy
+        ``doc.ents``, boxes as ``token._.kocr_box``/``kocr_quad`` (see kocr_sdk.export.spacy)."""
+        from .export.spacy import page_to_spacy
 
         return page_to_spacy(self, vocab)
 
@@ -245,7 +245,7 @@ class Document(_Model):
 
     def to_spacy(self) -> Any:
         """All pages as one spaCy ``Doc`` (pages joined in order; see :meth:`Page.to_spacy`)."""
-        from .ner.spacy_interop import document_to_spacy
+        from .export.spacy import document_to_spacy
 
         return document_to_spacy(self)
 

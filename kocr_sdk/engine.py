@@ -82,7 +82,7 @@ class Engine:
 
             torch.set_num_threads(self.config.threads)
         self._choices = {stage: self._choose(stage) for stage in STAGES if stage != "recognizer"}
-        for script, name in self.config.recognizers.items():
+        for _script, name in self.config.recognizers.items():
             self.registry.get("recognizer", name)  # fail early on a name that is not installed
         self._instances: dict[tuple[str, str], Stage] = {}
         self._templates: list[Template] | None = None
@@ -283,7 +283,7 @@ class Engine:
 
     def _from_text_layer(self, page: Page, pim: PageImage) -> Page:
         """A PDF page's own words, taken as they are; the understanding stages still run on them."""
-        from .eval.scripts import script_of
+        from .vocabulary.scripts import script_of
 
         msg = "words taken from the PDF's text layer (pdf_text_layer: use)"
         records = [StageRecord(stage=s, status="skipped", message=msg) for s in ("detector", "script_identifier", "recognizer")]

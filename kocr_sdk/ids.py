@@ -1,7 +1,7 @@
 """Korean identification numbers: check digits and validation.
 
 Template normalisers (``type: biz_reg_no``, ``type: rrn``) reject a misread digit only through the
-check digit, and the synthetic data generator (:mod:`kocr_sdk.synth.ids`) must make numbers that
+check digit, and the synthetic data generator (:mod:`kocr_sdk.lab.synth.ids`) must make numbers that
 pass the very same check; both import it from here, so that the core never depends on the
 generator. Nothing here needs numpy or fonts.
 

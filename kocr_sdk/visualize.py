@@ -43,7 +43,7 @@ def overlay_font() -> tuple[str, int] | None:
 
     A sans design is preferred (it stays legible when a word's box is small); handwriting never.
     """
-    from .synth.fonts import discover_fonts
+    from .fonts import discover_fonts
 
     faces = [f for f in discover_fonts() if f.covers(_FONT_PROBE) and not f.handwriting and not f.italic]
     if not faces:

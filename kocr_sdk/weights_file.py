@@ -9,7 +9,7 @@ validation figures) is stored as JSON under the header metadata key :data:`META_
 safetensors metadata values must be strings.
 
 Files written by older kocr versions (``torch.save`` of ``{"model": state, "meta": meta}``) and
-resume checkpoints (model *and* optimiser state, :mod:`kocr_sdk.training.checkpoint`) are still
+resume checkpoints (model *and* optimiser state, :mod:`kocr_sdk.lab.training.checkpoint`) are still
 pickles; they are read with ``torch.load(..., weights_only=True)``, torch's restricted unpickler,
 which builds only tensors and plain containers and refuses anything else instead of running it.
 Whatever cannot be read that way is a :class:`~kocr_sdk.errors.KocrModelError` naming the file.

@@ -36,10 +36,10 @@ def _hide_shipped_weights(request, monkeypatch, tmp_path_factory):
     ``shipped_models``, which is how the tests of the real models opt in."""
     if request.node.get_closest_marker("shipped_models"):
         return
-    from kocr_sdk.detection import detector
+    from kocr_sdk.detection.anchor_free import stage as detector
     from kocr_sdk.detection.craft import stage as craft_stage
     from kocr_sdk.ner import recognizer as ner_recognizer
-    from kocr_sdk.recognition.vitstr import recognizer
+    from kocr_sdk.recognition import stage as recognizer
     from kocr_sdk.script_id import identifier
 
     empty = tmp_path_factory.mktemp("no-weights")
@@ -113,7 +113,7 @@ class LineClusterer(Clusterer):
         for w in page.words:
             rows.setdefault(w.box[1], []).append(w)
         blocks = []
-        for i, (top, words) in enumerate(sorted(rows.items())):
+        for i, (_top, words) in enumerate(sorted(rows.items())):
             words.sort(key=lambda w: w.box[0])
             box = union_box([w.box for w in words])
             line = Line(id=f"l{i}", quad=quad_from_box(box), word_ids=[w.id for w in words])

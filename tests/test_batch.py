@@ -64,7 +64,7 @@ def test_outputs_manifest_and_resume(tmp_path):
 
 
 def test_a_failed_input_is_logged_and_the_rest_go_on(tmp_path):
-    inputs = images(tmp_path / "in", 2)
+    images(tmp_path / "in", 2)
     bad = tmp_path / "in" / "broken.png"
     bad.write_bytes(b"not a png at all")
     corrupt = tmp_path / "in" / "corrupt.pdf"

@@ -23,7 +23,7 @@ from kocr_sdk.detection.craft import (
     extent_ratio,
     ohem_mse,
 )
-from kocr_sdk.eval.matching import iou_matrix
+from kocr_sdk.lab.eval.matching import iou_matrix
 from tests.test_detection import DrawnPages, layout
 
 torch.set_num_threads(1)
@@ -206,12 +206,12 @@ def test_model_outputs_at_stride_2_and_folds_its_batch_norms():
 # ------------------------------------------------------------------------------------ training and stage
 def test_training_exports_weights_the_stage_loads(tmp_path, monkeypatch, white_page):
     from kocr_sdk import Engine
-    from kocr_sdk.detection import detector
+    from kocr_sdk.detection.anchor_free import stage as detector
     from kocr_sdk.detection.craft import stage
     from kocr_sdk.errors import KocrModelError
     from kocr_sdk.interfaces import Detection
     from kocr_sdk.plugins import load_registry
-    from kocr_sdk.training.detector import DetectorTrainConfig, export_weights, make_sample, train
+    from kocr_sdk.lab.training.detector import DetectorTrainConfig, export_weights, make_sample, train
 
     cfg = DetectorTrainConfig(arch="craft-tiny", batch_size=2, crop_size=96, val_every=2, val_pages=1, workers=0,
                               device="cpu", out=tmp_path / "run", log_every=1, max_steps=2,

@@ -284,7 +284,7 @@ def test_line_context_starts_as_the_plain_network_and_folds():
 
 def test_init_from_copies_a_smaller_architecture_and_refuses_another(tmp_path):
     from kocr_sdk.errors import KocrError
-    from kocr_sdk.training.detector import init_from_weights
+    from kocr_sdk.lab.training.detector import init_from_weights
 
     _write_weights(tmp_path / "slim.safetensors", "afd-slim")
     state, meta = read_weights(tmp_path / "slim.safetensors", "detector")
@@ -307,7 +307,7 @@ def _write_weights(path, arch: str = "afd-tiny"):
 
 
 def test_stage_is_not_registered_without_weights(tmp_path, monkeypatch):
-    from kocr_sdk.detection import detector
+    from kocr_sdk.detection.anchor_free import stage as detector
     from kocr_sdk.plugins import load_registry
 
     monkeypatch.setattr(detector, "WEIGHTS_PATH", tmp_path / "detector-anchor-free.safetensors")
@@ -316,7 +316,7 @@ def test_stage_is_not_registered_without_weights(tmp_path, monkeypatch):
 
 def test_stage_registers_and_detects_with_weights(tmp_path, monkeypatch, white_page):
     from kocr_sdk import Engine
-    from kocr_sdk.detection import detector
+    from kocr_sdk.detection.anchor_free import stage as detector
     from kocr_sdk.plugins import load_registry
 
     path = tmp_path / "detector-anchor-free.safetensors"
@@ -350,7 +350,7 @@ class MapsFromTargets(torch.nn.Module):
 
 
 def test_detections_come_back_in_original_pixels():
-    from kocr_sdk.detection.detector import InferenceConfig, run_pass
+    from kocr_sdk.detection.anchor_free.inference import InferenceConfig, run_pass
 
     gt = layout(5, 480, 320)
     image = np.full((320, 480, 3), 255, np.uint8)
@@ -360,8 +360,8 @@ def test_detections_come_back_in_original_pixels():
 
 
 def test_evaluation_counts_the_pages_auto_scale_ran_twice():
-    from kocr_sdk.detection.detector import InferenceConfig
-    from kocr_sdk.training.detector import evaluate
+    from kocr_sdk.detection.anchor_free.inference import InferenceConfig
+    from kocr_sdk.lab.training.detector import evaluate
 
     gt = layout(3, 480, 320)
     model = MapsFromTargets(gt, 320)
@@ -399,14 +399,14 @@ class DrawnPages:
 
 
 def _train_config(tmp_path, **kw):
-    from kocr_sdk.training.detector import DetectorTrainConfig
+    from kocr_sdk.lab.training.detector import DetectorTrainConfig
 
     return DetectorTrainConfig(arch="afd-tiny", batch_size=2, crop_size=96, val_every=2, val_pages=1, workers=0,
                                device="cpu", out=tmp_path / "run", log_every=1, **kw)
 
 
 def test_training_samples_are_a_pure_function_of_seed_and_index(tmp_path):
-    from kocr_sdk.training.detector import make_sample
+    from kocr_sdk.lab.training.detector import make_sample
 
     cfg = _train_config(tmp_path)
     image, record = DrawnPages("train", 0).sample(3)
@@ -418,7 +418,7 @@ def test_training_samples_are_a_pure_function_of_seed_and_index(tmp_path):
 
 
 def test_training_checkpoints_and_resumes(tmp_path):
-    from kocr_sdk.training.detector import export_weights, train
+    from kocr_sdk.lab.training.detector import export_weights, train
 
     cfg = _train_config(tmp_path, max_steps=2)
     result = train(cfg, progress=False, generator=DrawnPages)
@@ -431,7 +431,7 @@ def test_training_checkpoints_and_resumes(tmp_path):
     assert resumed["step"] == 3 and resumed["samples_seen"] == 6
     meta = export_weights(cfg.out / "last.pt", tmp_path / "w.safetensors")
     assert meta["arch"] == "afd-tiny" and meta["step"] == 3
-    from kocr_sdk.detection.detector import load_weights
+    from kocr_sdk.detection.anchor_free.inference import load_weights
 
     model, loaded = load_weights(tmp_path / "w.safetensors")
     assert loaded["targets"]["stride"] == STRIDE
@@ -442,7 +442,7 @@ def test_training_checkpoints_and_resumes(tmp_path):
 
 
 def test_schedule_warms_up_decays_and_rewarms_a_warm_start():
-    from kocr_sdk.training.schedule import REWARM_STEPS, lr_at
+    from kocr_sdk.lab.training.schedule import REWARM_STEPS, lr_at
 
     assert lr_at(0, 1.0, 10, 100) == 0.1 and lr_at(9, 1.0, 10, 100) == 1.0
     assert lr_at(55, 1.0, 10, 100) < lr_at(20, 1.0, 10, 100) and abs(lr_at(100, 1.0, 10, 100) - 0.02) < 1e-9
@@ -451,7 +451,7 @@ def test_schedule_warms_up_decays_and_rewarms_a_warm_start():
 
 
 def test_a_restarted_schedule_is_the_same_cosine_shifted_to_its_start():
-    from kocr_sdk.training.schedule import lr_at
+    from kocr_sdk.lab.training.schedule import lr_at
 
     # the first schedule has reached its floor by step 100; the second starts over there
     assert lr_at(100, 1.0, 10, 100) == pytest.approx(0.02)
@@ -464,7 +464,7 @@ def test_default_training_config_file_is_valid():
     from pathlib import Path
 
     from kocr_sdk.errors import KocrConfigError
-    from kocr_sdk.training.detector import DetectorTrainConfig
+    from kocr_sdk.lab.training.detector import DetectorTrainConfig
     from kocr_sdk.yamlio import validate_yaml_file
 
     path = Path(__file__).resolve().parents[1] / "kocr_sdk" / "detection" / "configs" / "detector.yaml"

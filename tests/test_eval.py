@@ -1,4 +1,4 @@
-"""kocr_sdk.eval against hand-computed tiny cases: matching, every metric, loaders, the CLI."""
+"""kocr_sdk.lab.eval against hand-computed tiny cases: matching, every metric, loaders, the CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from kocr_sdk.eval import (
+from kocr_sdk.lab.eval import (
     EvalPage,
     KocrDataError,
     evaluate,
@@ -24,7 +24,6 @@ from kocr_sdk.eval import (
     script_of,
     write_pages,
 )
-from kocr_sdk.eval.metrics import total
 
 
 def box(x0, y0, x1, y1):
@@ -68,7 +67,7 @@ def test_matching_maximises_pairs_where_greedy_would_lose_one():
 
 
 def test_error_kinds_say_why_each_word_went_unmatched():
-    from kocr_sdk.eval.errors import error_kinds
+    from kocr_sdk.lab.eval.errors import error_kinds
 
     gt = [box(0, 0, 40, 20), box(50, 0, 90, 20),  # two words one prediction spans
           box(0, 40, 100, 60),                   # a long word found in two halves
@@ -350,7 +349,7 @@ class _Plugin:
 @pytest.mark.parametrize("with_detector", [True, False])
 def test_engine_mode_scores_the_engine_and_names_missing_stages(tmp_path, with_detector):
     from kocr_sdk import Engine
-    from kocr_sdk.eval import run_engine
+    from kocr_sdk.lab.eval import run_engine
 
     gt_path = _write_set(tmp_path)
     gt_pages = read_pages(gt_path)
@@ -371,7 +370,7 @@ def test_engine_mode_scores_the_engine_and_names_missing_stages(tmp_path, with_d
 
 def test_crops_no_recogniser_can_read_are_reported_missing_not_zero(tmp_path):
     from kocr_sdk import Engine, Reading, Recognizer, hookimpl
-    from kocr_sdk.eval import run_engine
+    from kocr_sdk.lab.eval import run_engine
 
     class HanOnly(Recognizer):
         name = "han-only"

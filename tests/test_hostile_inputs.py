@@ -105,7 +105,7 @@ def test_options_for_an_unknown_implementation_fail_when_the_engine_is_built(fak
 
 def test_bad_options_fail_when_the_engine_is_built_not_on_the_first_page(tmp_path):
     """The shipped detector's ``weights`` option pointing nowhere fails in ``Engine()``."""
-    from kocr_sdk.detection.detector import AnchorFreeDetector
+    from kocr_sdk.detection.anchor_free.stage import AnchorFreeDetector
     from kocr_sdk.hookspecs import hookimpl
 
     class Plugin:

@@ -147,7 +147,7 @@ def _with_letter_boxes(page):
         tl, tr, br, bl = (np.asarray(p, dtype=float) for p in w.quad)
         n = len(w.text)
 
-        def at(t):
+        def at(t, tl=tl, tr=tr, br=br, bl=bl):
             return tl + (tr - tl) * t, bl + (br - bl) * t
 
         chars = []

@@ -49,7 +49,7 @@ def test_value_right_of_label_in_a_far_column():
     assert m.fields["name"].value == "(주)한빛 테크" and m.fields["name"].anchor == "상호"
     by_id = {w.id: w.text for w in page.words}
     assert [by_id[i] for i in m.fields["name"].word_ids] == ["(주)한빛", "테크"]
-    x0, y0, x1, y1 = (min(p[0] for p in m.fields["name"].quad), min(p[1] for p in m.fields["name"].quad),
+    x0, y0, _x1, y1 = (min(p[0] for p in m.fields["name"].quad), min(p[1] for p in m.fields["name"].quad),
                       max(p[0] for p in m.fields["name"].quad), max(p[1] for p in m.fields["name"].quad))
     assert x0 == 500 and y1 - y0 == H
 

@@ -15,15 +15,15 @@ from kocr_sdk.document import Block, Document, Entity, Line, Page, Word, WordSpa
 from kocr_sdk.errors import KocrConfigError, KocrModelError
 from kocr_sdk.geometry import quad_from_box
 from kocr_sdk.ids import luhn_check_digit, luhn_is_valid
-from kocr_sdk.ner.align import line_text, page_lines
-from kocr_sdk.ner.data import NerGenerator, make_card_number
-from kocr_sdk.ner.labels import LABELS, TAGS
-from kocr_sdk.ner.metrics import entity_scores
-from kocr_sdk.ner.noise import NoiseConfig, add_ocr_noise, hangul_lookalike
+from kocr_sdk.export.lines import line_text, page_lines
+from kocr_sdk.lab.synth.ner_lines import NerGenerator, make_card_number
+from kocr_sdk.vocabulary.entities import LABELS, TAGS
+from kocr_sdk.lab.eval.entities import entity_scores
+from kocr_sdk.lab.synth.ocr_noise import NoiseConfig, add_ocr_noise, hangul_lookalike
 from kocr_sdk.ner.redact import MASK, redact_image, redact_page
 from kocr_sdk.ner.tokenizer import save_tokenizer, train_char_tokenizer
 from kocr_sdk.ner.validators import check_biz_reg_no, check_card, check_rrn, validate
-from kocr_sdk.synth.charsets import ks_x_1001_hangul
+from kocr_sdk.vocabulary.charsets import ks_x_1001_hangul
 
 
 # --- data and noise -----------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def test_page_lines_follow_clusters_or_detector_rows():
 def test_validators_accept_valid_and_flag_invalid_numbers():
     assert check_biz_reg_no("124-81-00998") and not check_biz_reg_no("124-81-00997")
     assert check_biz_reg_no("124 -81- 00998")  # spaces OCR put inside
-    from kocr_sdk.synth.ids import make_rrn
+    from kocr_sdk.lab.synth.ids import make_rrn
 
     good = make_rrn(random.Random(4))
     bad = good[:-1] + str((int(good[-1]) + 1) % 10)
@@ -337,7 +337,7 @@ def test_to_spacy_has_entities_and_word_boxes():
 def test_a_spacy_pipeline_wraps_as_an_entity_recogniser(fake_plugin, white_page):
     import spacy
 
-    from kocr_sdk.ner.spacy_interop import SpacyEntityRecognizer
+    from kocr_sdk.ner.spacy_stage import SpacyEntityRecognizer
 
     nlp = spacy.blank("xx")
     nlp.add_pipe("entity_ruler").add_patterns([{"label": "PERSON", "pattern": "홍길동"},
@@ -428,7 +428,7 @@ def test_cli_redact_refuses_when_no_ner_ran(tmp_path, monkeypatch, fake_plugin):
 def test_train_resume_and_export_a_tiny_model(tmp_path):
     from kocr_sdk.ner.model import NerArch
     from kocr_sdk.ner.tagger import TokenTagger
-    from kocr_sdk.training.ner import NerTrainConfig, export_model, train
+    from kocr_sdk.lab.training.ner import NerTrainConfig, export_model, train
 
     cfg = NerTrainConfig(arch=NerArch(hidden=32, layers=1, heads=2, intermediate=64, max_length=64), batch_size=8,
                          group=2, max_steps=3, val_every=2, val_size=10, tokenizer_samples=200, out=tmp_path / "run")

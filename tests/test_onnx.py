@@ -15,14 +15,14 @@ import torch
 pytest.importorskip("onnxruntime")
 
 from kocr_sdk import Engine, EngineConfig, TextDetector, hookimpl  # noqa: E402
-from kocr_sdk.detection import detector as det  # noqa: E402
+from kocr_sdk.detection.anchor_free import stage as det  # noqa: E402
 from kocr_sdk.detection.anchor_free.model import create_model as create_detector  # noqa: E402
 from kocr_sdk.detection.anchor_free.model import fuse_batchnorm, normalise  # noqa: E402
 from kocr_sdk.interfaces import Detection  # noqa: E402
 from kocr_sdk.recognition.charset import CHARSETS  # noqa: E402
 from kocr_sdk.recognition.vitstr.decode import greedy_decode  # noqa: E402
 from kocr_sdk.recognition.vitstr.model import create_model as create_recognizer  # noqa: E402
-from kocr_sdk.recognition.vitstr.recognizer import VitstrRecognizer  # noqa: E402
+from kocr_sdk.recognition.stage import VitstrRecognizer  # noqa: E402
 from kocr_sdk.runtime.onnx import (  # noqa: E402
     OnnxModule,
     export_detector,
@@ -190,10 +190,10 @@ def _detector_weights(tmp_path):
 @pytest.fixture
 def small_calibration(monkeypatch):
     """Two small random pages instead of eight generated A4 pages: the mechanism, not its ranges."""
-    from kocr_sdk.detection import calibration
+    from kocr_sdk.detection.anchor_free import calibration
 
     pages = [np.random.default_rng(i).integers(0, 256, (200, 150 + 40 * i, 3), dtype=np.uint8) for i in range(2)]
-    monkeypatch.setattr(calibration, "calibration_images", lambda n=2: iter(pages))
+    monkeypatch.setattr(calibration, "calibration_images", lambda source=None, n=2: iter(pages))
 
 
 def test_static_int8_detector_is_calibrated_cached_and_close_to_fp32(tmp_path, small_calibration):
@@ -206,7 +206,7 @@ def test_static_int8_detector_is_calibrated_cached_and_close_to_fp32(tmp_path, s
     # the full-resolution layers stay fp32: none of their weights has an int8 twin
     int8_weights = {t.name for t in graph.initializer if t.data_type == 3}  # INT8
     assert int8_weights and not any(name.startswith(("model.stem", "model.s4.")) for name in int8_weights)
-    from kocr_sdk.detection.calibration import calibration_feeds
+    from kocr_sdk.detection.anchor_free.calibration import calibration_feeds
 
     x = next(calibration_feeds(fp32.config))["image"]  # a page inside the calibrated ranges
     a, b = fp32.model(x), int8.model(x)

@@ -107,7 +107,7 @@ def test_architectures_share_one_interface():
 
 def test_cnn_baseline_reads_crops_wider_than_vitstr_positions(tmp_path):
     """The AS-IS baseline takes any width (no learned positions) and stays fp32 by default."""
-    from kocr_sdk.recognition.vitstr.recognizer import VitstrRecognizer
+    from kocr_sdk.recognition.stage import VitstrRecognizer
 
     cs = hangul_charset()
     model = create_model("crnn-sa", len(cs))
@@ -121,7 +121,7 @@ def test_cnn_baseline_reads_crops_wider_than_vitstr_positions(tmp_path):
 
 
 def test_init_from_copies_the_encoder_and_the_head_rows_of_shared_tokens(tmp_path):
-    from kocr_sdk.training.recognizer import init_from_weights
+    from kocr_sdk.lab.training.recognizer import init_from_weights
 
     hangul, latin = hangul_charset(), latin_charset()
     torch.manual_seed(0)
@@ -144,7 +144,7 @@ def test_init_from_copies_the_encoder_and_the_head_rows_of_shared_tokens(tmp_pat
 
 def test_normalise_of_uint8_crops_is_bit_identical_to_its_numpy_definition():
     from kocr_sdk.recognition.preprocess import normalise_reference
-    from kocr_sdk.synth.crops import CropGenerator
+    from kocr_sdk.lab.synth.crops import CropGenerator
 
     rng = np.random.default_rng(1)
     crops = [CropGenerator("heldout", 11, profile="script", color=c).sample(i)[0] for c in (False, True) for i in range(60)]

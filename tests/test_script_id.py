@@ -14,9 +14,8 @@ import torch
 from kocr_sdk import Engine, Reading, Recognizer, ScriptIdentifier, ScriptPrediction, hookimpl
 from kocr_sdk.plugins import load_registry
 from kocr_sdk.script_id import ARCHS, CnnScriptIdentifier, create_model, fuse_for_inference, identifier
-from kocr_sdk.script_id.batching import prepare
-from kocr_sdk.script_id.metrics import format_confusion, script_metrics
-from kocr_sdk.training.script_id import CLASSES, ScriptCropStream, ScriptIdTrainConfig, export_weights, train
+from kocr_sdk.lab.eval.script_id import format_confusion, script_metrics
+from kocr_sdk.lab.training.script_id import CLASSES, ScriptCropStream, ScriptIdTrainConfig, export_weights, train
 from kocr_sdk.weights_file import read_weights, write_weights
 
 
@@ -302,7 +301,7 @@ def test_a_plugin_can_replace_the_identifier_and_add_a_script(tiny_run, monkeypa
 def test_shipped_classifier_on_rendered_crops_of_each_class():
     if not identifier.WEIGHTS_PATH.exists():
         pytest.skip("no script-identifier weights ship with this installation")
-    from kocr_sdk.synth.crops import CropGenerator
+    from kocr_sdk.lab.synth.crops import CropGenerator
 
     gen = CropGenerator("heldout", seed=424_242, profile="script", color=True)
     by_class: dict[str, list] = {c: [] for c in CLASSES}

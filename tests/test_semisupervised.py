@@ -10,9 +10,9 @@ import torch
 
 from kocr_sdk.recognition.architectures import create_model
 from kocr_sdk.recognition.charset import hangul_charset
-from kocr_sdk.training.recognizer import fixmatch_loss, pseudo_label_mask
-from kocr_sdk.training.seqclr import PretrainConfig, export_encoder, nt_xent, pretrain, to_instances
-from kocr_sdk.training.views import DEFAULT_STRONG, MAX_SHIFT, OPERATIONS, strong_view, weak_view
+from kocr_sdk.lab.training.recognizer import fixmatch_loss, pseudo_label_mask
+from kocr_sdk.lab.training.seqclr import PretrainConfig, export_encoder, nt_xent, pretrain, to_instances
+from kocr_sdk.lab.training.views import DEFAULT_STRONG, MAX_SHIFT, OPERATIONS, strong_view, weak_view
 from kocr_sdk.weights_file import read_weights, write_weights
 
 
@@ -156,7 +156,7 @@ def test_a_voting_teacher_keeps_only_readings_every_weak_view_agrees_on():
 
 
 def test_the_unlabelled_stream_gives_a_voting_teacher_its_extra_views_and_keeps_the_first_two():
-    from kocr_sdk.training.unlabeled import SyntheticCrops, ViewStream
+    from kocr_sdk.lab.training.unlabeled import SyntheticCrops, ViewStream
 
     source = SyntheticCrops(50, seed=3)
     plain = next(iter(ViewStream(source, 0, 4, weak_view, strong_view, seed=1)))
@@ -169,7 +169,7 @@ def test_the_unlabelled_stream_gives_a_voting_teacher_its_extra_views_and_keeps_
 
 
 def test_an_ema_teacher_reads_the_weak_views_and_follows_the_model_slowly():
-    from kocr_sdk.training.recognizer import ema_teacher, update_ema
+    from kocr_sdk.lab.training.recognizer import ema_teacher, update_ema
 
     torch.manual_seed(0)
     charset = hangul_charset()
@@ -196,7 +196,7 @@ def _pretrain_config(tmp_path, **kw):
 
 
 def test_seqclr_pretraining_resumes_and_exports_an_encoder_for_init_from(tmp_path):
-    from kocr_sdk.training.recognizer import init_from_weights
+    from kocr_sdk.lab.training.recognizer import init_from_weights
 
     cfg = _pretrain_config(tmp_path)
     first = pretrain(cfg, progress=False)
@@ -217,7 +217,7 @@ def test_seqclr_pretraining_resumes_and_exports_an_encoder_for_init_from(tmp_pat
 
 
 def test_fixmatch_run_logs_acceptance_and_resumes_the_unlabelled_stream(tmp_path):
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, train
+    from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, train
 
     cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
                                 out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
@@ -233,7 +233,7 @@ def test_fixmatch_run_logs_acceptance_and_resumes_the_unlabelled_stream(tmp_path
 
 
 def test_a_run_with_a_voting_teacher_and_augmented_labelled_crops_trains(tmp_path):
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, train
+    from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, train
 
     cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
                                 out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
@@ -245,7 +245,7 @@ def test_a_run_with_a_voting_teacher_and_augmented_labelled_crops_trains(tmp_pat
 
 
 def test_fixmatch_with_an_ema_teacher_checkpoints_and_resumes_it(tmp_path):
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, train
+    from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, train
 
     cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
                                 out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
@@ -260,7 +260,7 @@ def test_fixmatch_with_an_ema_teacher_checkpoints_and_resumes_it(tmp_path):
 
 
 def test_a_frozen_teacher_keeps_the_starting_weights_across_steps_and_resume(tmp_path):
-    from kocr_sdk.training.recognizer import RecognizerTrainConfig, train
+    from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, train
 
     cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
                                 out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
@@ -277,7 +277,7 @@ def test_a_frozen_teacher_keeps_the_starting_weights_across_steps_and_resume(tmp
 
 def test_unlabelled_sources_and_clear_errors(tmp_path):
     from kocr_sdk.errors import KocrError
-    from kocr_sdk.training.unlabeled import open_unlabeled
+    from kocr_sdk.lab.training.unlabeled import open_unlabeled
 
     with pytest.raises(KocrError, match="not a directory"):
         open_unlabeled(tmp_path / "missing")
@@ -294,7 +294,7 @@ def test_unlabelled_sources_and_clear_errors(tmp_path):
 
 def test_crop_pages_cuts_detected_words_and_resumes(tmp_path, fake_plugin):
     from kocr_sdk import Engine
-    from kocr_sdk.training.unlabeled import crop_pages
+    from kocr_sdk.lab.training.unlabeled import crop_pages
 
     pages = tmp_path / "pages"
     pages.mkdir()
@@ -321,8 +321,8 @@ def test_cli_refuses_both_unlabelled_options(tmp_path):
 
 def test_curriculum_moves_from_the_easy_domain_to_the_target_one():
     from kocr_sdk.errors import KocrError
-    from kocr_sdk.synth.crops import CropGenerator
-    from kocr_sdk.training.unlabeled import SyntheticCrops, open_unlabeled
+    from kocr_sdk.lab.synth.crops import CropGenerator
+    from kocr_sdk.lab.training.unlabeled import SyntheticCrops, open_unlabeled
 
     source = open_unlabeled("synth:1000", profile="script", data={}, seed=5, start_data={"color": True}, ramp=40)
     assert isinstance(source, SyntheticCrops)
@@ -360,7 +360,7 @@ def _saved_weights_are_fp32(checkpoint) -> bool:
 
 
 def test_bf16_precision_runs_the_forward_in_bfloat16_and_keeps_fp32_weights(tmp_path, monkeypatch):
-    from kocr_sdk.training import recognizer as rec_training
+    from kocr_sdk.lab.training import recognizer as rec_training
 
     seen = _watch_output_dtypes(monkeypatch, rec_training, "head")
     cfg = rec_training.RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0,
@@ -374,7 +374,7 @@ def test_bf16_precision_runs_the_forward_in_bfloat16_and_keeps_fp32_weights(tmp_
 
 
 def test_seqclr_bf16_runs_the_encoder_in_bfloat16_and_keeps_fp32_weights(tmp_path, monkeypatch):
-    from kocr_sdk.training import seqclr
+    from kocr_sdk.lab.training import seqclr
 
     seen = _watch_output_dtypes(monkeypatch, seqclr, "embed")
     cfg = _pretrain_config(tmp_path, precision="bf16")
@@ -400,7 +400,7 @@ def test_binarize_gives_a_two_level_staircase_and_is_not_in_the_default_strong_s
 
 
 def test_strong_operations_are_checked_and_labelled_augmentation_is_per_crop_and_repeatable():
-    from kocr_sdk.training.recognizer import CropStream, RecognizerTrainConfig
+    from kocr_sdk.lab.training.recognizer import CropStream, RecognizerTrainConfig
 
     with pytest.raises(ValueError, match="unknown"):
         RecognizerTrainConfig(strong_operations=["posterise"])
@@ -419,7 +419,7 @@ def test_strong_operations_are_checked_and_labelled_augmentation_is_per_crop_and
 def test_cli_teacher_names_set_the_teacher_and_frozen_needs_starting_weights(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    import kocr_sdk.training.recognizer as recognizer
+    import kocr_sdk.lab.training.recognizer as recognizer
     from kocr_sdk.cli.main import cli
 
     seen = {}
@@ -448,7 +448,7 @@ def test_cli_teacher_names_set_the_teacher_and_frozen_needs_starting_weights(tmp
 def test_cli_fine_tunes_trained_weights_but_not_an_encoder_and_refuses_a_bad_file(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    import kocr_sdk.training.recognizer as recognizer
+    import kocr_sdk.lab.training.recognizer as recognizer
     from kocr_sdk.cli.main import cli
 
     seen = {}

@@ -1,4 +1,4 @@
-"""The synthetic data generator: text, fonts, geometry, determinism (kocr_sdk.synth)."""
+"""The synthetic data generator: text, fonts, geometry, determinism (kocr_sdk.lab.synth)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from kocr_sdk import KocrError
-from kocr_sdk.synth import fonts as fonts_mod
-from kocr_sdk.synth.crops import CropGenerator
-from kocr_sdk.synth.fonts import HELDOUT_FAMILIES, font_pool, is_heldout, select_fonts
-from kocr_sdk.synth.ids import (
+from kocr_sdk.lab.synth import fonts as fonts_mod
+from kocr_sdk.lab.synth.crops import CropGenerator
+from kocr_sdk.lab.synth.fonts import HELDOUT_FAMILIES, font_pool, is_heldout, select_fonts
+from kocr_sdk.lab.synth.ids import (
     biz_reg_no_check_digit,
     biz_reg_no_is_valid,
     make_biz_reg_no,
@@ -19,8 +19,8 @@ from kocr_sdk.synth.ids import (
     rrn_check_digit,
     rrn_is_valid,
 )
-from kocr_sdk.synth.render import Canvas, layout_text
-from kocr_sdk.synth.text import KINDS, TextSource, korean_number, script_of
+from kocr_sdk.lab.synth.render import Canvas, layout_text
+from kocr_sdk.lab.synth.text import KINDS, TextSource, korean_number, script_of
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -148,7 +148,7 @@ def test_same_seed_same_crop(crops):
 
 
 def test_handwriting_prob_draws_handwriting_and_leaves_the_default_stream_alone(crops):
-    from kocr_sdk.synth.fonts import HANDWRITING_FAMILIES
+    from kocr_sdk.lab.synth.fonts import HANDWRITING_FAMILIES
 
     def family(label):
         return next((f for f in HANDWRITING_FAMILIES if label["font"].startswith(f)), None)
@@ -228,7 +228,7 @@ def _median_gap(pages) -> float:
 
 
 def test_tight_spacing_draws_pages_with_narrow_word_gaps():
-    from kocr_sdk.synth.pages import PageGenerator
+    from kocr_sdk.lab.synth.pages import PageGenerator
 
     base = dict(layouts=("prose",), rotate=False, skew_prob=0.0, degrade=False)
     normal = PageGenerator(split="train", seed=3, **base)
@@ -241,7 +241,7 @@ def test_tight_spacing_draws_pages_with_narrow_word_gaps():
 def test_fax_thresholds_at_the_low_resolution():
     """A fax is black and white in big pixels: each (1/scale)² block of the output is one value,
     0 or 255 — which thresholding the full-size image after a plain downscale would not give."""
-    from kocr_sdk.synth.degrade import Context, Fax
+    from kocr_sdk.lab.synth.degrade import Context, Fax
 
     rng = np.random.default_rng(0)
     img = np.repeat(rng.integers(0, 256, (64, 64), dtype=np.uint8)[..., None], 3, axis=2)
@@ -254,7 +254,7 @@ def test_fax_thresholds_at_the_low_resolution():
 
 
 def test_typewriter_pages_are_set_in_a_monospaced_latin_face():
-    from kocr_sdk.synth.pages import PageGenerator
+    from kocr_sdk.lab.synth.pages import PageGenerator
 
     base = dict(layouts=("invoice",), rotate=False, degrade=False)
     typed = PageGenerator(split="train", seed=3, **base, typewriter_prob=1.0)
@@ -273,7 +273,7 @@ def test_typewriter_pages_are_set_in_a_monospaced_latin_face():
 
 def test_new_page_options_leave_the_default_pages_alone():
     """typewriter_prob and fax_prob draw nothing when 0: a seed's pages are those it always gave."""
-    from kocr_sdk.synth.pages import PageGenerator
+    from kocr_sdk.lab.synth.pages import PageGenerator
 
     base = dict(layouts=("prose", "form"), degrade=True)
     a, ra = PageGenerator(split="train", seed=4, **base).sample(1)

@@ -83,16 +83,16 @@ def test_engine_forced_template_by_id_and_path(tmp_path):
     e = Engine(load_entrypoints=False, template=str(write(tmp_path, GOOD)))
     assert [t.id for t in e.templates] == ["test-form"]
     with pytest.raises(KocrConfigError, match="no template with id"):
-        Engine(load_entrypoints=False, template="nope").templates
+        _ = Engine(load_entrypoints=False, template="nope").templates
 
 
 def test_the_documented_example_template_is_valid_and_matches(tmp_path):
     import re
     from pathlib import Path
 
-    from kocr_sdk.eval.oracle import page_from_record
+    from kocr_sdk.lab.eval.oracle import page_from_record
     from kocr_sdk.layout import cluster_page
-    from kocr_sdk.synth.forms import FormGenerator
+    from kocr_sdk.lab.synth.forms import FormGenerator
     from kocr_sdk.templates.matcher import score_templates
 
     doc = (Path(__file__).parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")

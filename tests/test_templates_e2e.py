@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from kocr_sdk.eval.oracle import page_from_record
+from kocr_sdk.lab.eval.oracle import page_from_record
 from kocr_sdk.layout import cluster_page
-from kocr_sdk.synth.forms import FormGenerator
+from kocr_sdk.lab.synth.forms import FormGenerator
 from kocr_sdk.templates.matcher import score_templates
 
 TEMPLATES = ("invoice_en", "kr_business_registration", "kr_receipt", "kr_tax_invoice")

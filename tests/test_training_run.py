@@ -7,7 +7,7 @@ import signal
 import pytest
 import torch
 
-from kocr_sdk.training.run import TrainingRun, stream_loader
+from kocr_sdk.lab.training.run import TrainingRun, stream_loader
 
 
 def test_max_steps_and_the_log(tmp_path):

@@ -127,13 +127,13 @@ def test_kocr_train_export_never_unpickles_code(evil, marker, tmp_path):
 def test_every_export_function_never_unpickles_code(evil, marker, tmp_path, module, call):
     import importlib
 
-    trainer = importlib.import_module(f"kocr_sdk.training.{module}")
+    trainer = importlib.import_module(f"kocr_sdk.lab.training.{module}")
     _refused_call(marker, lambda: call(trainer, evil, tmp_path / "out"), "evil.pt is not a kocr .* checkpoint")
 
 
 # ------------------------------------------------------------------------- starting a training run
 def test_train_recognizer_init_from_never_unpickles_code(evil, marker, tmp_path, monkeypatch):
-    import kocr_sdk.training.recognizer as recognizer
+    import kocr_sdk.lab.training.recognizer as recognizer
 
     monkeypatch.setattr(recognizer, "train", lambda cfg, resume=None, progress=True: {
         "step": 0, "samples_seen": 0, "val": {}})  # no training, whatever happens before it
@@ -146,7 +146,7 @@ def test_init_from_helpers_never_unpickle_code(evil, marker):
     from kocr_sdk.detection.anchor_free.model import create_model as create_detector
     from kocr_sdk.recognition.architectures import create_model as create_recognizer
     from kocr_sdk.recognition.charset import hangul_charset
-    from kocr_sdk.training import detector, recognizer
+    from kocr_sdk.lab.training import detector, recognizer
 
     _refused_call(marker, lambda: detector.init_from_weights(create_detector("afd-tiny"), evil), "evil.pt is not")
     charset = hangul_charset()
@@ -169,7 +169,7 @@ def test_every_trainers_resume_never_unpickles_code(evil, marker, tmp_path, comm
 
 def test_load_checkpoint_never_unpickles_code(evil, marker):
     from kocr_sdk.recognition.architectures import create_model
-    from kocr_sdk.training.checkpoint import load_checkpoint
+    from kocr_sdk.lab.training.checkpoint import load_checkpoint
 
     _refused_call(marker, lambda: load_checkpoint(evil, create_model("vitstr-tiny", 10)),
                   "evil.pt is not a kocr checkpoint")
@@ -195,7 +195,7 @@ def test_weights_round_trip_through_safetensors(tmp_path):
 def test_an_older_pt_export_still_loads_weights_only(tmp_path):
     """Files exported by earlier versions are pickles of plain values: they keep working."""
     from kocr_sdk.detection.anchor_free.model import create_model
-    from kocr_sdk.detection.detector import load_weights
+    from kocr_sdk.detection.anchor_free.inference import load_weights
     from kocr_sdk.weights_file import read_weights
 
     model = create_model("afd-tiny")
@@ -260,7 +260,7 @@ def test_checkpoints_hold_only_what_weights_only_loads(tmp_path):
     saved by ``save_checkpoint`` loads with ``weights_only=True``."""
     import numpy as np
 
-    from kocr_sdk.training.checkpoint import load_checkpoint, save_checkpoint
+    from kocr_sdk.lab.training.checkpoint import load_checkpoint, save_checkpoint
 
     model = torch.nn.Linear(3, 2)
     optimizer = torch.optim.AdamW(model.parameters())

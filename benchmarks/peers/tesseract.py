@@ -4,14 +4,14 @@ Run the way its users run it: ``pytesseract.image_to_data`` on the page image, p
 segmentation mode 3 (fully automatic, Tesseract's default), one thread (``OMP_THREAD_LIMIT=1``),
 ``kor+eng`` on Korean sets and ``eng`` on English ones (chosen from the ground truth's scripts
 unless ``--lang`` says). Its word boxes become quads, each word's script is labelled with the
-same rule as the ground truth (:func:`kocr_sdk.eval.scripts.script_of`), and the seconds each
+same rule as the ground truth (:func:`kocr_sdk.vocabulary.scripts.script_of`), and the seconds each
 page took are stored with it, so ``kocr eval GT --pred PRED`` reproduces the scores later.
 
     python benchmarks/peers/tesseract.py GT.jsonl --pred-out tesseract.jsonl --out report.json
     python benchmarks/peers/tesseract.py GT.jsonl --crops --out report.json   # + its reading of the GT crops
 
 Any ground-truth JSONL works: FUNSD (shared/data/funsd-test/gt.jsonl), a held-out synthetic
-set from ``kocr synth``, or a dataset converted by ``kocr_sdk.eval.loaders``.
+set from ``kocr synth``, or a dataset converted by ``kocr_sdk.lab.eval.loaders``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pathlib import Path
 os.environ["OMP_THREAD_LIMIT"] = "1"  # before pytesseract starts any tesseract process
 
 from kocr_sdk.errors import KocrError  # noqa: E402
-from kocr_sdk.eval import EvalPage, EvalWord, evaluate, pair_predictions, read_pages, script_of, write_pages  # noqa: E402
-from kocr_sdk.eval.runner import resolve_image  # noqa: E402
+from kocr_sdk.lab.eval import EvalPage, EvalWord, evaluate, pair_predictions, read_pages, script_of, write_pages  # noqa: E402
+from kocr_sdk.lab.eval.runner import resolve_image  # noqa: E402
 
 #: Height Tesseract's ground-truth crops are resized to (kocr's recogniser gets 32 px).
 CROP_READ_HEIGHT = 48

@@ -84,7 +84,7 @@ def _run_held(inputs: Iterable[str | Path], options: BatchOptions, engine: Engin
     plan = plan_batch(inputs, out, options.formats, options.redo, options.recursive)
     items = plan.todo + [BatchItem(p, k, "", 0) for p, k, _ in plan.unreadable]
     store = OutputStore(out, list(options.formats), items, reporter.input_done)
-    for path, key, error in plan.unreadable:
+    for _path, key, error in plan.unreadable:
         store.fail(store.items[key], error)
     tasks = make_tasks(plan.todo, options.chunk_pages)
     total_pages = sum(max(1, i.pages) for i in plan.todo)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Iterable, Iterator, NoReturn, TypeVar
 
@@ -22,6 +23,41 @@ class KocrGroup(click.Group):
             return super().invoke(ctx)
         except KocrError as exc:
             fail(str(exc))
+
+
+#: Entry-point group of commands other distributions add to ``kocr`` (kocr's own lab among them:
+#: ``kocr train``, ``kocr synth``, ``kocr eval``).
+COMMANDS_GROUP = "kocr.commands"
+
+
+class KocrCli(KocrGroup):
+    """The top-level ``kocr`` group: the reading commands, plus the commands declared under the
+    ``kocr.commands`` entry-point group, each imported only when it runs.
+
+    This is how the training, data-generation and evaluation commands reach the CLI without the
+    reading path importing them: they live in :mod:`kocr_sdk.lab`, which needs the ``[train]``
+    extra, and a plugin distribution can add its own commands the same way.
+    """
+
+    def _declared(self) -> dict[str, metadata.EntryPoint]:
+        return {ep.name: ep for ep in metadata.entry_points(group=COMMANDS_GROUP)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._declared()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        entry = self._declared().get(name)
+        if entry is None:
+            return None
+        try:
+            return entry.load()
+        except ImportError as exc:
+            dist = entry.dist.name if entry.dist else "its distribution"
+            extra = " (pip install 'kocr-sdk[train]')" if dist == "kocr-sdk" else ""
+            fail(f"`kocr {name}` from {dist} cannot start: {exc}; install what it needs{extra}")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from ..errors import KocrConfigError
 from .common import KocrGroup, fail
+
+if TYPE_CHECKING:  # torch and onnx load only when a model is exported
+    import torch
+
+    from ..runtime.onnx import Quantizer
+
+KINDS = ("detector", "script-id", "recognizer")
 
 
 @click.group(cls=KocrGroup)
@@ -28,14 +37,16 @@ def export() -> None:
               help="NER model directory (Hugging Face token classifier; default: the shipped one, when present).")
 @click.option("--quantize", is_flag=True,
               help="Also write the int8 versions: the recognisers' and NER's (dynamic) and the detector's "
-                   "(static, calibrated on generated pages). Unset `quantize` options use them where the "
+                   "(static, calibrated on --calibration's pages). Unset `quantize` options use them where the "
                    "CPU has an int8 dot product (VNNI).")
-def export_onnx(detector, script_id, recognizers, ner, out, quantize) -> None:
+@click.option("--calibration", type=click.Path(exists=True, path_type=Path),
+              help="Images (a folder, or a PDF) the detector's int8 ranges are calibrated on, up to 8 pages: "
+                   "your own documents fit them best. Default: the bundled sample page.")
+def export_onnx(detector, script_id, recognizers, ner, out, quantize, calibration) -> None:
     """Export the detector, script identifier, recognisers and NER model to ONNX (extra [onnx])."""
-    from ..detection import detector as det
+    from ..detection.anchor_free import stage as det
     from ..ner import recognizer as ner_stage
-    from ..recognition.vitstr import recognizer as rec
-    from ..runtime.onnx import export_weights_file, int8_quantizer
+    from ..recognition import stage as rec
     from ..script_id import identifier as sid
 
     jobs: list[tuple[str, Path]] = []
@@ -57,6 +68,57 @@ def export_onnx(detector, script_id, recognizers, ner, out, quantize) -> None:
 
             written = [onnx_path(path, out=target)] + ([onnx_path(path, quantize=True, out=target)] if quantize else [])
         else:
-            written = export_weights_file(kind, path, target, int8_quantizer(kind, path) if quantize else None)
+            written = export_weights_file(kind, path, target, int8_quantizer(kind, path, calibration) if quantize else None)
         for k, file in enumerate(written):
             click.echo(f"{kind:10s} {path} → {file}{' (int8)' if k else ''}")
+
+
+def load_for_export(kind: str, weights: str | Path) -> torch.nn.Module:
+    """The inference-ready torch module of a weights file, as the stage would build it."""
+    weights = Path(weights)
+    if kind == "detector":
+        from ..detection.anchor_free.inference import load_weights
+
+        return load_weights(weights)[0]
+    if kind == "script-id":
+        from ..script_id.identifier import load_weights as load_script
+        from ..script_id.model import fuse_for_inference
+
+        return fuse_for_inference(load_script(weights)[0])
+    if kind == "recognizer":
+        from ..recognition.stage import load_weights as load_rec
+
+        return load_rec(weights)[0]
+    raise KocrConfigError(f"unknown model kind {kind!r}; one of {', '.join(KINDS)}")
+
+
+def int8_quantizer(kind: str, weights: str | Path, calibration: Path | None = None) -> Quantizer | None:
+    """How a model kind is made int8, as its stage does it: the recogniser's MatMuls dynamically,
+    the detector's convolutions statically (calibrated, :mod:`kocr_sdk.detection.anchor_free.calibration`);
+    None for the script identifier, which stays fp32 (a 105k-parameter CNN: nothing to gain)."""
+    if kind == "recognizer":
+        from ..runtime.onnx import quantize_int8
+
+        return quantize_int8
+    if kind == "detector":
+        from ..detection.anchor_free.calibration import detector_quantizer
+        from ..weights_file import read_meta
+
+        meta = read_meta(weights, "detector")  # the settings, not a second model (a safetensors header)
+        return detector_quantizer(meta.get("inference", {}), calibration)
+    return None
+
+
+def export_weights_file(kind: str, weights: str | Path, out: str | Path | None = None,
+                        quantizer: Quantizer | None = None) -> list[Path]:
+    """Export a weights file to ``out`` (default: the cache, where ``runtime: onnx`` looks first),
+    and its int8 twin beside it with a ``quantizer``; the paths written."""
+    from ..runtime.onnx import cache_dir, export_detector, export_recognizer, export_script_identifier, weights_key
+
+    exporters = {"detector": export_detector, "script-id": export_script_identifier, "recognizer": export_recognizer}
+    model = load_for_export(kind, weights)
+    path = Path(out) if out else cache_dir() / f"{kind}-{weights_key(weights, model)}.onnx"
+    exporters[kind](model, path)
+    if quantizer is None:
+        return [path]
+    return [path, quantizer(path, path.with_name(path.stem + "-int8.onnx"))]

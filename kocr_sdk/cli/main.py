@@ -10,14 +10,14 @@ import click
 
 from .. import __version__
 from ..errors import KocrError
-from .common import KocrGroup, fail, note, output_names, output_path, progress
+from .common import KocrCli, KocrGroup, fail, note, output_names, output_path, progress
 from ..atomic import write_text_atomic
 
 FORMATS = ("json", "text", "hocr", "jsonl")
 SUFFIX = {"json": ".json", "text": ".txt", "hocr": ".hocr", "jsonl": ".jsonl"}
 
 
-@click.group(cls=KocrGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=KocrCli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kocr")
 def cli() -> None:
     """kocr — Korean-first document understanding: page images in, typed Documents out."""
@@ -177,18 +177,6 @@ def templates_validate(paths) -> None:
             click.echo(str(exc), err=True)
     if bad:
         fail(f"{bad} of {len(files)} templates are invalid")
-
-
-from ..eval.cli import eval_cmd  # noqa: E402
-
-cli.add_command(eval_cmd)
-
-
-from .synth import synth  # noqa: E402
-from .train import train  # noqa: E402
-
-cli.add_command(train)
-cli.add_command(synth)
 
 
 from .batch import batch  # noqa: E402

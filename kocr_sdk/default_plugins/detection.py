@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from ..detection.anchor_free import stage as anchor_free
+from ..detection.craft import stage as craft
 from ..hookspecs import hookimpl
-from ..detection.detector import shipped_detectors
 
 
 @hookimpl
 def register_detectors(register):
-    for cls in shipped_detectors():
-        register(cls)
+    if anchor_free.WEIGHTS_PATH.exists():
+        register(anchor_free.AnchorFreeDetector)
+    if craft.WEIGHTS_PATH.exists():
+        register(craft.CraftDetector)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from ..ner.recognizer import shipped_entity_recognizers
-from ..ner.spacy_interop import SpacyEntityRecognizer
+from ..ner.spacy_stage import SpacyEntityRecognizer
 
 
 @hookimpl

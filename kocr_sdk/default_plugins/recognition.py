@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from ..recognition.vitstr.recognizer import shipped_recognizers
+from ..recognition.stage import shipped_recognizers
 
 
 @hookimpl

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from html import escape
 
-from ..document import Document, Page, Word
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the document model calls into this module: its names are for typing only
+    from ..document import Document, Page, Word
 
 
 def _bbox(box) -> str:

@@ -7,9 +7,10 @@ jsonl`` as predictions, and by the dataset loaders, so ``kocr eval`` compares li
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..document import Document
+if TYPE_CHECKING:  # the document model calls into this module: its names are for typing only
+    from ..document import Document
 
 
 def document_to_jsonl_records(doc: Document) -> list[dict[str, Any]]:

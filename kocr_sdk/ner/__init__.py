@@ -12,6 +12,6 @@
 
 from __future__ import annotations
 
-from .labels import LABELS, TAGS
+from ..vocabulary.entities import LABELS, TAGS
 
 __all__ = ["LABELS", "TAGS"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .labels import TAGS
+from ..vocabulary.entities import TAGS
 
 
 class NerArch(BaseModel):

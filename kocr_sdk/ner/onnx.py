@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from ..errors import KocrModelError
+from .hf_loading import loading_from
 from ..runtime.onnx import OnnxModule, cache_dir, cached_export, export_graph, hash_file, quantize_int8
 
 # safetensors only: the loaders refuse pickled weights (pytorch_model.bin), which could run code
@@ -127,8 +128,6 @@ class _Logits(torch.nn.Module):
 def export_token_classifier(directory: str | Path, path: str | Path) -> Path:
     """A local Hugging Face token-classification directory → ONNX (batch and length free)."""
     from transformers import AutoModelForTokenClassification
-
-    from .tagger import loading_from
 
     directory = Path(directory)
     with loading_from(directory), warnings.catch_warnings():

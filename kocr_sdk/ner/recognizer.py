@@ -13,7 +13,7 @@
 
   It needs that option to run at all, so ``auto`` never picks it.
 
-Both read lines in reading order (:func:`~kocr_sdk.ner.align.page_lines`), tag them in batches,
+Both read lines in reading order (:func:`~kocr_sdk.export.lines.page_lines`), tag them in batches,
 map each span back to its words and the characters within them, and run the format validators.
 Nothing is downloaded: a directory that is not there is an error naming it.
 """
@@ -23,14 +23,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..document import Entity, Page
+from .. import resources
+from ..document import Entity, Page, WordSpan
 from ..errors import KocrConfigError, KocrModelError
 from ..interfaces import EntityRecognizer
-from .align import page_lines
-from .labels import LABELS
+from ..export.lines import page_lines
+from ..vocabulary.entities import LABELS
 from .validators import validate
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights" / "ner-char-bert"
+WEIGHTS_DIR = resources.WEIGHTS_DIR / "ner-char-bert"
 
 
 class HuggingFaceEntityRecognizer(EntityRecognizer):
@@ -100,7 +101,7 @@ class HuggingFaceEntityRecognizer(EntityRecognizer):
                     continue
                 entities.append(Entity(
                     id=f"p{page.index}-e{len(entities)}", label=span.label, text=text,
-                    word_ids=[ws.word_id for ws in word_spans], spans=word_spans,
+                    word_ids=[ws.word_id for ws in word_spans], spans=[WordSpan(**ws._asdict()) for ws in word_spans],
                     confidence=round(min(1.0, max(0.0, confidence)), 4), valid=valid,
                 ))
         return entities

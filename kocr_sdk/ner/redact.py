@@ -25,7 +25,7 @@ import numpy as np
 
 from ..document import Document, Entity, FieldValue, Page, Word
 from ..errors import KocrConfigError
-from .labels import LABELS
+from ..vocabulary.entities import LABELS
 
 MASK = "■"
 

@@ -14,15 +14,15 @@ prediction from the window where it lies farthest from an edge.
 from __future__ import annotations
 
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
 
 from ..errors import KocrConfigError, KocrModelError
+from .hf_loading import loading_from
 
 Span = tuple[int, int, str]
 
@@ -44,25 +44,6 @@ def _split_tag(tag: str) -> tuple[str, str]:
         if s and head.upper() in ("B", "I", "E", "S", "L", "U") and rest:
             return {"L": "E", "U": "S"}.get(head.upper(), head.upper()), rest
     return "I", tag
-
-
-@contextmanager
-def loading_from(path: Path) -> Iterator[None]:
-    """Load from a local Hugging Face directory quietly, and name the directory when it fails.
-
-    Its "Loading weights" bar, once per engine, is noise on a CLI's stderr; transformers raises
-    many kinds of error, and the user needs the path and the reason."""
-    from transformers.utils import logging as hf_logging
-
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    except Exception as exc:
-        raise KocrModelError(f"cannot load the token-classification model in {path}: {type(exc).__name__}: {exc}") from exc
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
 
 
 class TokenTagger:
@@ -169,7 +150,7 @@ class TokenTagger:
             labels = sorted({label for _, label in self.tags if label})
             col = {label: i + 1 for i, label in enumerate(labels)}
             m = np.zeros((len(self.tags), len(labels) + 1), np.float32)
-            for k, (prefix, label) in enumerate(self.tags):
+            for k, (_prefix, label) in enumerate(self.tags):
                 m[k, col.get(label, 0)] = 1.0
             begins = np.array([prefix in ("B", "S") for prefix, _ in self.tags], np.float32)
             ends = np.array([prefix in ("E", "S") for prefix, _ in self.tags], bool)

@@ -19,7 +19,7 @@ from typing import Iterable
 
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
-from ..synth.charsets import DOC_SYMBOLS, PRINTABLE_ASCII, ks_x_1001_hangul
+from ..vocabulary.charsets import DOC_SYMBOLS, PRINTABLE_ASCII, ks_x_1001_hangul
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 

@@ -18,17 +18,18 @@ _BUILDERS: dict[str, Callable[[int], nn.Module]] = {}
 
 
 def register_architecture(name: str, builder: Callable[[int], nn.Module]) -> None:
-    """Make ``create_model(name, n_classes)`` call ``builder(n_classes)``."""
+    """Make ``create_model(name, n_classes)`` call ``builder(n_classes)`` (a plugin's own network)."""
     _BUILDERS[name] = builder
 
 
 def _builtin() -> dict[str, Callable[[int], nn.Module]]:
-    # Imported here, not at module top: the model modules register themselves on import, and
-    # this keeps ``import kocr_sdk.recognition`` free of both until a model is wanted.
-    from .crnn import model as _crnn  # noqa: F401
-    from .vitstr import model as _vitstr  # noqa: F401
+    # Imported here, not at module top, to keep ``import kocr_sdk.recognition`` free of torch
+    # models until one is wanted. The families hand over their sizes; they never import this
+    # module, so the registry depends on them and not the other way round.
+    from .crnn import model as crnn
+    from .vitstr import model as vitstr
 
-    return _BUILDERS
+    return {**crnn.builders(), **vitstr.builders(), **_BUILDERS}
 
 
 def list_architectures() -> list[str]:

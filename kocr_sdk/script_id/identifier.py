@@ -2,7 +2,7 @@
 
 Weights are ``kocr_sdk/weights/script-id.safetensors``: the fp16 state and a ``meta`` dict
 holding the architecture, the class names in output order, and the validation figures
-(:func:`kocr_sdk.training.script_id.export_weights`, :mod:`kocr_sdk.weights_file`). The class names travel with the weights
+(:func:`kocr_sdk.lab.training.script_id.export_weights`, :mod:`kocr_sdk.weights_file`). The class names travel with the weights
 rather than living in code, so that weights trained with another set of scripts (a plugin's,
 with ``thai`` added) load without a code change. The stage is registered only when the file
 exists (:func:`shipped_script_identifiers`): kocr never pretends to identify scripts.
@@ -18,11 +18,11 @@ import torch
 
 from ..errors import KocrModelError
 from ..interfaces import ScriptIdentifier, ScriptPrediction
+from ..resources import WEIGHTS_DIR
 from ..weights_file import read_weights
 from .batching import MAX_WIDTH, prepare, width_batches
 from .model import ScriptCNN, create_model, fuse_for_inference
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 WEIGHTS_PATH = WEIGHTS_DIR / "script-id.safetensors"
 
 

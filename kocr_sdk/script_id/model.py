@@ -7,7 +7,7 @@ crops of any width — a two-letter word and a 48-character line — with no res
 shape and no position embeddings to run out of. Two poolings are concatenated:
 
 - max over the width: "is there a Hangul syllable anywhere in this crop?". The labelling rule
-  (:func:`kocr_sdk.eval.scripts.script_of`) is one of presence — ``2019년`` and ``(주)ABC`` are
+  (:func:`kocr_sdk.vocabulary.scripts.script_of`) is one of presence — ``2019년`` and ``(주)ABC`` are
   ``hangul`` because the Korean recogniser must read them — and a max answers presence questions;
 - mean over the width: the texture of the whole crop (stroke density tells Han from Kana).
 

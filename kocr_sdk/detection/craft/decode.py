@@ -110,7 +110,7 @@ def _extents(values: np.ndarray, stats: np.ndarray, peak_y: np.ndarray, peak_x: 
     right = left + stats[:, cv2.CC_STAT_WIDTH] - 1
     bottom = top + stats[:, cv2.CC_STAT_HEIGHT] - 1
     edges = []
-    for lo, hi, line, other, size, horizontal in ((left, right, peak_y, peak_x, w, True),
+    for lo, hi, line, _other, size, horizontal in ((left, right, peak_y, peak_x, w, True),
                                                   (top, bottom, peak_x, peak_y, h, False)):
         grid = values if horizontal else values.T
         lo_out, hi_out = np.maximum(lo - 1, 0), np.minimum(hi + 1, size - 1)

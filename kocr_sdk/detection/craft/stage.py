@@ -1,12 +1,12 @@
 """The ``TextDetector`` stage around the CRAFT-style baseline (``detector: craft``).
 
-The same scaling as the anchor-free stage (:func:`~kocr_sdk.detection.detector.detect_array`:
+The same scaling as the anchor-free stage (:func:`~kocr_sdk.detection.anchor_free.inference.detect_array`:
 ``max_side``, auto-scale to the text height the model was trained for, padding to a multiple
 of 32, folded batch norms, channels-last), with CRAFT's decoding (:mod:`.decode`) — so a
 comparison of the two measures the detectors, not their plumbing.
 
 Weights are ``kocr_sdk/weights/detector-craft.safetensors``, written by
-``kocr_sdk.training.detector.export_weights`` like the anchor-free ones. The stage registers
+``kocr_sdk.lab.training.detector.export_weights`` like the anchor-free ones. The stage registers
 only when that file exists, and even then ``auto`` never picks it (``auto = False``, priority
 below the anchor-free detector): it is the baseline of a comparison, without an orientation
 head, and users ask for it by name.
@@ -23,7 +23,8 @@ from pydantic import Field
 
 from ...errors import KocrModelError
 from ...interfaces import Detection, TextDetector
-from ..detector import WEIGHTS_DIR, InferenceConfig, detect_array, load_weights, to_detection
+from ...resources import WEIGHTS_DIR
+from ..anchor_free.inference import InferenceConfig, detect_array, load_weights, to_detection
 from .decode import CraftDecodeConfig, decode
 from .model import ARCHS, create_model
 from .targets import CraftTargetConfig
@@ -32,7 +33,7 @@ WEIGHTS_PATH = WEIGHTS_DIR / "detector-craft.safetensors"
 
 
 class CraftInferenceConfig(InferenceConfig):
-    """:class:`~kocr_sdk.detection.detector.InferenceConfig` with CRAFT's decoding settings."""
+    """:class:`~kocr_sdk.detection.anchor_free.inference.InferenceConfig` with CRAFT's decoding settings."""
 
     decode: CraftDecodeConfig = Field(default_factory=CraftDecodeConfig)  # type: ignore[assignment]
 
@@ -70,8 +71,3 @@ class CraftDetector(TextDetector):
     def detect(self, image: np.ndarray) -> Detection:
         decoded, scale = detect_array(self.model, image, self.config, self.device, self.stride, self.decoder)
         return to_detection(decoded, scale)  # the scale travels in the Detection: no per-call state on the stage
-
-
-def shipped_detectors() -> list[type[TextDetector]]:
-    """``[CraftDetector]`` when its weights are present in this installation, else nothing."""
-    return [CraftDetector] if WEIGHTS_PATH.exists() else []

@@ -13,12 +13,12 @@ for whatever length comes in, so unlike ViTSTR's learned table there is no wides
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
-from ..architectures import register_architecture
 
 
 @dataclass(frozen=True)
@@ -102,5 +102,6 @@ def arch_dict(model: ConvCTC) -> dict:
     return asdict(model.cfg)
 
 
-for _name, _cfg in ARCHS.items():
-    register_architecture(_name, lambda n, cfg=_cfg: ConvCTC(n, cfg))
+def builders() -> dict[str, Callable[[int], nn.Module]]:
+    """Every named size of this family as ``n_classes -> network`` (collected by :mod:`..architectures`)."""
+    return {name: (lambda n, cfg=cfg: ConvCTC(n, cfg)) for name, cfg in ARCHS.items()}

@@ -12,12 +12,12 @@ Sizes are data, not subclasses: ``ARCHS`` maps a name to its hyper-parameters (t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
-from ..architectures import register_architecture
 
 
 @dataclass(frozen=True)
@@ -85,5 +85,6 @@ def arch_dict(model: ColumnViT) -> dict:
     return asdict(model.cfg)
 
 
-for _name, _cfg in ARCHS.items():
-    register_architecture(_name, lambda n, cfg=_cfg: ColumnViT(n, cfg))
+def builders() -> dict[str, Callable[[int], nn.Module]]:
+    """Every named size of this family as ``n_classes -> network`` (collected by :mod:`..architectures`)."""
+    return {name: (lambda n, cfg=cfg: ColumnViT(n, cfg)) for name, cfg in ARCHS.items()}
