@@ -22,7 +22,7 @@ from kocr_sdk.interfaces import Detection  # noqa: E402
 from kocr_sdk.recognition.charset import CHARSETS  # noqa: E402
 from kocr_sdk.recognition.vitstr.decode import greedy_decode  # noqa: E402
 from kocr_sdk.recognition.vitstr.model import create_model as create_recognizer  # noqa: E402
-from kocr_sdk.recognition.stage import VitstrRecognizer  # noqa: E402
+from kocr_sdk.recognition.stage import CtcRecognizer  # noqa: E402
 from kocr_sdk.runtime.onnx import (  # noqa: E402
     OnnxModule,
     export_detector,
@@ -105,7 +105,7 @@ def test_recognizer_stage_on_onnx_reads_like_torch(tmp_path):
     path = tmp_path / "vitstr-tiny-latin.safetensors"
     write_weights(path, model.state_dict(), {"arch": "vitstr-tiny", "charset": "latin"})
 
-    class Rec(VitstrRecognizer):
+    class Rec(CtcRecognizer):
         name, scripts, weights = "rec", ("latin",), path.name
 
     crops = [np.random.default_rng(i).integers(0, 255, (24, 20 + 30 * i, 3), dtype=np.uint8) for i in range(4)]

@@ -107,13 +107,13 @@ def test_architectures_share_one_interface():
 
 def test_cnn_baseline_reads_crops_wider_than_vitstr_positions(tmp_path):
     """The AS-IS baseline takes any width (no learned positions) and stays fp32 by default."""
-    from kocr_sdk.recognition.stage import VitstrRecognizer
+    from kocr_sdk.recognition.stage import CtcRecognizer
 
     cs = hangul_charset()
     model = create_model("crnn-sa", len(cs))
     state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
     write_weights(tmp_path / "w.safetensors", state, {"arch": "crnn-sa", "charset": cs.name, "max_width": 256})
-    rec = VitstrRecognizer(weights=str(tmp_path / "w.safetensors"))
+    rec = CtcRecognizer(weights=str(tmp_path / "w.safetensors"))
     assert rec.max_width >= 1024
     assert not any("quantized" in type(m).__module__ for m in rec.model.modules())
     readings = rec.recognize([np.full((32, 900, 3), 255, np.uint8)])
@@ -157,3 +157,50 @@ def test_normalise_of_uint8_crops_is_bit_identical_to_its_numpy_definition():
         for max_width in (256, 512):
             want, got = normalise_reference(crop, 32, max_width), normalise(crop, 32, max_width)
             assert got.dtype == want.dtype and np.array_equal(got, want), crop.shape
+
+
+def _recogniser_file(path, stage=None, charset="latin", arch="vitstr-tiny"):
+    from kocr_sdk.recognition.charset import CHARSETS
+
+    model = create_model(arch, len(CHARSETS[charset]()))
+    meta = {"arch": arch, "charset": charset, "max_width": 128}
+    if stage is not None:
+        meta["stage"] = stage
+    write_weights(path, {k: v.half() for k, v in model.state_dict().items()}, meta)
+    return path
+
+
+def test_a_weights_file_that_describes_a_new_script_serves_it_with_no_code(tmp_path):
+    """Dropping a file into a weights folder is enough: its `stage` block names the scripts it reads."""
+    from kocr_sdk import Engine, hookimpl
+    from kocr_sdk.recognition.stage import recognizers_in
+
+    _recogniser_file(tmp_path / "thai-ocr.safetensors",
+                     {"name": "thai-ocr", "scripts": ["thai"], "priority": 2, "description": "test weights"})
+    _recogniser_file(tmp_path / "plain-latin.safetensors")  # older file: described from its charset
+    (tmp_path / "notes.safetensors").write_bytes(b"not weights")  # skipped, not fatal
+    found = {cls.name: cls for cls in recognizers_in(tmp_path)}
+    assert set(found) == {"thai-ocr", "plain-latin"}
+    assert found["thai-ocr"].scripts == ("thai",) and found["thai-ocr"].priority == 2
+    assert found["plain-latin"].scripts == ("latin", "digits")
+
+    class Plugin:
+        @hookimpl
+        def register_recognizers(self, register):
+            for cls in recognizers_in(tmp_path):
+                register(cls)
+
+    engine = Engine(plugins=[Plugin()], load_entrypoints=False)
+    assert engine.recognizer_for("thai").name == "thai-ocr"
+    rec = engine._instance(engine.recognizer_for("thai"))
+    assert rec.max_width == 128  # the file's own preprocessing setting, not a default in code
+
+
+def test_a_bad_stage_block_is_a_clear_error(tmp_path):
+    from kocr_sdk.errors import KocrModelError
+    from kocr_sdk.recognition.spec import spec_of
+    from kocr_sdk.weights_file import read_meta
+
+    path = _recogniser_file(tmp_path / "w.safetensors", {"scripts": []})
+    with pytest.raises(KocrModelError, match="invalid `stage` block"):
+        spec_of(path, read_meta(path, "recogniser"))

@@ -153,3 +153,13 @@ def hangul_syllable_charset() -> Charset:
 
 
 CHARSETS = {"hangul": hangul_charset, "latin": latin_charset, "hangul-syllables": hangul_syllable_charset}
+
+
+#: The scripts each charset's weights read — a property of the charset, so that a weights file
+#: without a ``stage`` block still says what it serves (:mod:`.spec`). The hangul charset holds
+#: printable ASCII too, so those weights read Latin words and digits as well.
+CHARSET_SCRIPTS: dict[str, tuple[str, ...]] = {
+    "hangul": ("hangul", "latin", "digits"),
+    "hangul-syllables": ("hangul", "latin", "digits"),
+    "latin": ("latin", "digits"),
+}

@@ -1,5 +1,13 @@
-"""The ``Recognizer`` stage around shipped CTC recogniser weights (ViTSTR, or the AS-IS CNN
-baseline), one registration per weights file."""
+"""The ``Recognizer`` stage around CTC recogniser weights (ViTSTR, or the AS-IS CNN baseline),
+one registration per weights file, built from what the file says about itself.
+
+A recogniser weights file carries, besides its tensors, the architecture, the charset and a
+``stage`` block (:class:`RecognizerSpec`): the stage's name, the scripts it reads, its
+priority, and the preprocessing it was trained with. :func:`recognizers_in` turns every such
+file in a folder into a registered stage, so serving a new script is a matter of dropping its
+weights file into ``kocr_sdk/weights/`` (or into a plugin's folder, registered with the same
+function from the plugin's ``register_recognizers`` hook) — no code names the scripts.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +22,9 @@ from ..errors import KocrModelError
 from ..interfaces import Reading, Recognizer
 from ..resources import WEIGHTS_DIR
 from ..weights_file import read_weights
-from .architectures import create_model
+from .architectures import create_model, list_architectures
 from .charset import CHARSETS
+from .spec import spec_of
 from .preprocess import HEIGHT, batch_tensors, normalise
 from .vitstr.decode import greedy_decode
 from .vitstr.model import ColumnViT
@@ -34,16 +43,18 @@ def load_weights(path: Path, device: str = "cpu"):
     return model, charset, meta
 
 
-class VitstrRecognizer(Recognizer):
-    """Column-patch ViTSTR; subclasses fix the weights file and the scripts it reads."""
+class CtcRecognizer(Recognizer):
+    """A CTC recogniser of any registered architecture; subclasses fix the weights file (and so
+    the scripts it reads), one per file (:func:`recognizers_in`)."""
 
     weights: ClassVar[str]
+    weights_dir: ClassVar[Path] = WEIGHTS_DIR
     runtimes: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
     def __init__(self, device: str = "cpu", weights: str | None = None, quantize: bool | None = None,
                  runtime: str = "torch", **options: Any):
         super().__init__(device=device, **options)
-        path = Path(weights) if weights else WEIGHTS_DIR / self.weights
+        path = Path(weights) if weights else self.weights_dir / self.weights
         self.model, self.charset, self.meta = load_weights(path, device)
         # The AS-IS baseline declares ``quantize_by_default = False``: it is measured as it ran, fp32.
         if quantize is None:
@@ -51,7 +62,7 @@ class VitstrRecognizer(Recognizer):
         # Wider crops are squeezed to the width training used: position embeddings past it were
         # never trained, and a squeezed long word reads far better than untrained positions. A
         # model without learned positions (the CNN baseline) says how wide it may go instead.
-        self.max_width = int(getattr(self.model, "max_input_width", None) or self.meta.get("max_width", 256))
+        self.max_width = int(getattr(self.model, "max_input_width", None) or spec_of(path, self.meta).max_width)
         if runtime == "onnx" and isinstance(self.model, ColumnViT):  # other architectures stay on torch
             # onnxruntime's own dynamic int8 (MatMul weights) stands in for torch's below.
             from ..runtime.onnx import export_recognizer, onnx_module, quantize_int8
@@ -62,7 +73,7 @@ class VitstrRecognizer(Recognizer):
             self.model.frames = frames  # CTC decoding needs the valid frame counts
             return
         # Dynamic int8 on the Linear layers is ~2.5x faster on CPU for a ~0.2 point accuracy cost
-        # (../shared/TRAINING.md); it is the default CPU path.
+        # (measured when it was introduced); it is the default CPU path.
         if quantize:
             with warnings.catch_warnings():  # torch deprecates eager quantisation in favour of torchao
                 warnings.simplefilter("ignore", (DeprecationWarning, UserWarning))
@@ -84,20 +95,31 @@ class VitstrRecognizer(Recognizer):
         return out  # type: ignore[return-value]
 
 
-def shipped_recognizers() -> list[type[VitstrRecognizer]]:
-    """A recogniser class for each weights file present in the package (none are invented)."""
-    classes = []
-    # The hangul charset holds printable ASCII too, so those weights read Latin words as well;
-    # dedicated latin weights (priority 1) win Latin words once they ship. The AS-IS CNN
-    # baseline (priority -1) is never chosen automatically: name it in `recognizers` to use it.
-    for arch, label, priority in (("vitstr-tiny", "ViTSTR tiny, column patches", 0),
-                                  ("crnn-sa", "AS-IS baseline: CNN + self-attention + CTC, fp32", -1)):
-        for script, scripts in (("hangul", ("hangul", "latin", "digits")), ("latin", ("latin", "digits"))):
-            path = WEIGHTS_DIR / f"{arch}-{script}.safetensors"
-            if path.exists():
-                cls_name = "".join(part.title() for part in f"{arch}-{script}".split("-"))
-                classes.append(type(cls_name, (VitstrRecognizer,),
-                                    {"name": f"{arch}-{script}", "scripts": scripts, "weights": path.name,
-                                     "priority": priority + (1 if script == "latin" and priority >= 0 else 0),
-                                     "description": f"{label}, {script} weights"}))
+def recognizers_in(directory: Path) -> list[type[CtcRecognizer]]:
+    """A recogniser class for each recogniser weights file in ``directory``, described by the file.
+
+    Files of other kinds (detector, script identifier) and files that are not kocr weights are
+    skipped: this looks only at the safetensors header, never at the tensors.
+    """
+    from ..weights_file import read_meta
+
+    classes: list[type[CtcRecognizer]] = []
+    architectures = set(list_architectures())
+    for path in sorted(Path(directory).glob("*.safetensors")):
+        try:
+            meta = read_meta(path, "recogniser")
+        except KocrModelError:
+            continue
+        if meta.get("arch") not in architectures:
+            continue
+        spec = spec_of(path, meta)
+        cls_name = "".join(part.title() for part in spec.name.replace("_", "-").split("-"))
+        classes.append(type(cls_name, (CtcRecognizer,), {
+            "name": spec.name, "scripts": spec.scripts, "priority": spec.priority, "auto": spec.auto,
+            "description": spec.description, "weights": path.name, "weights_dir": Path(directory)}))
     return classes
+
+
+def shipped_recognizers() -> list[type[CtcRecognizer]]:
+    """The recognisers whose weights ship in the package (none are invented)."""
+    return recognizers_in(WEIGHTS_DIR)

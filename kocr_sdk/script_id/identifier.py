@@ -41,8 +41,9 @@ class CnnScriptIdentifier(ScriptIdentifier):
     """Script of each word crop from a small CNN; probabilities over every class it was trained on."""
 
     name: ClassVar[str] = "script-cnn"
-    description: ClassVar[str] = "small CNN over normalised word crops (hangul, latin, digits, han, kana, other)"
-    scripts: ClassVar[tuple[str, ...]] = ("hangul", "latin", "digits", "han", "kana", "other")
+    description: ClassVar[str] = "small CNN over normalised word crops"
+    #: The classes of the shipped weights, read from the file (:func:`shipped_script_identifiers`).
+    scripts: ClassVar[tuple[str, ...]] = ()
     runtimes: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
     def __init__(self, device: str = "cpu", weights: str | None = None, sub_batch: int = 32, runtime: str = "torch",
@@ -83,5 +84,12 @@ class CnnScriptIdentifier(ScriptIdentifier):
 
 
 def shipped_script_identifiers() -> list[type[CnnScriptIdentifier]]:
-    """The stage class when its weights ship with this installation, else nothing."""
-    return [CnnScriptIdentifier] if WEIGHTS_PATH.exists() else []
+    """The stage class when its weights ship with this installation, else nothing; the scripts it
+    tells apart are the classes its weights file names (read from the header, not the tensors)."""
+    if not WEIGHTS_PATH.exists():
+        return []
+    from ..weights_file import read_meta
+
+    classes = tuple(read_meta(WEIGHTS_PATH, "script-identifier").get("classes", ()))
+    return [type("CnnScriptIdentifier", (CnnScriptIdentifier,),
+                 {"scripts": classes, "description": f"small CNN over normalised word crops ({', '.join(classes)})"})]
