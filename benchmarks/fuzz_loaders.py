@@ -7,8 +7,7 @@ inputs from the same strategies (mutated valid PNG/JPEG/TIFF/BMP/GIF/WebP/PNM fi
 small PDFs, mutated templates and engine configs, noise) and, instead of stopping at the first
 failure, counts every outcome per loader: inputs, accepted, refused with a KocrError, and
 anything else (must be 0: another exception is a traceback in the CLI; a run past the per-input
-time limit counts there too). The YAML loaders also get the inputs CI leaves out because they
-are known to fail (``KNOWN_BAD_*`` in the test module).
+time limit counts there too).
 The first few failures of each loader are printed with their input's length and first bytes.
 """
 

@@ -45,10 +45,22 @@ def read_yaml_mapping(path: Path, error: type[KocrError], what: str) -> tuple[di
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise error(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise error(f"{path}: not valid YAML: nested too deeply") from None
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        # PyYAML's safe constructors raise these, not YAMLError, for a date that is no date
+        # (2024-02-30) or an explicit tag on the wrong kind of value (!!int '', !!bool maybe).
+        raise error(f"{path}: not valid YAML: a value cannot be read ({type(exc).__name__}: {exc})") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise error(f"{path}:1: a {what} must be a YAML mapping")
+    key_nodes = [k for k, _ in root.value] if isinstance(root, yaml.MappingNode) else []
+    for i, key in enumerate(data):
+        if not isinstance(key, str):  # `1:`, `on:` (YAML 1.1 reads it as true), a date
+            line = key_nodes[i].start_mark.line + 1 if i < len(key_nodes) else 1
+            raise error(f"{path}:{line}: key {key!r} is not a name; quote it if it is one "
+                        "(YAML reads on/off/yes/no as booleans)")
     return data, root
 
 

@@ -30,6 +30,9 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".we
 #: What a directory is searched for: images, and PDFs (read with the ``[pdf]`` extra).
 INPUT_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 _GLOB_CHARS = set("*?[")
+#: The Pillow formats kocr reads (those of :data:`IMAGE_SUFFIXES`; MPO is how phones store JPEG
+#: photos). Nothing else is handed to Pillow, whatever the file's bytes claim.
+PIL_FORMATS = frozenset({"PNG", "JPEG", "MPO", "TIFF", "BMP", "DIB", "GIF", "WEBP", "PPM", "JPEG2000"})
 
 
 @dataclass
@@ -121,6 +124,10 @@ def _identify(fp: IO[bytes]) -> ImageFile.ImageFile:
     fixed limit must not refuse (or warn about) a file kocr accepts. Switching that limit off means
     writing ``Image.MAX_IMAGE_PIXELS``, a process-wide global that other threads read, so instead the
     registered format plugins are asked directly, in the order ``Image.open`` asks them.
+
+    Only the raster formats of :data:`PIL_FORMATS` are asked: Pillow also knows formats whose
+    plugins run other programs (EPS hands the file to Ghostscript), which an untrusted upload
+    must never reach.
     """
     fp.seek(0)
     prefix = fp.read(16)
@@ -128,7 +135,7 @@ def _identify(fp: IO[bytes]) -> ImageFile.ImageFile:
     for loader in (Image.preinit, Image.init):
         loader()
         for fmt in list(Image.ID):
-            if fmt in tried or fmt not in Image.OPEN:
+            if fmt in tried or fmt not in Image.OPEN or fmt not in PIL_FORMATS:
                 continue
             tried.add(fmt)
             factory, accept = Image.OPEN[fmt]
