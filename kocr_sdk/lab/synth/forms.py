@@ -25,7 +25,8 @@ import numpy as np
 
 from ...errors import KocrError
 from ...templates import FieldSpec, Template, discover_templates
-from .pages import PageBuilder, PageGenerator
+from .layouts.base import PageBuilder, page_size
+from .pages import PageGenerator
 from .render import line_metrics
 from .text import KEY_LABELS, Phrase, TextSource
 
@@ -144,7 +145,7 @@ class FormGenerator:
     def _sheet(self, rng: random.Random, template: Template, style: str) -> tuple[PageBuilder, dict[str, str]]:
         pages = self.pages
         lang = _language(template)
-        w, h = pages._size(rng)
+        w, h = page_size(pages.config.scale, rng)
         b = PageBuilder(pages, rng, w, h, lang=lang)
         margin = w * rng.uniform(0.07, 0.11)
         right, bottom = w - margin, h - margin
@@ -256,7 +257,7 @@ class FormGenerator:
 
     def _receipt(self, rng: random.Random, template: Template) -> tuple[PageBuilder, dict[str, str]]:
         pages = self.pages
-        w, h = pages._size(rng, receipt=True)
+        w, h = page_size(pages.config.scale, rng, receipt=True)
         b = PageBuilder(pages, rng, w, h, lang="ko")
         if pages.mono_pool is not None and rng.random() < 0.6:
             b.face = pages.mono_pool.choose(rng) or b.face
