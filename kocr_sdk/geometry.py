@@ -37,15 +37,6 @@ def union_box(boxes: Sequence[Sequence[float]]) -> Box:
     return (float(arr[:, 0].min()), float(arr[:, 1].min()), float(arr[:, 2].max()), float(arr[:, 3].max()))
 
 
-def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two axis-aligned boxes."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def scale_quad(quad: Sequence[Sequence[float]], factor: float) -> Quad:
     """``quad`` with every coordinate multiplied by ``factor`` (for images that were resized)."""
     return tuple((float(x) * factor, float(y) * factor) for x, y in quad)  # type: ignore[return-value]

@@ -176,10 +176,6 @@ def make_hf_dir(path: Path, tokenizer, favour: str | None = None) -> Path:
     return path
 
 
-class _NerPlugin:
-    pass
-
-
 def _engine(fake_plugin, model_dir: Path, **overrides) -> Engine:
     return Engine(plugins=[fake_plugin], load_entrypoints=False, device="cpu",
                   entity_recognizer="hf-token-classification",

@@ -19,7 +19,7 @@ Sizes are data (``ARCHS``), as for the recogniser; ``create_model(name, n_classe
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -162,7 +162,3 @@ def create_model(arch: str, n_classes: int) -> ScriptCNN:
     except KeyError:
         raise ValueError(f"unknown script-identifier architecture {arch!r}; known: {', '.join(ARCHS)}") from None
     return ScriptCNN(n_classes, cfg)
-
-
-def arch_dict(model: ScriptCNN) -> dict:
-    return asdict(model.cfg)

@@ -295,10 +295,6 @@ class FuzzyTemplateMatcher(TemplateMatcher):
     def match(self, page: Page, templates: list[Template]) -> TemplateMatch | None:
         return match_templates(page, templates, self.config)
 
-    def score_all(self, page: Page, templates: list[Template]) -> list[TemplateScore]:
-        """Every template's score on ``page`` and whether it passed (for evaluation and debugging)."""
-        return score_templates(page, templates, self.config)
-
 
 __all__ = ["FuzzyTemplateMatcher", "MatcherConfig", "TemplateScore", "match_templates", "score_templates",
            "score_template"]

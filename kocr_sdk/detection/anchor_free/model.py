@@ -33,7 +33,7 @@ Sizes are data (``ARCHS``), ``create_model(name)`` the only constructor (timm st
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -240,10 +240,6 @@ def create_model(arch: str = "afd-slim") -> "AnchorFreeNet":
     except KeyError:
         raise ValueError(f"unknown detector architecture {arch!r}; known: {', '.join(ARCHS)}") from None
     return AnchorFreeNet(cfg)
-
-
-def arch_dict(model: "AnchorFreeNet") -> dict:
-    return asdict(model.cfg)
 
 
 def count_parameters(model: nn.Module) -> int:

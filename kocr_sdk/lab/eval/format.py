@@ -34,9 +34,6 @@ from ...errors import KocrDataError
 
 Poly = list[tuple[float, float]]
 
-#: Page keys the format defines; every other page key is metadata to break figures down by.
-PAGE_KEYS = ("image", "words", "fields")
-
 
 def _check_poly(value: Any) -> Any:
     if not isinstance(value, (list, tuple)) or len(value) != 4:

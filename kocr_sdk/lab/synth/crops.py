@@ -106,15 +106,6 @@ class CropGenerator:
         self.lang = _PROFILE_LANG[profile]
         self.text = TextSource()
 
-    # -- compatibility with code that reads the generator's faces ----------------------------
-    @property
-    def faces(self) -> list:
-        return list(self.pools.get("hangul") or self.pools["latin"])
-
-    @property
-    def latin_faces(self) -> list:
-        return list(self.pools["latin"])
-
     # -- sampling --------------------------------------------------------------------------
     def sample(self, index: int) -> tuple[np.ndarray, dict[str, Any]]:
         """Crop ``index`` of this (split, seed): (uint8 image, label). Pure in (seed, index)."""

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Pipeline", "Context", "InkBleed", "Thermal", "Rotate", "Perspective", "PaperTexture", "Lighting", "LowRes",
-    "Blur", "Noise", "Binarize", "Fax", "Jpeg", "crop_pipeline", "page_pipeline", "receipt_pipeline", "clean_pipeline",
+    "Blur", "Noise", "Binarize", "Fax", "Jpeg", "crop_pipeline", "page_pipeline", "receipt_pipeline",
     "apply_homography",
 ]
 
@@ -413,11 +413,6 @@ class Pipeline(BaseModel):
         ink = [op.model_copy(update={"prob": min(1.0, op.prob * factor)}) for op in self.ink]
         image = [op.model_copy(update={"prob": min(1.0, op.prob * factor)}) for op in self.image]
         return Pipeline(ink=ink, image=image)
-
-
-def clean_pipeline() -> Pipeline:
-    """No degradation at all (figures, tests, debugging)."""
-    return Pipeline()
 
 
 def crop_pipeline() -> Pipeline:

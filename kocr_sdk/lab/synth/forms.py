@@ -30,9 +30,7 @@ from .pages import PageGenerator
 from .render import line_metrics
 from .text import KEY_LABELS, Phrase, TextSource
 
-__all__ = ["FormGenerator", "field_value", "STYLES"]
-
-STYLES = ("rows", "grid", "receipt")
+__all__ = ["FormGenerator", "field_value"]
 
 _TYPE_KIND = {"biz_reg_no": "biz_reg_no", "date": "date", "amount": "amount", "phone": "phone", "rrn": "rrn",
               "number": "number"}

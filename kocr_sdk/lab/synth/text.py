@@ -35,16 +35,12 @@ from typing import Callable
 
 from ...vocabulary.scripts import SCRIPTS, script_of
 from ...vocabulary.charsets import ks_x_1001_hangul
-from ...vocabulary.entities import FORM_LABELS
 from .ids import biz_reg_no_check_digit, biz_reg_no_is_valid, make_biz_reg_no, make_rrn
 
 __all__ = [
-    "Phrase", "TextSource", "script_of", "SCRIPTS", "ENTITY_LABELS", "KINDS", "KIND_ENTITY",
+    "Phrase", "TextSource", "script_of", "SCRIPTS", "KINDS", "KIND_ENTITY",
     "KEY_LABELS", "biz_reg_no_check_digit", "biz_reg_no_is_valid", "korean_number",
 ]
-
-#: Entity labels of form-like text (NER targets).
-ENTITY_LABELS = FORM_LABELS
 
 #: The entity each kind of text is, when it is one.
 KIND_ENTITY: dict[str, str] = {

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -96,10 +96,6 @@ class ConvCTC(nn.Module):
         pad = torch.arange(t, device=x.device)[None, :] >= self.frames(widths)[:, None]
         hidden = self.encoder(feats + sinusoidal(t, self.cfg.dim, x.device), src_key_padding_mask=pad)
         return self.norm(hidden)
-
-
-def arch_dict(model: ConvCTC) -> dict:
-    return asdict(model.cfg)
 
 
 def builders() -> dict[str, Callable[[int], nn.Module]]:

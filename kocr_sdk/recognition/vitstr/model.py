@@ -13,7 +13,7 @@ Sizes are data, not subclasses: ``ARCHS`` maps a name to its hyper-parameters (t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -79,10 +79,6 @@ def create_model(arch: str, n_classes: int) -> ColumnViT:
     except KeyError:
         raise ValueError(f"unknown recogniser architecture {arch!r}; known: {', '.join(ARCHS)}") from None
     return ColumnViT(n_classes, cfg)
-
-
-def arch_dict(model: ColumnViT) -> dict:
-    return asdict(model.cfg)
 
 
 def builders() -> dict[str, Callable[[int], nn.Module]]:
