@@ -277,15 +277,24 @@ def test_checkpoints_hold_only_what_weights_only_loads(tmp_path):
         load_checkpoint(tmp_path / "last.pt", torch.nn.Linear(4, 2))
 
 
-def test_committed_checkpoints_and_shipped_weights_load_without_unpickling_code():
+def test_resume_checkpoints_and_shipped_weights_load_without_unpickling_code(tmp_path):
+    """A trainer's resume state and the shipped weights (which are what training resumes from:
+    no optimiser-laden file is committed) both read back without unpickling code."""
+    from kocr_sdk.lab.training.checkpoint import save_checkpoint
     from kocr_sdk.weights_file import read_checkpoint, read_weights
 
+    model = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.AdamW(model.parameters())
+    model(torch.ones(1, 3)).sum().backward()
+    optimizer.step()
+    save_checkpoint(tmp_path / "last.pt", model, optimizer, step=1, samples_seen=8, config={"lr": 1e-3})
+    payload = read_checkpoint(tmp_path / "last.pt")
+    assert {"model", "optimizer", "step"} <= set(payload) and payload["step"] == 1
+
     root = Path(__file__).resolve().parents[1]
-    for path in sorted((root / "checkpoints").glob("*.pt")):
-        payload = read_checkpoint(path)
-        assert {"model", "optimizer", "step"} <= set(payload), path
     shipped = sorted((root / "kocr_sdk" / "weights").glob("*.safetensors"))
     assert shipped and not list((root / "kocr_sdk" / "weights").glob("*.pt"))
     for path in shipped:
         state, meta = read_weights(path, "shipped")
         assert state and "arch" in meta and "step" in meta, path
+        assert set(read_checkpoint(path)) == {"model", "meta"}, path  # a warm start: no optimiser state
