@@ -1,60 +1,108 @@
 """Engine configuration: a Python object, a YAML file, or ``KOCR_*`` environment variables.
 
-Precedence, highest first: keyword overrides, environment variables, the YAML file, defaults.
-Nested keys use ``__`` in the environment (``KOCR_RECOGNIZERS__HANGUL=vitstr-tiny``).
+The settings are grouped by concern — ``compute``, ``input``, ``pdf``, ``detection``,
+``scripts``, ``recognition``, ``orientation``, ``ner``, ``layout``, ``templates`` — plus
+``options`` (constructor options per implementation name). Precedence, highest first: keyword
+overrides, environment variables, the YAML file, defaults. Nested keys use ``__`` in the
+environment (``KOCR_COMPUTE__DEVICE=cpu``, ``KOCR_RECOGNITION__RECOGNIZERS__HANGUL=vitstr-tiny``).
+
+Every setting also keeps the flat name it had before the settings were grouped (``device``,
+``batch_size``, ``recognizers`` …; :data:`FLAT_NAMES`), in a file, a keyword
+(``Engine(device="cpu")``) or a variable (``KOCR_DEVICE=cpu``): they are shortcuts for the
+grouped keys, so existing configs keep working and a one-off override stays short.
+
+``kocr config schema`` prints the JSON Schema and docs/configuration.md is generated from it, so
+the reference cannot drift from the code.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from .errors import KocrConfigError
 from .yamlio import located_errors, read_yaml_mapping
 
 Device = Literal["auto", "cpu", "cuda"]
+ENV_PREFIX = "KOCR_"
 
 
-class EngineConfig(BaseSettings):
-    """Which implementation serves each stage, and how the engine runs them.
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-    A stage value is a registered name, ``"auto"`` (the installed implementation with the
-    highest priority, if any) or ``"none"`` (skip the stage).
-    """
 
-    model_config = SettingsConfigDict(env_prefix="KOCR_", env_nested_delimiter="__", extra="forbid")
+class ComputeConfig(_Section):
+    """Where and how the models run."""
 
-    device: Device = "auto"
-    detector: str = "auto"
-    script_identifier: str = "auto"
+    device: Device = Field("auto", description="`auto` picks CUDA when torch sees a GPU.")
+    threads: int | None = Field(None, ge=1, description="torch intra-op threads; None leaves torch's default.")
+    runtime: Literal["torch", "onnx"] = Field(
+        "torch",
+        description="What runs the built-in models: torch, or onnxruntime (the `[onnx]` extra; models are exported "
+        "on first use into a cache, or beforehand with `kocr export onnx`). Stages without an ONNX path run on torch.",
+    )
+
+
+class InputConfig(_Section):
+    """Limits on the images the engine accepts, and how large it reads them."""
+
+    max_side: int = Field(4096, ge=64, description="Longer image side above which the engine downscales.")
+    max_pixels: int = Field(500_000_000, ge=1, description="Images (any frame) above this many pixels are refused.")
+    min_side: int = Field(8, ge=1, description="Images with a shorter side hold no readable text.")
+
+
+class PdfConfig(_Section):
+    """How PDF pages become images."""
+
+    dpi: float = Field(150, ge=18, le=1200, description="Resolution PDF pages are rasterised at.")
+    text_layer: Literal["report", "use"] = Field(
+        "report",
+        description="A PDF page with its own text layer: `report` marks it on the Page and reads the pixels anyway; "
+        "`use` takes its words from the text layer (detection, script identification and recognition skipped).",
+    )
+
+
+class DetectionConfig(_Section):
+    """Which text detector runs, and how."""
+
+    implementation: str = Field("auto", description="A registered detector name, `auto` or `none`.")
+    upright_redetect: bool = Field(
+        True,
+        description="When the detector finds a page turned sideways (90° or 270°), turn the image upright and "
+        "detect again: the detector splits fewer words on upright text. Costs a second detection on sideways "
+        "pages only.",
+    )
+
+
+class ScriptsConfig(_Section):
+    """Which script identifier runs, and how words are sent to recognisers by script."""
+
+    identifier: str = Field("auto", description="A registered script identifier, `auto` or `none`.")
+    default: str = Field("hangul", description="Script assumed for every word when no script identifier runs.")
+    fallback_threshold: float = Field(
+        0.0, ge=0, le=1, description="Below this script confidence, the top two recognisers both read the word."
+    )
+    routes: dict[str, str] = Field(
+        default_factory=lambda: {"digits": "latin", "other": "hangul"},
+        description="script -> script whose recogniser reads it, when `recognition.recognizers` names none for it: "
+        "digits go to the Latin weights (more numbers in their training mixture, a smaller charset to confuse them "
+        "with); symbols to the Korean weights, whose charset holds the symbols of Korean documents. A route to a "
+        "script with no recogniser installed is ignored.",
+    )
+
+
+class RecognitionConfig(_Section):
+    """Which recogniser reads each script, and how word crops are cut and batched."""
+
     recognizers: dict[str, str] = Field(
         default_factory=dict, description="script -> recogniser name; scripts not listed pick automatically."
     )
-    script_routes: dict[str, str] = Field(
-        default_factory=lambda: {"digits": "latin", "other": "hangul"},
-        description="script -> script whose recogniser reads it, when `recognizers` names none for it: "
-        "digits go to the Latin weights (more numbers in their training mixture, a smaller charset "
-        "to confuse them with); symbols to the Korean weights, whose charset holds the symbols of "
-        "Korean documents. A route to a script with no recogniser installed is ignored.",
-    )
-    default_script: str = Field(
-        "hangul", description="Script assumed for every word when no script identifier runs."
-    )
-    script_fallback_threshold: float = Field(
-        0.0, ge=0, le=1, description="Below this script confidence, the top two recognisers both read the word."
-    )
-    entity_recognizer: str = "auto"
-    clusterer: str = "auto"
-    template_matcher: str = "auto"
-    template: str | None = Field(None, description="Force one template: an id or a YAML path.")
-    template_dirs: list[Path] = Field(default_factory=list, description="Extra directories of YAML templates.")
-    max_side: int = Field(4096, ge=64, description="Longer image side above which the engine downscales.")
-    max_pixels: int = Field(500_000_000, ge=1, description="Images above this many pixels are refused.")
-    min_side: int = Field(8, ge=1, description="Images with a shorter side hold no readable text.")
-    batch_size: int = Field(64, ge=1)
+    batch_size: int = Field(64, ge=1, description="Crops a recogniser reads at once.")
     crop_margin: float = Field(
         0.15, ge=0, le=1,
         description="Room around each word crop, as a fraction of the word's height on every side.",
@@ -64,41 +112,177 @@ class EngineConfig(BaseSettings):
         description="End a word crop's side margin where a neighbouring word begins, so a recogniser does not "
         "read a letter of the next word (kocr_sdk.geometry.crop_quad).",
     )
-    orientation_check: bool = Field(
+
+
+class OrientationConfig(_Section):
+    """The recogniser's check of which way up the page is."""
+
+    check: bool = Field(
         True,
         description="Read a few long words both ways up and let the recogniser's confidence decide between the "
-        "detector's page orientation and its 180° opposite (kocr_sdk.orientation). Costs one extra "
-        "recogniser pass over `orientation_probes` crops per page.",
+        "detector's page orientation and its 180° opposite (kocr_sdk.orientation). Costs one extra recogniser "
+        "pass over `probes` crops per page.",
     )
-    orientation_probes: int = Field(16, ge=1, description="Words read both ways up by the orientation check, at most.")
-    orientation_first_probes: int = Field(
+    probes: int = Field(16, ge=1, description="Words read both ways up by the orientation check, at most.")
+    first_probes: int = Field(
         4,
         ge=0,
-        description="The orientation check reads this many probe words first and the rest only when they "
-        "disagree or their mean confidence gain is within `orientation_sure_margin` of zero (0: read all at once).",
+        description="The check reads this many probe words first and the rest only when they disagree or their "
+        "mean confidence gain is within `sure_margin` of zero (0: read all at once).",
     )
-    orientation_sure_margin: float = Field(0.3, ge=0.0, le=1.0)
-    upright_redetect: bool = Field(
-        True,
-        description="When the detector finds a page turned sideways (90° or 270°), turn the image upright and "
-        "detect again: the detector splits fewer words on upright text. Costs a second detection on sideways "
-        "pages only.",
-    )
-    threads: int | None = Field(None, ge=1, description="torch intra-op threads; None leaves torch's default.")
-    runtime: Literal["torch", "onnx"] = Field(
-        "torch",
-        description="What runs the built-in models: torch, or onnxruntime (the `[onnx]` extra; models are exported "
-        "on first use into a cache, or beforehand with `kocr export onnx`). Stages without an ONNX path run on torch.",
-    )
-    pdf_dpi: float = Field(150, ge=18, le=1200, description="Resolution PDF pages are rasterised at.")
-    pdf_text_layer: Literal["report", "use"] = Field(
-        "report",
-        description="A PDF page with its own text layer: `report` marks it on the Page and reads the pixels anyway; "
-        "`use` takes its words from the text layer (detection, script identification and recognition skipped).",
-    )
+    sure_margin: float = Field(0.3, ge=0.0, le=1.0)
+
+
+class NerConfig(_Section):
+    """Which entity recogniser runs."""
+
+    implementation: str = Field("auto", description="A registered entity recogniser, `auto` or `none`.")
+
+
+class LayoutConfig(_Section):
+    """Which text clusterer (lines, blocks, reading order) runs."""
+
+    implementation: str = Field("auto", description="A registered clusterer, `auto` or `none`.")
+
+
+class TemplatesConfig(_Section):
+    """Which template matcher runs, and on which templates."""
+
+    matcher: str = Field("auto", description="A registered template matcher, `auto` or `none`.")
+    template: str | None = Field(None, description="Force one template: an id or a YAML path.")
+    dirs: list[Path] = Field(default_factory=list, description="Extra directories of YAML templates.")
+
+
+#: Flat name -> (section, key): the shortcuts, and the names settings had before they were grouped.
+FLAT_NAMES: dict[str, tuple[str, str]] = {
+    "device": ("compute", "device"), "threads": ("compute", "threads"), "runtime": ("compute", "runtime"),
+    "max_side": ("input", "max_side"), "max_pixels": ("input", "max_pixels"), "min_side": ("input", "min_side"),
+    "pdf_dpi": ("pdf", "dpi"), "pdf_text_layer": ("pdf", "text_layer"),
+    "detector": ("detection", "implementation"), "upright_redetect": ("detection", "upright_redetect"),
+    "script_identifier": ("scripts", "identifier"), "default_script": ("scripts", "default"),
+    "script_fallback_threshold": ("scripts", "fallback_threshold"), "script_routes": ("scripts", "routes"),
+    "recognizers": ("recognition", "recognizers"), "batch_size": ("recognition", "batch_size"),
+    "crop_margin": ("recognition", "crop_margin"), "trim_neighbours": ("recognition", "trim_neighbours"),
+    "orientation_check": ("orientation", "check"), "orientation_probes": ("orientation", "probes"),
+    "orientation_first_probes": ("orientation", "first_probes"),
+    "orientation_sure_margin": ("orientation", "sure_margin"),
+    "entity_recognizer": ("ner", "implementation"), "clusterer": ("layout", "implementation"),
+    "template_matcher": ("templates", "matcher"), "template": ("templates", "template"),
+    "template_dirs": ("templates", "dirs"),
+}
+
+#: Stage key (as the engine and the plugin registry name stages) -> (section, key) of its choice.
+STAGE_CHOICE: dict[str, tuple[str, str]] = {
+    "detector": ("detection", "implementation"), "script_identifier": ("scripts", "identifier"),
+    "entity_recognizer": ("ner", "implementation"), "clusterer": ("layout", "implementation"),
+    "template_matcher": ("templates", "matcher"),
+}
+
+
+def nest(data: dict[str, Any]) -> dict[str, Any]:
+    """``{"device": "cpu", "recognition": {...}}`` -> every flat name moved into its section."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in FLAT_NAMES:
+            section, name = FLAT_NAMES[key]
+            out[section] = merge(out.get(section, {}), {name: value})
+        else:
+            out[key] = merge(out[key], value) if key in out else value
+    return out
+
+
+def merge(low: Any, high: Any) -> Any:
+    """``high`` over ``low``, section by section (dicts merge key by key; anything else replaces)."""
+    if isinstance(low, dict) and isinstance(high, dict):
+        return {**low, **{k: merge(low.get(k), v) if k in low else v for k, v in high.items()}}
+    return high
+
+
+class _FlatEnvironment(PydanticBaseSettingsSource):
+    """``KOCR_<FLAT NAME>`` variables (``KOCR_DEVICE``, ``KOCR_RECOGNIZERS__HANGUL``) as grouped keys.
+
+    pydantic-settings reads the grouped variables (``KOCR_COMPUTE__DEVICE``); this source reads the
+    flat shortcuts, below them in precedence. Dict-valued ones take JSON or ``__`` keys.
+    """
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover - unused
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for var, raw in os.environ.items():
+            if not var.upper().startswith(ENV_PREFIX):
+                continue
+            flat, _, sub = var[len(ENV_PREFIX):].lower().partition("__")
+            if flat not in FLAT_NAMES:
+                continue
+            if sub:
+                found.setdefault(flat, {})
+                if isinstance(found[flat], dict):
+                    found[flat][sub] = raw
+                continue
+            if flat in ("recognizers", "script_routes", "template_dirs"):
+                try:
+                    found[flat] = json.loads(raw)
+                except json.JSONDecodeError:
+                    raise SettingsError(f'error parsing value for field "{flat}" from source "environment"') from None
+            else:
+                found[flat] = raw
+        return nest(found)
+
+
+class EngineConfig(BaseSettings):
+    """Which implementation serves each stage, and how the engine runs them.
+
+    A stage's implementation is a registered name, ``"auto"`` (the installed implementation with
+    the highest priority, if any) or ``"none"`` (skip the stage).
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
+
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    input: InputConfig = Field(default_factory=InputConfig)
+    pdf: PdfConfig = Field(default_factory=PdfConfig)
+    detection: DetectionConfig = Field(default_factory=DetectionConfig)
+    scripts: ScriptsConfig = Field(default_factory=ScriptsConfig)
+    recognition: RecognitionConfig = Field(default_factory=RecognitionConfig)
+    orientation: OrientationConfig = Field(default_factory=OrientationConfig)
+    ner: NerConfig = Field(default_factory=NerConfig)
+    layout: LayoutConfig = Field(default_factory=LayoutConfig)
+    templates: TemplatesConfig = Field(default_factory=TemplatesConfig)
     options: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Constructor options per implementation name."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_names(cls, data: Any) -> Any:
+        return nest(data) if isinstance(data, dict) else data
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return init_settings, env_settings, _FlatEnvironment(settings_cls), dotenv_settings, file_secret_settings
+
+    def implementation(self, stage: str) -> str:
+        """The configured implementation of ``stage`` (``detector``, ``clusterer`` …): a name, auto or none."""
+        section, key = STAGE_CHOICE[stage]
+        return getattr(getattr(self, section), key)
+
+    def set_by_user(self, section: str, key: str) -> bool:
+        """Whether ``section.key`` was given (by file, environment or keyword) rather than defaulted."""
+        part = getattr(self, section)
+        return section in self.model_fields_set and key in part.model_fields_set
+
+    def updated(self, **overrides: Any) -> "EngineConfig":
+        """A copy with ``overrides`` (grouped or flat names) applied over this config, validated."""
+        if not overrides:
+            return self
+        data = merge(self.model_dump(exclude_unset=True), nest(overrides))
+        try:
+            return type(self).model_validate(data)
+        except ValidationError as exc:
+            raise KocrConfigError(located_errors(exc, "config", None)) from None
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides: Any) -> "EngineConfig":
@@ -117,11 +301,23 @@ class EngineConfig(BaseSettings):
         except SettingsError as exc:  # a dict-valued variable (KOCR_OPTIONS, KOCR_RECOGNIZERS ...) that is not JSON
             raise KocrConfigError(f"invalid KOCR_* environment variable: {_settings_message(exc)}; dict-valued "
                                   "variables take JSON, e.g. KOCR_RECOGNIZERS='{\"latin\": \"vitstr-tiny-latin\"}'") from None
-        env_data = {k: getattr(env_only, k) for k in env_only.model_fields_set}
+        env_data = env_only.model_dump(exclude_unset=True)
         try:
-            return cls(**{**file_data, **env_data, **overrides})
+            return cls(**merge(merge(nest(file_data), env_data), nest(overrides)))
         except ValidationError as exc:
-            raise KocrConfigError(located_errors(exc, path or "config", root)) from None
+            raise KocrConfigError(located_errors(exc, path or "config", root, _flat_location(file_data))) from None
+
+
+def _flat_location(file_data: dict[str, Any]):
+    """For errors in a file that used flat names: a grouped error location as the file wrote it."""
+    flat_of = {where: flat for flat, where in FLAT_NAMES.items() if flat in file_data}
+
+    def relocate(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+        if len(loc) >= 2 and (loc[0], loc[1]) in flat_of:
+            return (flat_of[(loc[0], loc[1])], *loc[2:])
+        return loc
+
+    return relocate
 
 
 def _settings_message(exc: SettingsError) -> str:

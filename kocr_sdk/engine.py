@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator, Literal
 import numpy as np
 
 from . import __version__, orientation
-from .config import EngineConfig, resolve_device
+from .config import STAGE_CHOICE, EngineConfig, resolve_device
 from .document import Char, Document, FailedInput, Page, StageRecord, Word
 from .errors import KocrConfigError, KocrError, KocrInputError, KocrStageError
 from .geometry import crop_quad, neighbour_quads, reading_orientation, scale_quad, turn_upright
@@ -71,18 +71,18 @@ class Engine:
         **overrides: Any,
     ) -> None:
         if isinstance(config, EngineConfig):
-            self.config = config.model_copy(update=overrides) if overrides else config
+            self.config = config.updated(**overrides)
         else:
             self.config = EngineConfig.load(config, **overrides)
         self._pm, infos = create_plugin_manager(plugins, load_entrypoints)
         self.registry: Registry = collect(self._pm, infos)
-        self.device = resolve_device(self.config.device)
-        if self.config.threads:
+        self.device = resolve_device(self.config.compute.device)
+        if self.config.compute.threads:
             import torch
 
-            torch.set_num_threads(self.config.threads)
+            torch.set_num_threads(self.config.compute.threads)
         self._choices = {stage: self._choose(stage) for stage in STAGES if stage != "recognizer"}
-        for _script, name in self.config.recognizers.items():
+        for _script, name in self.config.recognition.recognizers.items():
             self.registry.get("recognizer", name)  # fail early on a name that is not installed
         self._instances: dict[tuple[str, str], Stage] = {}
         self._templates: list[Template] | None = None
@@ -93,9 +93,9 @@ class Engine:
     def _check_default_script(self) -> None:
         """``default_script`` must be a script some installed recogniser reads (when any is installed)."""
         declared = {s for r in self.registry.stages["recognizer"].values() for s in r.scripts}
-        known = sorted(declared | set(self.config.recognizers) | set(self.config.script_routes))
-        if declared and "default_script" in self.config.model_fields_set and self.config.default_script not in known:
-            raise KocrConfigError(f"default_script {self.config.default_script!r} is not a script an installed "
+        known = sorted(declared | set(self.config.recognition.recognizers) | set(self.config.scripts.routes))
+        if declared and self.config.set_by_user("scripts", "default") and self.config.scripts.default not in known:
+            raise KocrConfigError(f"scripts.default {self.config.scripts.default!r} is not a script an installed "
                                   f"recogniser reads (known: {', '.join(known)})")
 
     def _start_configured_stages(self) -> None:
@@ -116,7 +116,7 @@ class Engine:
 
     # ----------------------------------------------------------------- choosing implementations
     def _choose(self, stage: str) -> Registration | None:
-        wanted = getattr(self.config, stage)
+        wanted = self.config.implementation(stage)
         if wanted == "none":
             return None
         if wanted == "auto":
@@ -136,8 +136,8 @@ class Engine:
             options = dict(self.config.options.get(reg.name, {}))
             # A stage that declares an ONNX path (``runtimes``) gets the configured runtime;
             # others (third-party stages, torch-only ones) run as they always do.
-            if self.config.runtime != "torch" and self.config.runtime in getattr(reg.factory, "runtimes", ()):
-                options.setdefault("runtime", self.config.runtime)
+            if self.config.compute.runtime != "torch" and self.config.compute.runtime in getattr(reg.factory, "runtimes", ()):
+                options.setdefault("runtime", self.config.compute.runtime)
             try:
                 self._instances[key] = reg.factory(device=self.device, **options)
             except KocrError:
@@ -157,12 +157,12 @@ class Engine:
         installed recogniser does (symbols, ``other``, are declared by none); the best installed
         one whose ``scripts`` cover it.
         """
-        if script in self.config.recognizers:
-            return self.registry.get("recognizer", self.config.recognizers[script])
+        if script in self.config.recognition.recognizers:
+            return self.registry.get("recognizer", self.config.recognition.recognizers[script])
         candidates = self.registry.recognizers_for(script)
-        route = self.config.script_routes.get(script)
+        route = self.config.scripts.routes.get(script)
         if route is not None and route != script:
-            routed = (self.registry.get("recognizer", self.config.recognizers[route]) if route in self.config.recognizers
+            routed = (self.registry.get("recognizer", self.config.recognition.recognizers[route]) if route in self.config.recognition.recognizers
                       else next(iter(self.registry.recognizers_for(route)), None))
             if routed is not None and (script in routed.scripts or not candidates):
                 return routed
@@ -177,7 +177,7 @@ class Engine:
                 out[stage] = ", ".join(f"{r.name} ({'/'.join(r.scripts)})" for r in regs) or "missing"
             else:
                 reg = self._choices[stage]
-                out[stage] = reg.name if reg else ("disabled" if getattr(self.config, stage) == "none" else "missing")
+                out[stage] = reg.name if reg else ("disabled" if self.config.implementation(stage) == "none" else "missing")
         return out
 
     @property
@@ -188,11 +188,11 @@ class Engine:
 
     def _load_templates(self) -> list[Template]:
         if self._templates is None:
-            forced = self.config.template
+            forced = self.config.templates.template
             if forced and (forced.endswith((".yaml", ".yml")) or Path(forced).exists()):
                 self._templates = [load_template(forced)]
             else:
-                dirs = [d for d, _ in self.registry.template_dirs] + list(self.config.template_dirs)
+                dirs = [d for d, _ in self.registry.template_dirs] + list(self.config.templates.dirs)
                 found = discover_templates(dirs)
                 if forced:
                     found = [t for t in found if t.id == forced]
@@ -221,7 +221,7 @@ class Engine:
         for item in items:
             for one in _files_of(item):
                 try:
-                    for page_image in iter_pages(one, self.config.max_side, self.config.max_pixels, self.config.pdf_dpi):
+                    for page_image in iter_pages(one, self.config.input.max_side, self.config.input.max_pixels, self.config.pdf.dpi):
                         pages.append(self.read_page(page_image, len(pages)))
                 except KocrInputError as exc:
                     if policy == "raise":
@@ -231,7 +231,7 @@ class Engine:
 
     def iter_pages(self, inputs: Any) -> Iterator[Page]:
         """Pages one at a time, for long inputs that should not be held in memory together."""
-        pages = iter_pages(inputs, self.config.max_side, self.config.max_pixels, self.config.pdf_dpi)
+        pages = iter_pages(inputs, self.config.input.max_side, self.config.input.max_pixels, self.config.pdf.dpi)
         for index, page_image in enumerate(pages):
             yield self.read_page(page_image, index)
 
@@ -241,11 +241,11 @@ class Engine:
     def read_page(self, pim: PageImage, index: int = 0) -> Page:
         page = Page(index=index, source=pim.source, width=pim.width, height=pim.height, scale=pim.scale,
                     pdf_text_layer=pim.text_layer.present if pim.text_layer is not None else None)
-        if page.pdf_text_layer and self.config.pdf_text_layer == "use":
+        if page.pdf_text_layer and self.config.pdf.text_layer == "use":
             return self._from_text_layer(page, pim)
         h, w = pim.image.shape[:2]
-        if min(h, w) < self.config.min_side:
-            msg = f"image is {pim.width}×{pim.height} pixels, below min_side {self.config.min_side}: too small to hold text"
+        if min(h, w) < self.config.input.min_side:
+            msg = f"image is {pim.width}×{pim.height} pixels, below min_side {self.config.input.min_side}: too small to hold text"
             page.stages = [StageRecord(stage=s, status="skipped", message=msg) for s in STAGES]
             return page
         records: list[StageRecord] = []
@@ -262,8 +262,8 @@ class Engine:
         """Detect the page's words and cut each out upright, as the recognisers will see it."""
         page = self._detect(page, pim, records)
         quads = [scale_quad(wd.quad, pim.scale) for wd in page.words]
-        margin = self.config.crop_margin
-        around = neighbour_quads(quads, margin) if self.config.trim_neighbours else [()] * len(quads)
+        margin = self.config.recognition.crop_margin
+        around = neighbour_quads(quads, margin) if self.config.recognition.trim_neighbours else [()] * len(quads)
         crops = [crop_quad(pim.image, q, CROP_HEIGHT, margin, others) for q, others in zip(quads, around)]
         return self._check_orientation(page, crops, records)
 
@@ -274,9 +274,9 @@ class Engine:
         semi-supervised recogniser training (``kocr train recognizer --unlabeled-pages``) only
         through crops cut exactly as the engine cuts them at reading time.
         """
-        for index, pim in enumerate(iter_pages(inputs, self.config.max_side, self.config.max_pixels, self.config.pdf_dpi)):
+        for index, pim in enumerate(iter_pages(inputs, self.config.input.max_side, self.config.input.max_pixels, self.config.pdf.dpi)):
             page = Page(index=index, source=pim.source, width=pim.width, height=pim.height, scale=pim.scale)
-            if min(pim.image.shape[:2]) < self.config.min_side:
+            if min(pim.image.shape[:2]) < self.config.input.min_side:
                 yield []
                 continue
             yield self._upright_crops(page, pim, [])[1]
@@ -315,7 +315,7 @@ class Engine:
             records.append(record)
 
     def _missing(self, records: list[StageRecord], stage: str, why: str | None = None) -> None:
-        if getattr(self.config, stage, None) == "none":
+        if stage in STAGE_CHOICE and self.config.implementation(stage) == "none":
             records.append(StageRecord(stage=stage, status="skipped", message="disabled in the config"))
             return
         why = why or (
@@ -333,7 +333,7 @@ class Engine:
         detector = self._instance(reg)
         with self._timed(records, "detector", reg, page.source):
             detection = detector.detect(pim.image)  # type: ignore[attr-defined]
-            if self.config.upright_redetect and detection.orientation % 360 in (90, 270) and detection.words:
+            if self.config.detection.upright_redetect and detection.orientation % 360 in (90, 270) and detection.words:
                 detection = _detect_upright(detector, pim.image, detection.orientation)
         inv = 1.0 / pim.scale
         words = []
@@ -354,12 +354,12 @@ class Engine:
         self, page: Page, crops: list[np.ndarray], records: list[StageRecord]
     ) -> tuple[Page, list[np.ndarray]]:
         """Let the recogniser settle 0° against 180°: read probe words both ways up (kocr_sdk.orientation)."""
-        if not self.config.orientation_check or not page.words:
+        if not self.config.orientation.check or not page.words:
             return page, crops
-        reg = self.recognizer_for(self.config.default_script)
+        reg = self.recognizer_for(self.config.scripts.default)
         if reg is None:
             return page, crops
-        probes = orientation.choose_probes(page.words, crops, page.orientation, self.config.orientation_probes)
+        probes = orientation.choose_probes(page.words, crops, page.orientation, self.config.orientation.probes)
         if not probes:
             records.append(StageRecord(stage="orientation_check", implementation=reg.name, status="skipped",
                                        message="no word long enough to tell which way up the page is"))
@@ -370,8 +370,8 @@ class Engine:
             return [r.confidence for r in self._batched(recognizer.recognize, batch, f"recogniser {reg.name!r}")]  # type: ignore[attr-defined]
 
         with self._timed(records, "orientation_check", reg, page.source) as record:
-            result = orientation.vote([crops[i] for i in probes], confidences, first=self.config.orientation_first_probes,
-                                      sure_margin=self.config.orientation_sure_margin)
+            result = orientation.vote([crops[i] for i in probes], confidences, first=self.config.orientation.first_probes,
+                                      sure_margin=self.config.orientation.sure_margin)
             words, crops, page_orientation = orientation.apply(page.words, crops, page.orientation, result.flip)
             record.message = (f"{result.probes} probe words, mean confidence gain when turned 180°: "
                               f"{result.margin:+.3f}; {'turned' if result.flip else 'kept'}")
@@ -401,7 +401,7 @@ class Engine:
             self._missing(
                 records,
                 "script_identifier",
-                f"no script identifier is installed; every word is read as {self.config.default_script!r}",
+                f"no script identifier is installed; every word is read as {self.config.scripts.default!r}",
             )
             return None
         if not crops:
@@ -419,7 +419,7 @@ class Engine:
         source: str | None,
     ) -> list[CropReading]:
         """Group crops by script, run each group through its recogniser in batches, keep order."""
-        scripts = [p.script for p in predictions] if predictions is not None else [self.config.default_script] * len(crops)
+        scripts = [p.script for p in predictions] if predictions is not None else [self.config.scripts.default] * len(crops)
         if predictions is None:
             results = [CropReading() for _ in crops]
         else:
@@ -434,9 +434,9 @@ class Engine:
             reg = self.recognizer_for(script)
             results[i].unsupported_script = reg is None
             if reg is None:
-                reg = self.recognizer_for(self.config.default_script)
+                reg = self.recognizer_for(self.config.scripts.default)
             regs = [reg] if reg is not None else []
-            if predictions is not None and predictions[i].confidence < self.config.script_fallback_threshold:
+            if predictions is not None and predictions[i].confidence < self.config.scripts.fallback_threshold:
                 ranked = predictions[i].ranked()
                 if len(ranked) > 1:
                     alt = self.recognizer_for(ranked[1][0])
@@ -510,7 +510,7 @@ class Engine:
         """
         order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / max(1, crops[i].shape[0]))
         out: list[Any] = [None] * len(crops)
-        size = self.config.batch_size
+        size = self.config.recognition.batch_size
         for start in range(0, len(order), size):
             idx = order[start:start + size]
             results = fn([crops[i] for i in idx])

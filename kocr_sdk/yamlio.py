@@ -64,11 +64,15 @@ def read_yaml_mapping(path: Path, error: type[KocrError], what: str) -> tuple[di
     return data, root
 
 
-def located_errors(exc: ValidationError, path: Path | str, root: yaml.Node | None) -> str:
-    """One ``file:line: key: message`` line per validation error."""
+def located_errors(exc: ValidationError, path: Path | str, root: yaml.Node | None,
+                   relocate: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None) -> str:
+    """One ``file:line: key: message`` line per validation error; ``relocate`` maps a model's error
+    location to the keys the file wrote (a config's flat shortcut names)."""
     lines = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        if relocate is not None:
+            loc = relocate(loc)
         node = node_at(root, loc) if root is not None else None
         line = node.start_mark.line + 1 if node is not None else 1
         key = ".".join(str(p) for p in loc) or "(top level)"

@@ -93,7 +93,7 @@ def test_environment_json_that_does_not_parse_is_one_clear_error(monkeypatch, va
 
 
 def test_default_script_must_be_one_a_recogniser_reads(fake_plugin):
-    with pytest.raises(KocrConfigError, match="default_script 'klingon'"):
+    with pytest.raises(KocrConfigError, match="scripts.default 'klingon'"):
         Engine(plugins=[fake_plugin], load_entrypoints=False, default_script="klingon")
     Engine(plugins=[fake_plugin], load_entrypoints=False, default_script="latin")
 

@@ -83,7 +83,7 @@ def read_crops(path: Path, page: EvalPage, lang: str, height: int = CROP_READ_HE
         return []
     with Image.open(path) as im:
         image = np.asarray(im.convert("RGB"))
-    margin = EngineConfig().crop_margin
+    margin = EngineConfig().recognition.crop_margin
     crops = [crop_quad(image, word.poly, height, margin) for word in page.words]
     pitch = height + gap
     canvas = np.full((gap + pitch * len(crops), gap * 2 + max(c.shape[1] for c in crops), 3), 255, np.uint8)

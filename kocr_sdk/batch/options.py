@@ -54,7 +54,7 @@ class EngineSpec:
     def build(self, threads: int | None = None):
         from ..engine import Engine
 
-        config = self.config.model_copy(update={"threads": threads}) if threads else self.config
+        config = self.config.updated(threads=threads) if threads else self.config
         return Engine(config, plugins=self.plugins, load_entrypoints=self.load_entrypoints)
 
 

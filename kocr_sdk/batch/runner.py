@@ -155,7 +155,7 @@ def _device(engine: EngineSpec) -> str:
     from ..config import resolve_device
 
     try:
-        return resolve_device(engine.config.device)
+        return resolve_device(engine.config.compute.device)
     except Exception:
         return "cpu"
 

@@ -60,7 +60,7 @@ class PageReader:
         start = time.perf_counter()
         try:
             cfg = self.engine.config
-            pims = iter_pages(task.path, cfg.max_side, cfg.max_pixels, cfg.pdf_dpi, task.start, task.stop)
+            pims = iter_pages(task.path, cfg.input.max_side, cfg.input.max_pixels, cfg.pdf.dpi, task.start, task.stop)
             for offset, pim in enumerate(pims):
                 page = self.engine.read_page(pim, task.start + offset)
                 del pim  # the pixels go before the next page is rendered

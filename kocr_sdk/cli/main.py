@@ -89,12 +89,12 @@ def read(files, fmt, template, out, config, device, redact, overlay, quiet) -> N
         if labels is not None:
             from .redact import redact_outputs
 
-            doc = redact_outputs(doc, path, labels, out, engine.config.max_pixels, quiet, engine.config.crop_margin,
+            doc = redact_outputs(doc, path, labels, out, engine.config.input.max_pixels, quiet, engine.config.recognition.crop_margin,
                                  names[path])
         if overlay:
             from .overlay import write_overlays
 
-            write_overlays(doc, path, out, engine.config.max_pixels, quiet, labels, engine.config.crop_margin, names[path])
+            write_overlays(doc, path, out, engine.config.input.max_pixels, quiet, labels, engine.config.recognition.crop_margin, names[path])
         text = _render(doc, fmt)
         if out is not None:
             write_text_atomic(output_path(path, names[path], out, SUFFIX[fmt]), text)

@@ -4,7 +4,7 @@ Scanned archives arrive as PDFs of hundreds of pages, so a page is rasterised on
 read and dropped after: a 500-page PDF never holds more than one page's pixels. A page whose PDF
 already carries text (a "born-digital" page, or a scan an earlier OCR gave a text layer) is
 reported as such, and its words can be taken from that layer instead of being read again
-(``EngineConfig.pdf_text_layer``).
+(``EngineConfig.pdf.text_layer``).
 
 pdfium coordinates are PDF points (1/72 inch) with the origin at the bottom left; the page
 images and the text-layer boxes here are in pixels at ``dpi`` with the origin at the top left,

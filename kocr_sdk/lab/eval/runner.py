@@ -135,7 +135,7 @@ def run_engine(
     items = list(enumerate(gt_pages))
     for index, gt in (progress(items, len(items)) if progress else items):
         path = resolve_image(gt, image_root)
-        pims = list(iter_pages(path, engine.config.max_side, engine.config.max_pixels))
+        pims = list(iter_pages(path, engine.config.input.max_side, engine.config.input.max_pixels))
         pim = pims[0]  # a multi-page file is one ground-truth page only when it has one page
         if pages:
             start = time.perf_counter()
@@ -152,7 +152,7 @@ def run_engine(
             out.seconds.append(None)
         if crops and stages.get("recognizer") != "missing":
             polys = [scale_quad(w.poly, pim.scale) for w in gt.words]
-            images = [crop_quad(pim.image, q, CROP_HEIGHT, engine.config.crop_margin) for q in polys]
+            images = [crop_quad(pim.image, q, CROP_HEIGHT, engine.config.recognition.crop_margin) for q in polys]
             scripts = [w.script or "other" for w in gt.words] if gt_scripts else None
             readings = engine.read_crops(images, scripts) if images else []
             texts: list[str | None] = []
