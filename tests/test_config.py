@@ -79,3 +79,25 @@ def test_an_error_under_a_grouped_key_names_it_and_its_line(tmp_path):
     p.write_text("compute:\n  device: cpu\nrecognition:\n  batch_size: 0\n")
     with pytest.raises(KocrConfigError, match=r"kocr.yaml:4: recognition.batch_size: Input should be greater"):
         EngineConfig.load(p)
+
+
+def test_the_configuration_reference_is_generated_from_the_code():
+    from pathlib import Path
+
+    from kocr_sdk.cli.config import reference_markdown
+
+    docs = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+    assert docs.read_text() == reference_markdown(), "regenerate: kocr config reference > docs/configuration.md"
+
+
+def test_kocr_config_show_prints_the_effective_settings(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from kocr_sdk.cli.main import cli
+
+    monkeypatch.setenv("KOCR_DEVICE", "cpu")
+    result = CliRunner().invoke(cli, ["config", "show", "--json"])
+    assert result.exit_code == 0
+    import json
+
+    assert json.loads(result.output)["compute"]["device"] == "cpu"
