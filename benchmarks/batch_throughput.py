@@ -24,7 +24,7 @@ ratio and their median (``x_tesseract``). The CPU is recorded with them (``cpu``
 differs between CPUs — on one with an int8 dot product (VNNI) the detector and NER run int8.
 
     python benchmarks/batch_throughput.py HELDOUT --n 100 --workers 2 --runtime onnx --rounds 3 \
-        --config default onepass.yaml --out benchmarks/results/batch_throughput.session18.json
+        --config default onepass.yaml --out benchmarks/results/batch_throughput.json
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     python benchmarks/detector_figure.py [--weights A.safetensors B.safetensors] [--seed 1] [--page 0]
                                          [--out docs/img/detector-side-by-side.png]
-    python benchmarks/detector_figure.py --gt ../shared/data/funsd-test/gt.jsonl --page 3   # a real page
+    python benchmarks/detector_figure.py --gt FUNSD_TEST/gt.jsonl --page 3   # a real page
 
 A table of H-means says *how often* a detector fails; a picture says *how*: a word split in
 two, two words merged, a line of small print missed. Each panel is the same window of one
@@ -13,7 +13,7 @@ a split or a merge) — and the ground-truth words no prediction matched in **or
 window (``--window``) is the one with the most ground-truth words, so the dense part of the
 page is the part shown. Each panel's title gives the page's word P/R/H. ``--gt`` takes the page
 from a ground-truth JSONL in ``kocr eval``'s format instead (``--page`` is its line, images
-relative to the file), e.g. a real scan of ``../shared/data``.
+relative to the file), e.g. a real FUNSD scan.
 
 Weights may be of either family (``meta.arch``: ``afd-*`` anchor-free, ``craft-*`` CRAFT);
 the default pair is the shipped anchor-free detector and ``kocr_sdk/weights/detector-craft.safetensors``.

@@ -6,12 +6,12 @@ Quality: ``--pages`` whole pages from ``PageGenerator(split="heldout", seed)`` �
 detector never trained on, a seed training never used (training validates on seed 10007) —
 run through the real inference path and scored with ``kocr_sdk.lab.eval`` matching (IoU ≥ 0.5):
 word and character P/R/H-mean, page orientation accuracy, duplicate rate (ground-truth words
-that two predictions match). These are issue 4's targets. Each figure set also says why words
+that two predictions match). Each figure set also says why words
 went unmatched (``word_misses``: merged / split / loose / missed; ``word_extras`` for the
 predictions; definitions in ``kocr_sdk.lab.eval.errors``).
 
 ``--gt JSONL`` scores real pages instead (a ``kocr eval`` ground truth, e.g. FUNSD's scans in
-``../shared/data/funsd-test/gt.jsonl``), with the same decoding and matching — the detector
+a FUNSD test ``gt.jsonl``, docs/evaluation.md), with the same decoding and matching — the detector
 alone, so its word H differs from ``kocr eval``'s (which also runs the engine's orientation check).
 
 Speed: a 1240×1754 page (A4 at 150 dpi) rendered by the generator, timed end to end
@@ -78,7 +78,7 @@ def main() -> None:
                     help="a PageConfig field for the held-out pages (value as JSON: typewriter_prob=1, "
                          'layouts=["prose","invoice"]); repeatable. Default: the generator\'s defaults')
     ap.add_argument("--gt", type=Path, help="score on these pages instead (a kocr eval ground-truth JSONL, images "
-                    "relative to it, e.g. ../shared/data/funsd-test/gt.jsonl): the detector alone, without the "
+                    "relative to it, e.g. FUNSD_TEST/gt.jsonl): the detector alone, without the "
                     "engine's orientation check or recogniser")
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
     args = ap.parse_args()

@@ -1,6 +1,6 @@
 """kocr and its peers on one ground-truth set, as one markdown table for docs/benchmarks.md.
 
-    python benchmarks/eval_set.py ../shared/data/funsd-test/gt.jsonl --name funsd-test
+    python benchmarks/eval_set.py FUNSD_TEST/gt.jsonl --name funsd-test
 
 runs Tesseract (benchmarks/peers/tesseract.py) and kocr's installed engine (``kocr eval`` in
 engine mode) through the same harness, writes each report to ``benchmarks/results/<name>.<tool>.json``

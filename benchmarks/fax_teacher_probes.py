@@ -1,4 +1,4 @@
-"""Issue 7, fax domain: two cheap ways to give SeqFixMatch's teacher more than the student sees,
+"""Fax domain: two cheap ways to give SeqFixMatch's teacher more than the student sees,
 probed on the shipped ``hangul`` weights before spending a training arm on them.
 
     python benchmarks/fax_teacher_probes.py views          # read fax crops through cleaning filters
@@ -131,7 +131,7 @@ def main() -> None:
     ap.add_argument("probe", choices=["views", "tent"])
     ap.add_argument("--n", type=int, default=1000, help="Validation crops (fax, and clean for tent).")
     ap.add_argument("--weights", type=Path, default=None,
-                    help="Hangul weights to probe (default: the shipped file; session 20 probed step 19,023's, see "
+                    help="Hangul weights to probe (default: the shipped file; an earlier probe used step 19,023's, see "
                     "semi_supervised.py --start-weights).")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--steps", type=int, default=300)

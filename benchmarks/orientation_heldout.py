@@ -6,7 +6,7 @@ Pages come from ``PageGenerator(split="heldout", seed)`` (fonts the models never
 about half of them turned 90°/180°/270°. Each goes through the engine with the shipped detector
 and recogniser (NER, clustering and templates off: they do not touch orientation). The
 orientation-check stage record says whether it turned the page, so one run gives both figures:
-the detector's page orientation (issue 4's target: ≥ 0.99) and the engine's after the check,
+the detector's page orientation (target: ≥ 0.99) and the engine's after the check,
 plus the check's cost per page.
 """
 

@@ -43,9 +43,76 @@ import hashlib
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from kocr_sdk.lab.training.recognizer import CropStream, RecognizerTrainConfig, RecognizerTrainer, validation_set
+from kocr_sdk.lab.training.views import strong_view
 
 RESULTS = Path(__file__).parent / "results" / "semi_supervised.json"
+
+
+class ExperimentConfig(RecognizerTrainConfig):
+    """A recogniser run with the knobs only these experiments turn (the product's config has none of them)."""
+
+    labeled_size: int | None = Field(
+        None, ge=1, description="Use only the first N crops of the labelled stream, over and over (low-label runs).")
+    val_data: dict[str, Any] | None = Field(
+        None, description="Generator options for the validation crops (default: `data`); e.g. a degradation the "
+        "labelled crops lack, to measure adaptation to it.")
+    unlabeled_data: dict[str, Any] = Field(default_factory=dict, description="Generator options for synth:N.")
+    unlabeled_data_start: dict[str, Any] | None = Field(
+        None, description="A curriculum for synth:N: generator options of an easier domain (e.g. mild blur) the "
+        "unlabelled crops start from; their share falls linearly from 1 to 0 over `unlabeled_curriculum` crops, "
+        "so the teacher meets the hard domain once the student has learnt the easier one.")
+    unlabeled_curriculum: int = Field(0, ge=0, description="Unlabelled crops over which the curriculum runs.")
+    unlabeled_rampup: int = Field(
+        0, ge=0, description="Steps over which λ_u rises linearly from 0 (counted from the run's first FixMatch step).")
+    strong_ops: int = Field(2, ge=1, description="RandAugment operations in the strong view.")
+    strong_magnitude: float = Field(1.0, ge=0, le=1, description="Their strength, at most.")
+
+    def strong_view(self):
+        return partial(strong_view, n=self.strong_ops, magnitude=self.strong_magnitude, operations=self.strong_operations)
+
+
+class LowLabelCrops(CropStream):
+    """The labelled stream of a low-label arm: the first ``labeled_size`` crops, over and over."""
+
+    def sample_index(self, index: int) -> int:
+        size = self.cfg.labeled_size
+        return index if size is None else index % size
+
+
+class ExperimentTrainer(RecognizerTrainer):
+    """The recogniser's trainer, with :class:`ExperimentConfig`'s knobs applied."""
+
+    cfg: ExperimentConfig
+
+    def labelled_stream(self, start: int) -> CropStream:
+        return LowLabelCrops(self.cfg, self.charset, start, self.strong())
+
+    def validation_data(self) -> list:
+        return validation_set(self.cfg, self.charset, self.cfg.val_data)
+
+    def unlabeled_source(self):
+        from kocr_sdk.lab.training.unlabeled import open_unlabeled
+
+        cfg = self.cfg
+        return open_unlabeled(cfg.unlabeled, profile=cfg.script, data=cfg.unlabeled_data, seed=cfg.unlabeled_seed,
+                              start_data=cfg.unlabeled_data_start, ramp=cfg.unlabeled_curriculum)
+
+    def unlabeled_weight_at(self, step: int) -> float:
+        cfg = self.cfg
+        ramp = min(1.0, (step - self.first_step + 1) / cfg.unlabeled_rampup) if cfg.unlabeled_rampup else 1.0
+        return cfg.unlabeled_weight * ramp
+
+
+def train_arm(cfg: ExperimentConfig, resume: Path | None = None, progress: bool | None = None) -> dict:
+    """Train (or continue) one recogniser arm; what ``kocr_sdk.lab.training.recognizer.train`` returns."""
+    return ExperimentTrainer(cfg, resume, progress).fit()
 
 
 def heavy_blur(sigma: tuple[float, float] = (1.8, 2.8)) -> dict:
@@ -179,18 +246,16 @@ def logged_minutes(log: Path) -> float:
 
 
 def _recognizer_arm(name: str, args, **kw) -> dict:
-    from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, train
-
     out = args.out / name
     done = out / "result.json"
     sha = check_start(out, kw.get("init_from"))
     if done.exists():
         return json.loads(done.read_text())
-    cfg = RecognizerTrainConfig(script="hangul", batch_size=64, warmup_steps=kw.pop("warmup", 200), val_size=args.val_size,
+    cfg = ExperimentConfig(script="hangul", batch_size=64, warmup_steps=kw.pop("warmup", 200), val_size=args.val_size,
                                 log_every=25, threads=1, workers=1, out=out, precision=args.precision, **views(args), **kw)
     resume = out / "last.pt" if (out / "last.pt").exists() else None
     t0 = time.time()
-    result = train(cfg, resume=resume, progress=not args.quiet)
+    result = train_arm(cfg, resume=resume, progress=not args.quiet)
     record = {"arm": name, "step": result["step"], "labelled_crops_seen": result["samples_seen"],
               "minutes": logged_minutes(out / "log.jsonl") if resume else round((time.time() - t0) / 60, 1),
               "val": result["val"], "config": cfg.model_dump(mode="json", exclude={"out"}), "start_sha256": sha}
@@ -252,13 +317,9 @@ def domain_crops(domain: str, n: int, charset, clean: bool = False, seed: int | 
     start row (``d0-shift-start``'s ``val`` / ``val_normal``) reads these, so they are built here only.
     ``seed``: other crops than the validation seed's — a confirmation set that choosing between
     variants never looked at."""
-    from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, validation_set
-
     shifted, _, labelled = DOMAINS[domain]
-    options = {"data": labelled()} if clean else {"val_data": shifted()}
-    if seed is not None:
-        options["val_seed"] = seed
-    return validation_set(RecognizerTrainConfig(val_size=n, **options), charset)
+    cfg = RecognizerTrainConfig(val_size=n, **({"val_seed": seed} if seed is not None else {}))
+    return validation_set(cfg, charset, labelled() if clean else shifted())
 
 
 def shift_baseline(args, weights: Path) -> dict:
@@ -421,14 +482,13 @@ def _finished_arm(args, arm: str, crops: bool = True):
     the config it saved — so the crops are exactly those its log scored."""
     from kocr_sdk.recognition.architectures import create_model
     from kocr_sdk.recognition.charset import CHARSETS
-    from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, validation_set
     from kocr_sdk.weights_file import read_checkpoint
 
-    cfg = RecognizerTrainConfig(**json.loads((args.out / arm / "result.json").read_text())["config"])
+    cfg = ExperimentConfig(**json.loads((args.out / arm / "result.json").read_text())["config"])
     charset = CHARSETS[cfg.script]()
     model = create_model(cfg.arch, len(charset))
     model.load_state_dict(read_checkpoint(args.out / arm / "last.pt")["model"])  # weights only: never code
-    return model, charset, validation_set(cfg, charset) if crops else None
+    return model, charset, validation_set(cfg, charset, cfg.val_data) if crops else None
 
 
 def _is_weights(arm: str) -> bool:

@@ -1,6 +1,6 @@
 """Gaps between neighbouring words on a line, in word heights: a ground-truth set against another.
 
-    python benchmarks/word_gaps.py ../shared/data/funsd-test/gt.jsonl /tmp/pages200/gt.jsonl
+    python benchmarks/word_gaps.py FUNSD_TEST/gt.jsonl HELDOUT/gt.jsonl
 
 For each upright page's words (axis-aligned bounds of their quads), the gap from a word to the
 nearest word on its right that shares at least 60 % of the smaller height, divided by the

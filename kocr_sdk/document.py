@@ -1,6 +1,6 @@
 """The Document: the one typed object every stage of the pipeline adds its part to.
 
-Data flows one way (DESIGN.md): detection fills ``Page.words`` with quads and character quads,
+Data flows one way: detection fills ``Page.words`` with quads and character quads,
 script identification sets ``Word.script``, recognition sets ``Word.text``, NER fills
 ``Page.entities``, clustering fills ``Page.blocks`` (blocks → lines → word ids, in reading order),
 and template matching fills ``Page.template_match``. Words live once, flat, in ``Page.words``;

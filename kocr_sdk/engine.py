@@ -1,9 +1,9 @@
-"""The engine: runs the pipeline of DESIGN.md over page images and returns a Document.
+"""The engine: runs kocr's pipeline over page images and returns a Document.
 
     image → detection → script identification → recognition (grouped by script, batched per
     recogniser) → clustering → NER → template matching → post-processing hooks → Page
 
-Clustering runs before NER (DESIGN.md draws them the other way round): NER reads text line by
+Clustering runs before NER (the talk kocr follows draws them the other way round): NER reads text line by
 line in reading order, which is what clustering produces, while the DBSCAN clusterer uses only
 boxes and no entities. Template matching, which uses both, comes after both.
 

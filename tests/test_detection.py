@@ -401,7 +401,7 @@ class DrawnPages:
 def _train_config(tmp_path, **kw):
     from kocr_sdk.lab.training.detector import DetectorTrainConfig
 
-    return DetectorTrainConfig(arch="afd-tiny", batch_size=2, crop_size=96, val_every=2, val_pages=1, workers=0,
+    return DetectorTrainConfig(arch="afd-tiny", batch_size=2, crop_size=96, val_every=2, val_size=1, workers=0,
                                device="cpu", out=tmp_path / "run", log_every=1, **kw)
 
 
@@ -435,7 +435,7 @@ def test_training_checkpoints_and_resumes(tmp_path):
 
     model, loaded = load_weights(tmp_path / "w.safetensors")
     assert loaded["targets"]["stride"] == STRIDE
-    # shipped weights are a checkpoint too: the next session continues from them
+    # shipped weights are a checkpoint too: the next training run continues from them
     warm = train(cfg.model_copy(update={"max_steps": 4, "out": tmp_path / "run2"}), resume=tmp_path / "w.safetensors",
                  progress=False, generator=DrawnPages)
     assert warm["step"] == 4 and warm["samples_seen"] == 8

@@ -437,7 +437,7 @@ def test_train_resume_and_export_a_tiny_model(tmp_path):
     tagger = TokenTagger.from_directory(tmp_path / "export")
     assert next(tagger.model.parameters()).dtype == torch.float32
     warm = train(cfg.model_copy(update={"max_steps": 6, "out": tmp_path / "warm"}), resume=tmp_path / "export",
-                 progress=False)  # from exported weights, as the next session continues the shipped ones
+                 progress=False)  # from exported weights, as a later run continues the shipped ones
     assert warm["step"] == 6 and warm["samples_seen"] == 48
     from click.testing import CliRunner
 

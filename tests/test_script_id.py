@@ -138,7 +138,7 @@ def test_training_runs_resumes_and_exports(tiny_run, tmp_path):
     cfg = _config(tmp_path / "run", max_steps=3)
     resumed = train(cfg, resume=tiny_run / "last.pt", progress=False)
     assert resumed["step"] == 3 and resumed["samples_seen"] == 24
-    # exported weights are a checkpoint too (warm start): the next session continues from them
+    # exported weights are a checkpoint too (warm start): the next training run continues from them
     warm = train(_config(tmp_path / "run2", max_steps=4), resume=tiny_run / "weights.safetensors", progress=False)
     assert warm["step"] == 4 and warm["samples_seen"] == 32
 

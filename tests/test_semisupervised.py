@@ -1,4 +1,4 @@
-"""SeqCLR pre-training and SeqFixMatch (issue 7): views, instance mapping, loss, mask, resuming."""
+"""SeqCLR pre-training and SeqFixMatch: views, instance mapping, loss, mask, resuming."""
 
 import json
 import math
@@ -220,7 +220,7 @@ def test_fixmatch_run_logs_acceptance_and_resumes_the_unlabelled_stream(tmp_path
     from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, train
 
     cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
-                                out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
+                                out=tmp_path / "run", device="cpu", unlabeled="synth:20",
                                 pseudo_threshold=0.0)
     train(cfg, progress=False)
     train(cfg.model_copy(update={"max_steps": 3}), resume=cfg.out / "last.pt", progress=False)
@@ -236,7 +236,7 @@ def test_a_run_with_a_voting_teacher_and_augmented_labelled_crops_trains(tmp_pat
     from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, train
 
     cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
-                                out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
+                                out=tmp_path / "run", device="cpu", unlabeled="synth:20",
                                 pseudo_threshold=0.0, teacher_views=3, labeled_augment=0.5,
                                 strong_operations=["binarize", "blur"])
     assert train(cfg, progress=False)["step"] == 2
@@ -248,8 +248,8 @@ def test_fixmatch_with_an_ema_teacher_checkpoints_and_resumes_it(tmp_path):
     from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, train
 
     cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
-                                out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
-                                pseudo_threshold=0.0, teacher_ema=0.99, unlabeled_rampup=10)
+                                out=tmp_path / "run", device="cpu", unlabeled="synth:20",
+                                pseudo_threshold=0.0, teacher_ema=0.99)
     train(cfg, progress=False)
     saved = torch.load(cfg.out / "last.pt", weights_only=True)
     assert "teacher" in saved and not torch.equal(saved["teacher"]["head.bias"], saved["model"]["head.bias"])
@@ -263,9 +263,10 @@ def test_a_frozen_teacher_keeps_the_starting_weights_across_steps_and_resume(tmp
     from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig, train
 
     cfg = RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0, log_every=1,
-                                out=tmp_path / "run", device="cpu", labeled_size=8, unlabeled="synth:20",
+                                out=tmp_path / "run", device="cpu", unlabeled="synth:20",
                                 pseudo_threshold=0.0, teacher_ema=1.0)
-    train(cfg.model_copy(update={"max_steps": 0, "unlabeled": None, "teacher_ema": None}), progress=False)
+    # one supervised step and its checkpoint: the weights the SeqFixMatch run then starts from
+    train(cfg.model_copy(update={"max_steps": 1, "unlabeled": None, "teacher_ema": None}), progress=False)
     start = torch.load(cfg.out / "last.pt", weights_only=True)["model"]
     train(cfg, resume=cfg.out / "last.pt", progress=False)
     train(cfg.model_copy(update={"max_steps": 3}), resume=cfg.out / "last.pt", progress=False)
@@ -364,7 +365,7 @@ def test_bf16_precision_runs_the_forward_in_bfloat16_and_keeps_fp32_weights(tmp_
 
     seen = _watch_output_dtypes(monkeypatch, rec_training, "head")
     cfg = rec_training.RecognizerTrainConfig(batch_size=4, max_steps=2, val_every=100, val_size=4, workers=0,
-                                             log_every=1, out=tmp_path / "run", device="cpu", labeled_size=8,
+                                             log_every=1, out=tmp_path / "run", device="cpu",
                                              unlabeled="synth:20", pseudo_threshold=0.0, precision="bf16")
     rec_training.train(cfg, progress=False)
     rows = [json.loads(line) for line in (cfg.out / "log.jsonl").read_text().splitlines() if '"loss"' in line]
@@ -405,8 +406,8 @@ def test_strong_operations_are_checked_and_labelled_augmentation_is_per_crop_and
     with pytest.raises(ValueError, match="unknown"):
         RecognizerTrainConfig(strong_operations=["posterise"])
     charset = hangul_charset()
-    plain = RecognizerTrainConfig(batch_size=4, labeled_size=16)
-    half = plain.model_copy(update={"labeled_augment": 0.5, "strong_operations": ["binarize"], "strong_ops": 1})
+    plain = RecognizerTrainConfig(batch_size=4)
+    half = plain.model_copy(update={"labeled_augment": 0.5, "strong_operations": ["binarize"]})
     crops = {name: [CropStream(cfg, charset, 0)._augment(np.asarray(img), i) for i, img in
                     enumerate(cv2.GaussianBlur(_bars(), (0, 0), 1.0 + 0.05 * k) for k in range(40))]
              for name, cfg in (("plain", plain), ("half", half))}

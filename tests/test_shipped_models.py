@@ -62,7 +62,7 @@ def test_upside_down_sample_page_is_turned_and_read(engine):
 
 
 def test_craft_baseline_is_shipped_but_only_used_when_asked_for(engine):
-    """The AS-IS baseline's weights ship for the comparison (issue 4); ``auto`` keeps the
+    """The AS-IS baseline's weights ship for the comparison; ``auto`` keeps the
     anchor-free detector, and ``detector: craft`` reads the page through the baseline."""
     assert engine.describe()["detector"] == "anchor-free"
     craft = Engine(detector="craft", load_entrypoints=False, device="cpu")

@@ -1,4 +1,4 @@
-"""Named-entity recognition over OCR output (DESIGN.md, "Understanding").
+"""Named-entity recognition over OCR output.
 
 - :mod:`.data` and :mod:`.noise`: generated Korean/English form lines with entity spans, and
   OCR-like noise, for ``kocr train ner``;

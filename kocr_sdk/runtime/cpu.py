@@ -4,8 +4,8 @@ int8 arithmetic is not faster everywhere. onnxruntime's int8 kernels beat fp32 w
 an int8 dot-product instruction (x86 VNNI — AVX-512 VNNI, AVX-VNNI — or AMX; Arm's dot product):
 measured on a Xeon with AVX-512 VNNI, the NER model's tagger ran 27 % faster on int8 weights with
 the same entity F1, and the detector network about a third faster with the same word H-mean on
-FUNSD (docs/benchmarks.md, session 18). On an AMD EPYC with AVX2 alone the int8 NER graph was no
-faster and a static int8 detector slower than fp32 (session 9), so int8 there would change the
+FUNSD (docs/benchmarks.md). On an AMD EPYC with AVX2 alone the int8 NER graph was no
+faster and a static int8 detector slower than fp32, so int8 there would change the
 numbers for nothing. The detector and NER stages ask :func:`int8_by_default` when their ``quantize``
 option is left unset on the onnx runtime.
 """

@@ -1,6 +1,6 @@
 """Script identification: which script each word crop is written in, so the right recogniser reads it.
 
-The stage sits between detection and recognition (DESIGN.md): recognisers' weights are
+The stage sits between detection and recognition: recognisers' weights are
 language-specific, and the engine groups a page's crops by the script this stage predicts and
 hands each group to its script's recogniser.
 """

@@ -1,5 +1,5 @@
 """Training losses: L1 for regression and offsets, BCE with online hard example mining (OHEM) for
-centerness and orientation (DESIGN.md, Detection: Training).
+centerness and orientation.
 
 **OHEM.** On a page almost every location is background: at stride 4 an A4 crop of 512² has
 16k locations of which a few hundred are character centres. Averaging BCE over all of them

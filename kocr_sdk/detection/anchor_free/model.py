@@ -1,5 +1,5 @@
 """A one-shot, anchor-free text detector: slim separable backbone, feature pyramid to stride 4, and
-dense heads for characters and words (DESIGN.md, Detection TO-BE).
+dense heads for characters and words (the TO-BE detector).
 
 Every location of the stride-4 map predicts, for characters and for words separately:
 

@@ -1,4 +1,4 @@
-"""The AS-IS baseline detector (DESIGN.md, Detection): CRAFT-style character-region and affinity
+"""The AS-IS baseline detector: CRAFT-style character-region and affinity
 heatmaps at stride 2, thresholded and grouped by connected components into words and
 characters. No orientation head. The stage is :class:`.stage.CraftDetector` (``detector: craft``)."""
 

@@ -22,7 +22,7 @@
 All boxes are axis-aligned (``x0, y0, x1, y1``), in the pixels of the decoded image, clipped
 to it: padding beyond ``height``×``width`` never yields a detection.
 
-Why this is the AS-IS of DESIGN.md: words are whatever the thresholds connect, so two words
+Why this is the AS-IS design: words are whatever the thresholds connect, so two words
 whose heatmaps touch merge into one, a letter-spaced label splits into several, and the work
 is per pixel (a dense page has ~550k cells at stride 2) before it is per box.
 """

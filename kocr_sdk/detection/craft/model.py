@@ -1,6 +1,6 @@
 """The AS-IS baseline: a CRAFT-style segmentation network on the anchor-free detector's backbone.
 
-CRAFT (DESIGN.md, Detection AS-IS) predicts two per-pixel heatmaps and leaves the rest to
+CRAFT (the AS-IS detector) predicts two per-pixel heatmaps and leaves the rest to
 post-processing:
 
 - ``region``: how close the pixel is to the centre of a character (a 2-D Gaussian per

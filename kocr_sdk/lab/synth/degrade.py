@@ -1,6 +1,6 @@
 """Degradations: what printing, paper, scanning and phone cameras do to a clean render.
 
-A model trained on clean renders fails on real pages (DESIGN.md), so every sample passes
+A model trained on clean renders fails on real pages, so every sample passes
 through a :class:`Pipeline` of operations, each a pydantic model with a probability and its
 strength ranges, so a training config (YAML ``data: {degrade: ...}``) can tune, drop or
 reorder them. Operations come in two stages:

@@ -1,7 +1,7 @@
 """What gets printed: words, names, numbers and phrases the way Korean and English documents write them.
 
 Every model downstream is trained on what this module produces, so it aims at the text of real
-pages (DESIGN.md, "What real pages look like"), not at clean prose:
+pages, not at clean prose:
 
 - vocabulary from ``wordfreq`` (Korean: Hangul-only entries; English; Han and Kana words from the
   Japanese and Chinese lists for script identification), drawn with a bias towards frequent

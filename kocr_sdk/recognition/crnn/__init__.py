@@ -1,4 +1,4 @@
-"""CNN + self-attention + CTC on variable-width crops: the AS-IS recogniser of DESIGN.md, kept as
+"""CNN + self-attention + CTC on variable-width crops: the AS-IS recogniser, kept as
 the baseline the column-patch ViTSTR is measured against."""
 
 from .model import ARCHS, ConvCTC

@@ -1,4 +1,4 @@
-"""ViTSTR with column patches: the TO-BE recogniser of DESIGN.md."""
+"""ViTSTR with column patches: the TO-BE recogniser kocr ships (the design is in docs/)."""
 
 from .model import ARCHS, ColumnViT, create_model
 from .decode import greedy_decode
