@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ _SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "semi_supervised.
 def semi():
     spec = importlib.util.spec_from_file_location("semi_supervised", _SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its pydantic config resolves its annotations in the module
     spec.loader.exec_module(module)
     return module
 
@@ -56,3 +58,24 @@ def test_minutes_add_up_over_resumed_segments_without_the_lost_steps(semi, tmp_p
     single = tmp_path / "single.jsonl"
     single.write_text("\n".join(json.dumps({"step": s, "minutes": m}) for s, m in rows[:3]))
     assert semi.logged_minutes(single) == 30.0
+
+
+def test_the_experiments_knobs_live_in_the_benchmark_not_in_the_product_config(semi, tmp_path):
+    from kocr_sdk.errors import KocrConfigError
+    from kocr_sdk.lab.training.recognizer import RecognizerTrainConfig
+
+    knobs = {"labeled_size": 4, "val_data": {"color": True}, "unlabeled_data": {"color": True},
+             "unlabeled_data_start": {"color": False}, "unlabeled_curriculum": 10, "unlabeled_rampup": 4,
+             "strong_ops": 1, "strong_magnitude": 0.5}
+    for key, value in knobs.items():
+        with pytest.raises(KocrConfigError, match=key):
+            RecognizerTrainConfig.checked({key: value})
+    cfg = semi.ExperimentConfig(out=tmp_path, workers=0, device="cpu", unlabeled="synth:10", **knobs)
+    trainer = semi.ExperimentTrainer(cfg)
+    stream = trainer.labelled_stream(0)
+    assert [stream.sample_index(i) for i in range(6)] == [0, 1, 2, 3, 0, 1]  # the first 4 crops, over and over
+    assert trainer.strong().keywords == {"n": 1, "magnitude": 0.5, "operations": cfg.strong_operations}
+    trainer.first_step = 10
+    assert [trainer.unlabeled_weight_at(s) for s in (10, 11, 13, 20)] == [0.25, 0.5, 1.0, 1.0]
+    source = trainer.unlabeled_source()
+    assert source.ramp == 10 and source.start_generator is not None

@@ -1,44 +1,130 @@
-"""``kocr train``: train kocr's models on data kocr generates, resumably."""
+"""``kocr train``: train kocr's models on data kocr generates, resumably.
+
+Every ``kocr train <model>`` command takes the options of :func:`run_options` — the fields every
+run has (:class:`~kocr_sdk.lab.training.base.RunConfig`) — and adds its own; they are written
+once, here, so that the commands cannot drift apart.
+"""
 
 from __future__ import annotations
 
+import functools
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 import click
 
 from ...cli.common import KocrGroup, note
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 @click.group(cls=KocrGroup)
 def train() -> None:
-    """Train models (recognizer, ...) on synthetic data; runs resume from checkpoints."""
+    """Train models (recognizer, detector, ...) on synthetic data; runs resume from checkpoints."""
 
 
-def _run_config(cls, config_path: Path | None, default, resume: Path | None, **overrides):
-    """A run's config: the YAML file (or ``default()``), with the command-line options that were
-    given laid over it; and a clear error, before any work, when ``resume`` does not exist."""
-    from ...errors import KocrConfigError
-    from ...yamlio import validate_yaml_file
+@dataclass(frozen=True)
+class RunOptions:
+    """The options every ``kocr train <model>`` command shares, as given on the command line."""
 
-    if config_path:
-        cfg = validate_yaml_file(config_path, cls.model_validate, KocrConfigError, "training config")
-    else:
-        cfg = default()
-    cfg = cfg.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    if resume is not None and not resume.exists():
-        raise KocrConfigError(f"checkpoint to resume from not found: {resume}")
-    return cfg
+    config: Path | None
+    out: Path | None
+    resume: Path | None
+    max_minutes: float | None
+    max_steps: int | None
+    export: Path | None
+    device: str | None
+    seed: int | None
+    workers: int | None
+    precision: str | None
+    quiet: bool
+
+    def load(self, cls: type, default: Callable[[], Any] | None = None, **own: Any) -> Any:
+        """The run's config: the ``--config`` file (or ``default()``), with the options that were given
+        laid over it (``own``: the command's own), validated — a bad value is a KocrConfigError naming
+        its key — and a clear error, before any work, when ``--resume`` does not exist."""
+        from ...errors import KocrConfigError
+        from ...yamlio import validate_yaml_file
+        from ..training.base import ConfigDeprecation
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConfigDeprecation)
+            if self.config:
+                cfg = validate_yaml_file(self.config, cls.model_validate, KocrConfigError, "training config")
+            else:
+                cfg = (default or cls)()
+            cfg = cfg.with_options(out=self.out, max_minutes=self.max_minutes, max_steps=self.max_steps,
+                                   device=self.device, seed=self.seed, workers=self.workers, precision=self.precision,
+                                   resume=self.resume, export=self.export, progress=False if self.quiet else None,
+                                   **own)
+        for warning in caught:
+            if issubclass(warning.category, ConfigDeprecation):
+                note(f"{self.config or 'config'}: {warning.message}")
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        if self.resume is not None and not self.resume.exists():
+            raise KocrConfigError(f"checkpoint to resume from not found: {self.resume}")
+        return cfg
+
+    @property
+    def progress(self) -> bool:
+        return not self.quiet
+
+    def exported(self, result: dict[str, Any], what: str = "") -> None:
+        """Say where ``--export`` wrote the weights (when it did)."""
+        meta = result.get("export")
+        if meta is None or self.export is None:
+            return
+        path = self.export
+        size = sum(f.stat().st_size for f in path.iterdir() if f.is_file()) if path.is_dir() else path.stat().st_size
+        note(f"wrote {path}{'/' if path.is_dir() else ''} ({size / 1e6:.2f} MB, {what}step {meta['step']})")
+
+
+def run_options(*, config_help: str = "Training config YAML.",
+                resume_help: str = "Checkpoint (or exported weights: a warm start) to continue from.",
+                export_help: str = "Afterwards, write shippable fp16 weights here.",
+                resume_dirs: bool = False, export_dir: bool = False) -> Callable[[F], F]:
+    """The options every ``kocr train`` command takes; the command receives them as one :class:`RunOptions`
+    (its first argument) and its own options as keyword arguments."""
+    options = [
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help=config_help),
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                     help="Run directory (last.pt, log.jsonl)."),
+        click.option("--resume", type=click.Path(dir_okay=resume_dirs, path_type=Path), help=resume_help),
+        click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes."),
+        click.option("--max-steps", type=int,
+                     help="Stop at this global step, resumed runs included (0 with --resume: only export)."),
+        click.option("--export", "export_to", type=click.Path(dir_okay=export_dir, file_okay=not export_dir,
+                                                              path_type=Path), help=export_help),
+        click.option("--device", help="auto, cpu, cuda or cuda:N."),
+        click.option("--seed", type=int, help="Seed of the model's initialisation and of the data stream."),
+        click.option("--workers", type=int, help="DataLoader workers making batches (0: in the training process)."),
+        click.option("--precision", type=click.Choice(["fp32", "bf16"]),
+                     help="bf16: the forward pass under bfloat16 autocast (weights and optimiser stay fp32)."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+    ]
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def with_run_options(config_path: Path | None, out: Path | None, resume: Path | None,
+                             max_minutes: float | None, max_steps: int | None, export_to: Path | None,
+                             device: str | None, seed: int | None, workers: int | None, precision: str | None,
+                             quiet: bool, **own: Any) -> Any:
+            opts = RunOptions(config_path, out, resume, max_minutes, max_steps, export_to, device, seed, workers,
+                              precision, quiet)
+            return command(opts, **own)
+
+        for option in reversed(options):
+            with_run_options = option(with_run_options)
+        return with_run_options  # type: ignore[return-value]
+
+    return decorate
 
 
 @train.command("recognizer")
 @click.option("--script", type=click.Choice(["hangul", "latin"]), default="hangul", show_default=True)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Training config YAML.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
-@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to continue from.")
-@click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
-@click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total.")
-@click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
-              help="Afterwards, write shippable fp16 weights here.")
 @click.option("--init-from", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Start a new run from these weights: another script's recogniser, or a SeqCLR-pre-trained encoder.")
 @click.option("--unlabeled", help="SeqFixMatch on unlabelled crops: a folder of crop images, or synth:N.")
@@ -50,117 +136,86 @@ def _run_config(cls, config_path: Path | None, default, resume: Path | None, **o
                    "3 weak views that must agree at confidence 0.95, unlabelled loss weighted 3 (use it to adapt "
                    "trained weights); ema — a 0.999 moving average of the student; self — the student itself "
                    "(FixMatch as published).")
-@click.option("-q", "--quiet", is_flag=True)
-def train_recognizer(script, config_path, out, resume, max_minutes, max_steps, export_to, init_from, unlabeled,
-                     unlabeled_pages, teacher, quiet) -> None:
+@run_options()
+def train_recognizer(opts: RunOptions, script: str, init_from: Path | None, unlabeled: str | None,
+                     unlabeled_pages: Path | None, teacher: str | None) -> None:
     """Train a column-patch ViTSTR recogniser for one script, optionally with SeqFixMatch on
     unlabelled crops (docs/training.md)."""
-    from ..training.recognizer import (FINE_TUNE, TEACHERS, RecognizerTrainConfig, export_weights,
-                                       is_trained_recognizer, train as run)
+    from ..training import recognizer
 
     if unlabeled and unlabeled_pages:
         raise click.UsageError("give --unlabeled or --unlabeled-pages, not both")
-    cfg = _run_config(RecognizerTrainConfig, config_path,
-                      lambda: RecognizerTrainConfig(script=script, out=Path(f"runs/recognizer-{script}")), resume,
-                      out=out, max_minutes=max_minutes, max_steps=max_steps, init_from=init_from, unlabeled=unlabeled)
-    if init_from and not config_path and not resume and is_trained_recognizer(init_from, cfg.charset or cfg.script):
-        cfg = cfg.model_copy(update={**FINE_TUNE, "total_steps": max_steps or FINE_TUNE["total_steps"]})
+    config = recognizer.RecognizerTrainConfig
+    cfg = opts.load(config, lambda: config(script=script, out=Path(f"runs/recognizer-{script}")),
+                    init_from=init_from, unlabeled=unlabeled)
+    if (init_from and not opts.config and not opts.resume
+            and recognizer.is_trained_recognizer(init_from, cfg.charset or cfg.script)):
+        fine_tune = recognizer.FINE_TUNE
+        cfg = cfg.model_copy(update={**fine_tune, "total_steps": opts.max_steps or fine_tune["total_steps"]})
         note(f"fine-tuning trained {cfg.script} weights: lr {cfg.lr:g}, {cfg.warmup_steps} warm-up steps, "
              f"cosine over {cfg.total_steps:,} steps (a --config file sets its own)")
     if teacher:
         if not (cfg.unlabeled or unlabeled_pages):
             raise click.UsageError("--teacher is SeqFixMatch's: give --unlabeled or --unlabeled-pages too")
-        if teacher == "frozen" and not (cfg.init_from or resume):
+        if teacher == "frozen" and not (cfg.init_from or opts.resume):
             raise click.UsageError("a frozen teacher is the weights the run starts from: give --init-from "
                                    "(trained weights) or --resume")
-        cfg = cfg.model_copy(update=TEACHERS[teacher])
+        cfg = cfg.model_copy(update=recognizer.TEACHERS[teacher])
     if unlabeled_pages:
         from ..training.unlabeled import crop_pages
 
-        crops = crop_pages(unlabeled_pages, cfg.out / "unlabeled-crops", progress=not quiet)
+        crops = crop_pages(unlabeled_pages, cfg.out / "unlabeled-crops", progress=opts.progress)
         cfg = cfg.model_copy(update={"unlabeled": str(crops)})
     if cfg.unlabeled and not cfg.unlabeled.startswith("synth:"):
         from ..training.unlabeled import open_unlabeled
 
         note(f"SeqFixMatch on {len(open_unlabeled(cfg.unlabeled)):,} unlabelled crops from {cfg.unlabeled}")
-    result = run(cfg, resume=resume, progress=not quiet)
+    result = recognizer.train(cfg, resume=opts.resume, progress=opts.progress and cfg.progress)
     note(f"stopped at step {result['step']} ({result['samples_seen']:,} samples); validation: {result['val']}")
-    if export_to:
-        meta = export_weights(cfg.out / "last.pt", export_to)
-        note(f"wrote {export_to} (step {meta['step']})")
+    opts.exported(result)
 
 
 @train.command("recognizer-pretrain")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Pre-training config YAML.")
 @click.option("--unlabeled", help="Unlabelled crops: a folder of crop images, or synth:N (default synth:100000).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
-@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to continue from.")
-@click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
-@click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total.")
-@click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
-              help="Afterwards, write the pre-trained encoder here, for `kocr train recognizer --init-from`.")
-@click.option("-q", "--quiet", is_flag=True)
-def train_recognizer_pretrain(config_path, unlabeled, out, resume, max_minutes, max_steps, export_to, quiet) -> None:
+@run_options(config_help="Pre-training config YAML.",
+             export_help="Afterwards, write the pre-trained encoder here, for `kocr train recognizer --init-from`.")
+def train_recognizer_pretrain(opts: RunOptions, unlabeled: str | None) -> None:
     """Pre-train a recogniser's encoder on unlabelled crops with SeqCLR (contrastive, no labels)."""
-    from ..training.seqclr import PretrainConfig, export_encoder, pretrain
+    from ..training import seqclr
 
-    cfg = _run_config(PretrainConfig, config_path, PretrainConfig, resume, unlabeled=unlabeled, out=out,
-                      max_minutes=max_minutes, max_steps=max_steps)
-    result = pretrain(cfg, resume=resume, progress=not quiet)
+    cfg = opts.load(seqclr.PretrainConfig, unlabeled=unlabeled)
+    result = seqclr.pretrain(cfg, resume=opts.resume, progress=opts.progress and cfg.progress)
     loss = f"{result['loss']:.4f}" if result["loss"] is not None else "n/a"
     note(f"stopped at step {result['step']} ({result['samples_seen']:,} crops); NT-Xent loss {loss}")
-    if export_to:
-        meta = export_encoder(cfg.out / "last.pt", export_to)
-        note(f"wrote {export_to} (encoder, step {meta['step']})")
+    opts.exported(result, "encoder, ")
 
 
 @train.command("detector")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Training config YAML (the package's: kocr_sdk/detection/configs/detector.yaml, "
-                   "and craft.yaml for the CRAFT baseline).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
-@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), help="Checkpoint to continue from.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Override the config's device.")
-@click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
-@click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total.")
-@click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
-              help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/detector-anchor-free.safetensors, "
-                   "or detector-craft.safetensors for arch craft-*, to ship).")
-@click.option("-q", "--quiet", is_flag=True)
-def train_detector(config_path, out, resume, device, max_minutes, max_steps, export_to, quiet) -> None:
+@run_options(config_help="Training config YAML (the package's: kocr_sdk/detection/configs/detector.yaml, "
+                         "and craft.yaml for the CRAFT baseline).",
+             export_help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/detector-anchor-free"
+                         ".safetensors, or detector-craft.safetensors for arch craft-*, to ship).")
+def train_detector(opts: RunOptions) -> None:
     """Train a text detector on synthetic pages: the one-shot anchor-free one, or the CRAFT
     baseline when the config's arch is craft-*."""
-    from ..training.detector import DetectorTrainConfig, export_weights, train as run
+    from ..training import detector
 
-    cfg = _run_config(DetectorTrainConfig, config_path, DetectorTrainConfig, resume,
-                      out=out, device=device, max_minutes=max_minutes, max_steps=max_steps)
-    result = run(cfg, resume=resume, progress=not quiet)
+    cfg = opts.load(detector.DetectorTrainConfig)
+    result = detector.train(cfg, resume=opts.resume, progress=opts.progress and cfg.progress)
     note(f"stopped at step {result['step']} ({result['samples_seen']:,} samples); validation: {result['val']}")
-    if export_to:
-        meta = export_weights(cfg.out / "last.pt", export_to)
-        note(f"wrote {export_to} (step {meta['step']})")
+    opts.exported(result)
 
 
 @train.command("script-id")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Training config YAML.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
-@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path),
-              help="Checkpoint (or exported weights) to continue from.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Override the config's device.")
-@click.option("--workers", type=int, help="DataLoader workers rendering crops (0: in the training process).")
-@click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
-@click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total (0 with --resume: just export).")
-@click.option("--export", "export_to", type=click.Path(dir_okay=False, path_type=Path),
-              help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/script-id.safetensors to ship).")
-@click.option("-q", "--quiet", is_flag=True)
-def train_script_id(config_path, out, resume, device, workers, max_minutes, max_steps, export_to, quiet) -> None:
+@run_options(export_help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/script-id.safetensors "
+                         "to ship).")
+def train_script_id(opts: RunOptions) -> None:
     """Train the script identifier (hangul, latin, digits, han, kana, other) on synthetic crops."""
     from ..eval.script_id import format_confusion
-    from ..training.script_id import ScriptIdTrainConfig, export_weights, train as run
+    from ..training import script_id
 
-    cfg = _run_config(ScriptIdTrainConfig, config_path, ScriptIdTrainConfig, resume,
-                      out=out, device=device, workers=workers, max_minutes=max_minutes, max_steps=max_steps)
-    result = run(cfg, resume=resume, progress=not quiet)
+    cfg = opts.load(script_id.ScriptIdTrainConfig)
+    result = script_id.train(cfg, resume=opts.resume, progress=opts.progress and cfg.progress)
     val = result["val"]
     if val:
         note(f"stopped at step {result['step']} ({result['samples_seen']:,} samples); held-out accuracy: "
@@ -168,44 +223,26 @@ def train_script_id(config_path, out, resume, device, workers, max_minutes, max_
         note(format_confusion(val["confusion"]))
     else:
         note(f"stopped at step {result['step']} ({result['samples_seen']:,} samples)")
-    if export_to:
-        checkpoint = cfg.out / "last.pt"
-        if not checkpoint.exists() and resume is not None:
-            checkpoint = resume
-        meta = export_weights(checkpoint, export_to)
-        note(f"wrote {export_to} ({export_to.stat().st_size / 1e6:.2f} MB, step {meta['step']})")
+    opts.exported(result)
 
 
 @train.command("ner")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Training config YAML.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (checkpoints, log).")
-@click.option("--resume", type=click.Path(path_type=Path),
-              help="Checkpoint (or an exported model directory, e.g. the shipped weights) to continue from.")
-@click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes.")
-@click.option("--max-steps", type=int, help="Stop after this many optimisation steps in total (0 with --resume: just export).")
-@click.option("--export", "export_to", type=click.Path(file_okay=False, path_type=Path),
-              help="Afterwards, write a Hugging Face model directory here (kocr_sdk/weights/ner-char-bert to ship).")
-@click.option("-q", "--quiet", is_flag=True)
-def train_ner(config_path, out, resume, max_minutes, max_steps, export_to, quiet) -> None:
+@run_options(resume_help="Checkpoint (or an exported model directory, e.g. the shipped weights) to continue from.",
+             export_help="Afterwards, write a Hugging Face model directory here (kocr_sdk/weights/ner-char-bert "
+                         "to ship).", resume_dirs=True, export_dir=True)
+def train_ner(opts: RunOptions) -> None:
     """Train the character-level BERT entity recogniser on generated form lines."""
-    from ..training.ner import NerTrainConfig, export_model, train as run
+    from ..training import ner
 
-    cfg = _run_config(NerTrainConfig, config_path, NerTrainConfig, resume,
-                      out=out, max_minutes=max_minutes, max_steps=max_steps)
-    result = run(cfg, resume=resume, progress=not quiet)
+    cfg = opts.load(ner.NerTrainConfig)
+    result = ner.train(cfg, resume=opts.resume, progress=opts.progress and cfg.progress)
     val = result["val"]
     if val:
         note(f"stopped at step {result['step']} ({result['samples_seen']:,} lines); held-out entity F1: "
              f"noisy {val['noisy']['overall']['f1']:.4f}, clean {val['clean']['overall']['f1']:.4f}")
     else:
         note(f"stopped at step {result['step']} ({result['samples_seen']:,} lines)")
-    if export_to:
-        checkpoint = cfg.out / "last.pt"
-        if not checkpoint.exists() and resume is not None:
-            checkpoint = resume
-        meta = export_model(checkpoint, export_to)
-        size = sum(f.stat().st_size for f in export_to.iterdir()) / 1e6
-        note(f"wrote {export_to}/ ({size:.2f} MB, step {meta['step']})")
+    opts.exported(result)
 
 
 @train.command("export")

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from torch.utils.data import IterableDataset, get_worker_info
 
 from ...detection.anchor_free.decode import decode
@@ -49,18 +50,25 @@ from ...detection.craft.targets import CraftTargetConfig
 from ...detection.anchor_free.inference import Decoder, InferenceConfig, base_scale, detect_array
 from .detector_families import DetectorFamily, family_of
 from ...weights_file import read_checkpoint, write_weights
-from .checkpoint import load_checkpoint, save_checkpoint
-from .run import TrainingRun, stream_loader
-from .schedule import lr_at
+from .base import ConfigDeprecation, RunConfig, Trainer, renamed
+from .run import Precision, stream_loader
 
 GeneratorFactory = Callable[[str, int], Any]
 """``(split, seed) -> generator`` whose ``.sample(index)`` returns ``(RGB uint8 image, record)``."""
 
 
-class DetectorTrainConfig(BaseModel):
-    """Everything that defines a detector training run (YAML-loadable)."""
+def _amp_precision(amp: Any) -> str:
+    if not isinstance(amp, bool):
+        raise ValueError(f"amp: true or false, not {amp!r} (better: precision: bf16 or fp32)")
+    return "bf16" if amp else "fp32"
 
-    model_config = ConfigDict(extra="forbid")
+
+class DetectorTrainConfig(RunConfig):
+    """A detector training run (YAML-loadable): :class:`RunConfig`'s fields and these.
+
+    Config files written before the shared config keep working: ``amp: true|false`` is read as
+    ``precision: bf16|fp32`` and ``val_pages`` as ``val_size``, each with a deprecation note.
+    """
 
     arch: str = Field("afd-slim", description="afd-slim/-tiny/-small: anchor-free; craft-slim/-tiny: the CRAFT baseline.")
     batch_size: int = Field(8, ge=1)
@@ -72,24 +80,18 @@ class DetectorTrainConfig(BaseModel):
     text_focus: float = Field(0.8, ge=0, le=1)
     rotate_prob: float = Field(0.5, ge=0, le=1)
     invert_prob: float = Field(0.05, ge=0, le=1)
-    lr: float = 2e-3
-    weight_decay: float = 0.01
-    warmup_steps: int = 300
-    total_steps: int = Field(30_000, description="Length of the cosine schedule, across all sessions.")
-    schedule_start: int = Field(0, ge=0, description="Global step where the cosine schedule (warm-up included) "
-                                "begins: set it past a finished run's step to restart the schedule (SGDR-style).")
-    max_minutes: float | None = Field(None, description="Stop (with a checkpoint) after this long.")
-    max_steps: int | None = None
-    val_every: int = 500
-    val_pages: int = 20
-    log_every: int = 20
-    seed: int = 0
-    val_seed: int = 10_007
-    threads: int = 1
-    workers: int = 1
-    amp: bool = Field(True, description="bfloat16 autocast on CUDA (ignored on CPU).")
+    lr: float = Field(2e-3, gt=0)
+    total_steps: int = Field(30_000, ge=1, description="Length of the cosine schedule, across all sessions.")
+    log_every: int = Field(20, ge=1)
+    val_size: int = Field(20, ge=1, description="Whole held-out pages each validation scores.")
+    # bf16 on GPUs only (DetectorTrainer.bf16_on_cpu): the shipped detectors trained with it on CUDA, and on
+    # a CPU the depthwise convolutions have no bf16 fast path (0.24 s a step either way, docs/training.md).
+    precision: Precision = Field("bf16", description="bf16: the forward pass under bfloat16 autocast on CUDA "
+                                 "(on a CPU the detector trains in fp32 whatever this says).")
+    # Not measured against the shared 1.0: it is the recipe every shipped detector and its resume
+    # checkpoints were trained with (docs/models.md), and a continued run keeps its recipe.
+    grad_clip: float | None = Field(5.0, gt=0, description="Clip the gradients' global norm to this; null: no clipping.")
     out: Path = Path("runs/detector")
-    device: str = "auto"
     data: dict[str, Any] = Field(default_factory=dict, description="Options passed to the page generator.")
     init_from: Path | None = Field(
         None, description="Start from another detector's weights or checkpoint whose architecture this one extends "
@@ -107,6 +109,7 @@ class DetectorTrainConfig(BaseModel):
         YAML mapping fits either family's class only by its keys; defaults differ by family)."""
         if not isinstance(data, dict):
             return data
+        data = renamed(renamed(data, "amp", "precision", _amp_precision), "val_pages", "val_size")
         family = family_of(str(data.get("arch", cls.model_fields["arch"].default)))
         data = dict(data)
         for key, kind in (("targets", family.target_config), ("loss", family.loss_config),
@@ -231,7 +234,7 @@ class PageStream(IterableDataset):
 def validation_set(cfg: DetectorTrainConfig, factory: GeneratorFactory | None = None) -> list[tuple[np.ndarray, dict[str, Any]]]:
     """Whole pages in held-out fonts, from a seed training never uses."""
     gen = (factory or (lambda split, seed: page_generator(split, seed, **cfg.data)))("heldout", cfg.val_seed)
-    return [gen.sample(i) for i in range(cfg.val_pages)]
+    return [gen.sample(i) for i in range(cfg.val_size)]
 
 
 @torch.no_grad()
@@ -312,89 +315,74 @@ def init_from_weights(model: torch.nn.Module, path: Path) -> dict[str, int]:
             "samples_seen": int(meta.get("samples_seen", 0))}
 
 
-def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool = True,
+class DetectorTrainer(Trainer[DetectorTrainConfig]):
+    """Crops of synthetic pages, the family's targets and loss; validation on whole held-out pages."""
+
+    # bf16 only where it pays: on a CPU the detector's depthwise convolutions have no bf16 fast path.
+    bf16_on_cpu = False
+
+    def __init__(self, cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool | None = None,
+                 generator: GeneratorFactory | None = None) -> None:
+        super().__init__(cfg, resume, progress)
+        self.generator = generator
+
+    def prepare(self) -> None:
+        # Before any OpenCV call and before the DataLoader forks: a worker forked after OpenCV has
+        # started its thread pool deadlocks in its first parallel call (seen here: cv2.setNumThreads
+        # in the worker hung forever).
+        import cv2
+
+        cv2.setNumThreads(1)
+
+    def build_model(self) -> torch.nn.Module:
+        family = self.cfg.family
+        self.criterion = family.criterion(self.cfg.loss)
+        self.decoder = family.decoder_for(self.cfg.targets)
+        return family.create_model(self.cfg.arch)
+
+    def start_fresh(self) -> None:
+        if self.cfg.init_from is not None:
+            report = init_from_weights(self.model, self.cfg.init_from)
+            self.step, self.samples_seen = report["step"], report["samples_seen"]
+            self.history.append({"init_from": str(self.cfg.init_from), **report})
+            self.rewarm_from = self.step
+
+    def validation_data(self) -> list[tuple[np.ndarray, dict[str, Any]]]:
+        return validation_set(self.cfg, self.generator)
+
+    def batches(self) -> Iterator:
+        return stream_loader(PageStream(self.cfg, self.samples_seen // self.cfg.batch_size, self.generator),
+                             self.cfg.workers)
+
+    def to_device(self, batch: Any) -> Any:
+        images, targets = batch
+        return (normalise(images.to(self.device, non_blocking=True)),
+                {k: v.to(self.device, non_blocking=True) for k, v in targets.items()})
+
+    def forward(self, batch: Any) -> Any:
+        return self.model(batch[0])
+
+    def loss(self, batch: Any, out: Any) -> tuple[torch.Tensor, dict[str, float]]:
+        return self.criterion(out, batch[1])
+
+    def validate(self, data: list[tuple[np.ndarray, dict[str, Any]]]) -> dict[str, Any]:
+        return evaluate(self.model, data, self.cfg.inference, self.device, self.cfg.targets.stride, self.decoder)
+
+    def checkpoint_extras(self) -> dict[str, Any]:
+        return {"arch": self.cfg.arch}
+
+    def export(self, checkpoint: Path, out: Path) -> dict[str, Any]:
+        return export_weights(checkpoint, out)
+
+
+def train(cfg: DetectorTrainConfig, resume: Path | None = None, progress: bool | None = None,
           generator: GeneratorFactory | None = None) -> dict[str, Any]:
-    """Train (or continue training) and return the last validation result.
+    """Train (or continue training) and return the step, data position and last validation.
 
     ``generator`` replaces the synthetic page generator (``(split, seed) -> object with
     .sample(index)``), e.g. to train on pages read from disk.
     """
-    from ...config import resolve_device
-
-    torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
-    # Before any OpenCV call and before the DataLoader forks: a worker forked after OpenCV has
-    # started its thread pool deadlocks in its first parallel call (seen here: cv2.setNumThreads
-    # in the worker hung forever).
-    import cv2
-
-    cv2.setNumThreads(1)
-    device = resolve_device(cfg.device)  # type: ignore[arg-type]
-    family = cfg.family
-    model = family.create_model(cfg.arch).to(device)
-    decay = [p for p in model.parameters() if p.ndim >= 2]
-    no_decay = [p for p in model.parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
-    )
-    criterion = family.criterion(cfg.loss)
-    decoder = family.decoder_for(cfg.targets)
-    step, samples_seen, history = 0, 0, []
-    rewarm_from: int | None = None
-    ckpt_path = cfg.out / "last.pt"
-    if resume is not None:
-        payload = load_checkpoint(resume, model, optimizer)
-        step, samples_seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
-        rewarm_from = step if payload.get("warm_start") else None
-    elif cfg.init_from is not None:
-        report = init_from_weights(model, cfg.init_from)
-        step, samples_seen = report["step"], report["samples_seen"]
-        history.append({"init_from": str(cfg.init_from), **report})
-        rewarm_from = step
-    val = validation_set(cfg, generator)
-    loader = stream_loader(PageStream(cfg, samples_seen // cfg.batch_size, generator), cfg.workers)
-    use_amp = cfg.amp and device.startswith("cuda")
-    running: dict[str, float] = {}
-    last = None
-
-    def checkpoint() -> None:
-        save_checkpoint(ckpt_path, model, optimizer, step=step, samples_seen=samples_seen,
-                        config=cfg.model_dump(mode="json"), arch=cfg.arch, history=history)
-
-    with TrainingRun(cfg.out, total=cfg.total_steps, step=step, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
-                     progress=progress) as run:
-        model.train()
-        for images, targets in loader:
-            if run.finished(step):
-                break
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps, rewarm_from, cfg.schedule_start)
-            x = normalise(images.to(device, non_blocking=True))
-            targets = {k: v.to(device, non_blocking=True) for k, v in targets.items()}
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                out = model(x)
-            loss, parts = criterion(out, targets)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-            step += 1
-            samples_seen += x.shape[0]
-            parts["loss"] = float(loss.detach())
-            running = {k: (0.95 * running[k] + 0.05 * v if step > 1 and k in running else v) for k, v in parts.items()}
-            run.tick(step, f"loss {running['loss']:.3f}")
-            if step % cfg.log_every == 0:
-                run.log({"step": step, "samples": samples_seen, **{k: round(v, 4) for k, v in running.items()},
-                         "lr": optimizer.param_groups[0]["lr"], "minutes": round(run.minutes, 2)})
-            finished = run.finished(step)
-            if step % cfg.val_every == 0 or finished:
-                last = evaluate(model, val, cfg.inference, device, cfg.targets.stride, decoder)
-                history.append({"step": step, "samples": samples_seen, **last})
-                run.log({"step": step, "val": last})
-                checkpoint()
-            if finished:
-                break
-    return {"step": step, "samples_seen": samples_seen, "val": last}
+    return DetectorTrainer(cfg, resume, progress, generator).fit()
 
 
 def export_weights(checkpoint: Path, out: Path, inference: InferenceConfig | None = None) -> dict[str, Any]:
@@ -405,7 +393,9 @@ def export_weights(checkpoint: Path, out: Path, inference: InferenceConfig | Non
     """
     payload = read_checkpoint(checkpoint, "detector training checkpoint",
                               require=("config", "arch", "step", "samples_seen"))
-    cfg = DetectorTrainConfig.model_validate(payload["config"])
+    with warnings.catch_warnings():  # a checkpoint's config may use the old key names: no note for those
+        warnings.simplefilter("ignore", ConfigDeprecation)
+        cfg = DetectorTrainConfig.model_validate(payload["config"])
     if inference is not None:
         cfg = cfg.model_copy(update={"inference": inference})
     state = {k: v.half() if v.is_floating_point() else v for k, v in payload["model"].items()}

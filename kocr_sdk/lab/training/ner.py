@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from ...errors import KocrConfigError
 from ..synth.ner_lines import NerExample, NerGenerator
@@ -36,38 +36,34 @@ from ...ner.model import ARCHS, NerArch, create_model
 from ..synth.ocr_noise import NoiseConfig
 from ...ner.tokenizer import load_tokenizer, save_tokenizer, train_char_tokenizer
 from ...weights_file import read_checkpoint
-from .checkpoint import load_checkpoint, save_checkpoint
-from .run import TrainingRun
-from .schedule import lr_at
+from .base import RunConfig, Trainer
 
 META_FILE = "kocr_ner.json"
 
 
-class NerTrainConfig(BaseModel):
-    """Everything that defines an NER training run (YAML-loadable)."""
-
-    model_config = ConfigDict(extra="forbid")
+class NerTrainConfig(RunConfig):
+    """An NER training run (YAML-loadable): :class:`RunConfig`'s fields and these."""
 
     arch: str | NerArch = Field("char-bert-small", description="A name in kocr_sdk.ner.model.ARCHS, or the sizes.")
-    batch_size: int = Field(64, ge=1)
     group: int = Field(8, ge=1, description="Batches per length-sorted block of the stream.")
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    warmup_steps: int = 300
-    total_steps: int = Field(3500, description="Length of the cosine schedule, across all sessions.")
-    max_minutes: float | None = Field(None, description="Stop (with a checkpoint) after this long.")
-    max_steps: int | None = None
-    val_every: int = 250
+    total_steps: int = Field(3500, ge=1, description="Length of the cosine schedule, across all sessions.")
+    val_every: int = Field(250, ge=1)
     val_size: int = Field(1000, ge=1, description="Held-out lines, each scored once with noise and once without.")
-    log_every: int = 25
-    seed: int = 0
     val_seed: int = 90_001
+    workers: int = Field(0, ge=0, description="Always 0: lines are made in the training process.")
     noise_prob: float = Field(0.5, ge=0, le=1, description="Share of training lines passed through OCR noise.")
     noise: NoiseConfig = Field(default_factory=NoiseConfig)
     tokenizer_samples: int = Field(20_000, ge=100)
     max_vocab: int = 4000
-    threads: int = 1
     out: Path = Path("runs/ner")
+
+    @field_validator("workers")
+    @classmethod
+    def _no_workers(cls, v: int) -> int:
+        if v:
+            raise ValueError("NER makes its lines in the training process (well under a millisecond each): "
+                             "workers must be 0")
+        return v
 
     @field_validator("arch")
     @classmethod
@@ -166,98 +162,87 @@ def _summary(val: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def train(cfg: NerTrainConfig, resume: Path | None = None, progress: bool = True) -> dict[str, Any]:
-    """Train (or continue training) and return the last step, data position and validation."""
-    from tokenizers import Tokenizer
+class NerTrainer(Trainer[NerTrainConfig]):
+    """Token classification with a character tokenizer trained at the start and kept in the checkpoint."""
 
-    torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
-    arch = cfg.resolved_arch()
-    step, samples_seen, minutes, history = 0, 0, 0.0, []
-    exported = resume is not None and resume.is_dir()
-    meta: dict[str, Any] = {}
-    if resume is not None:
-        if exported:  # shipped weights: a model directory written by export_model
-            meta_path = resume / META_FILE
-            if not meta_path.is_file():
-                raise KocrConfigError(f"{resume} is not a directory exported by `kocr train ner` (no {META_FILE})")
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            held, tokenizer = meta.get("arch"), load_tokenizer(resume)
+    loss_digits = 5
+
+    def __init__(self, cfg: NerTrainConfig, resume: Path | None = None, progress: bool | None = None) -> None:
+        super().__init__(cfg, resume, progress)
+        self.arch = self.cfg.resolved_arch()
+
+    def build_model(self) -> torch.nn.Module:
+        """The model for the tokenizer of the run: the resumed one's (checkpoint or exported
+        directory), else one trained now on the first ``tokenizer_samples`` lines."""
+        from tokenizers import Tokenizer
+
+        cfg, resume = self.cfg, self.resume
+        if resume is not None:
+            if resume.is_dir():  # shipped weights: a model directory written by export_model
+                if not (resume / META_FILE).is_file():
+                    raise KocrConfigError(f"{resume} is not a directory exported by `kocr train ner` (no {META_FILE})")
+                self.meta = json.loads((resume / META_FILE).read_text(encoding="utf-8"))
+                held, self.tokenizer = self.meta.get("arch"), load_tokenizer(resume)
+            else:
+                payload = read_checkpoint(resume, "NER training checkpoint", require=("arch", "tokenizer"))
+                held, self.tokenizer = payload.get("arch"), Tokenizer.from_str(payload["tokenizer"])
+            if held != self.arch.model_dump():
+                raise KocrConfigError(f"{resume} holds a model of size {held}; this run trains {self.arch.model_dump()}")
         else:
-            payload = read_checkpoint(resume, "NER training checkpoint", require=("arch", "tokenizer"))
-            held, tokenizer = payload.get("arch"), Tokenizer.from_str(payload["tokenizer"])
-        if held != arch.model_dump():
-            raise KocrConfigError(f"{resume} holds a model of size {held}; this run trains {arch.model_dump()}")
-    else:
-        gen = NerGenerator(cfg.seed, cfg.noise_prob, cfg.noise)
-        tokenizer = train_char_tokenizer((gen.sample(i).text for i in range(cfg.tokenizer_samples)), cfg.max_vocab)
-    model = create_model(arch, tokenizer.get_vocab_size(), tokenizer.token_to_id("[PAD]"))
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embeddings" not in n]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "embeddings" in n]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
-    )
-    rewarm_from: int | None = None
-    if exported:  # no optimiser moments: re-warm the learning rate while AdamW rebuilds them
+            gen = NerGenerator(cfg.seed, cfg.noise_prob, cfg.noise)
+            self.tokenizer = train_char_tokenizer((gen.sample(i).text for i in range(cfg.tokenizer_samples)),
+                                                  cfg.max_vocab)
+        return create_model(self.arch, self.tokenizer.get_vocab_size(), self.tokenizer.token_to_id("[PAD]"))
+
+    def decays(self, name: str, param: torch.nn.Parameter) -> bool:
+        # Embedding tables (tokens, positions) are not decayed either: the recipe of the shipped model.
+        return param.ndim >= 2 and "embeddings" not in name
+
+    def restore(self, path: Path) -> dict[str, Any]:
+        if not path.is_dir():
+            return super().restore(path)
+        # An exported directory: no optimiser moments, so re-warm the learning rate while AdamW rebuilds them.
         from safetensors.torch import load_file
 
-        state = load_file(str(resume / "model.safetensors"))
-        model.load_state_dict({k: v.float() for k, v in state.items()})
-        step, samples_seen = int(meta.get("step", 0)), int(meta.get("samples_seen", 0))
-        history, minutes = ([meta["val"]] if meta.get("val") else []), float(meta.get("minutes") or 0.0)
-        rewarm_from = step
-    elif resume is not None:
-        restored = load_checkpoint(resume, model, optimizer)
-        step, samples_seen = int(restored["step"]), int(restored["samples_seen"])
-        history, minutes = restored.get("history", []), float(restored.get("minutes", 0.0))
-    ckpt_path = cfg.out / "last.pt"
-    last = history[-1] if history else None
-    run = TrainingRun(cfg.out, total=cfg.total_steps, step=step, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
-                      progress=progress)
+        state = load_file(str(path / "model.safetensors"))
+        self.model.load_state_dict({k: v.float() for k, v in state.items()})
+        meta = self.meta
+        self.step, self.samples_seen = int(meta.get("step", 0)), int(meta.get("samples_seen", 0))
+        self.history = [meta["val"]] if meta.get("val") else []
+        self.minutes_before = float(meta.get("minutes") or 0.0)
+        self.rewarm_from = self.step
+        return {"meta": meta, "warm_start": True}
 
-    def checkpoint() -> None:
-        save_checkpoint(ckpt_path, model, optimizer, step=step, samples_seen=samples_seen,
-                        config=cfg.model_dump(mode="json"), arch=arch.model_dump(), tags=list(TAGS),
-                        tokenizer=tokenizer.to_str(), history=history,
-                        minutes=round(minutes + run.minutes, 2))
+    def validation_data(self) -> dict[str, list[NerExample]]:
+        return validation_sets(self.cfg)
 
-    if run.finished(step):
-        return {"step": step, "samples_seen": samples_seen, "val": last}
-    val_sets = validation_sets(cfg)
-    block, skip = divmod(step, cfg.group)
-    stream = batches(cfg, tokenizer, block)
-    for _ in range(skip):
-        next(stream)
-    running: float | None = None
-    with run:
-        model.train()
-        for ids, mask, tags in stream:
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps, rewarm_from)
-            loss = model(input_ids=ids, attention_mask=mask, labels=tags).loss
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            step += 1
-            samples_seen += ids.shape[0]
-            running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
-            run.tick(step, f"loss {running:.4f}")
-            if step % cfg.log_every == 0:
-                run.log({"step": step, "samples": samples_seen, "loss": round(running, 5),
-                         "lr": optimizer.param_groups[0]["lr"], "minutes": round(run.minutes, 2)})
-            done = run.finished(step)
-            if step % cfg.val_every == 0 or done:
-                last = {"step": step, "samples": samples_seen, "minutes": round(minutes + run.minutes, 2),
-                        **evaluate(model, tokenizer, val_sets, arch.max_length)}
-                history.append(last)
-                run.log({"step": step, "val": last})
-                run.print(f"step {step}: {_summary(last)}")
-                checkpoint()
-            if done:
-                break
-    return {"step": step, "samples_seen": samples_seen, "val": last}
+    def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        block, skip = divmod(self.step, self.cfg.group)
+        stream = batches(self.cfg, self.tokenizer, block)
+        for _ in range(skip):
+            next(stream)
+        return stream
 
+    def forward(self, batch: Any) -> torch.Tensor:
+        ids, mask, tags = batch
+        return self.model(input_ids=ids, attention_mask=mask, labels=tags).loss
+
+    def validate(self, data: dict[str, list[NerExample]]) -> dict[str, Any]:
+        return evaluate(self.model, self.tokenizer, data, self.arch.max_length)
+
+    def summary(self, val: dict[str, Any]) -> str:
+        return _summary(val)
+
+    def checkpoint_extras(self) -> dict[str, Any]:
+        return {"arch": self.arch.model_dump(), "tags": list(TAGS), "tokenizer": self.tokenizer.to_str()}
+
+    def export(self, checkpoint: Path, out: Path) -> dict[str, Any]:
+        return export_model(checkpoint, out)
+
+
+def train(cfg: NerTrainConfig, resume: Path | None = None, progress: bool | None = None) -> dict[str, Any]:
+    """Train (or continue training) and return the last step, data position and validation."""
+    return NerTrainer(cfg, resume, progress).fit()
 
 
 def export_model(checkpoint: Path, out: Path) -> dict[str, Any]:

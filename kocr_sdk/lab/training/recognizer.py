@@ -24,13 +24,14 @@ Two ways to use crops nobody labelled (issue 7, docs/training.md):
 from __future__ import annotations
 
 import random
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from torch.utils.data import IterableDataset, get_worker_info
 
 from ...recognition.charset import CHARSETS, Charset
@@ -38,55 +39,33 @@ from ...recognition.preprocess import HEIGHT, batch_tensors, normalise
 from ...recognition.architectures import create_model
 from ...recognition.vitstr import greedy_decode
 from ...weights_file import read_checkpoint, write_weights
-from .checkpoint import load_checkpoint, save_checkpoint
-from .run import Precision, TrainingRun, autocast, stream_loader
-from .schedule import lr_at
+from .base import RunConfig, Trainer
+from .run import stream_loader
 from .views import DEFAULT_STRONG, OPERATIONS, strong_view
 
+#: RandAugment operations in a strong view, and their strength at most (the view of SeqFixMatch and
+#: of ``labeled_augment``): the values every recorded run used. benchmarks/semi_supervised.py varies them.
+STRONG_OPS = 2
+STRONG_MAGNITUDE = 1.0
 
-class RecognizerTrainConfig(BaseModel):
-    """Everything that defines a recogniser training run (YAML-loadable)."""
+StrongView = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
-    model_config = ConfigDict(extra="forbid")
+
+class RecognizerTrainConfig(RunConfig):
+    """A recogniser training run (YAML-loadable): :class:`RunConfig`'s fields and these."""
 
     script: Literal["hangul", "latin"] = "hangul"
     arch: str = "vitstr-tiny"
     charset: str | None = Field(None, description="Charset name; default: the script's own.")
-    batch_size: int = Field(64, ge=1)
-    lr: float = 1e-3
-    weight_decay: float = 0.05
-    warmup_steps: int = 500
-    total_steps: int = Field(150_000, description="Length of the cosine schedule, across all sessions.")
-    max_minutes: float | None = Field(None, description="Stop (with a checkpoint) after this long.")
-    max_steps: int | None = None
-    val_every: int = 500
-    val_size: int = 1000
-    log_every: int = 50
-    seed: int = 0
-    val_seed: int = 10_007
-    threads: int = 1
-    workers: int = 1
-    precision: Precision = Field(
-        "fp32", description="bf16: the forward pass under torch.autocast in bfloat16 (weights, optimizer and "
-        "CTC stay fp32). Pays on CPUs with AMX or AVX-512 BF16 — 1.7x the steps a second for vitstr-tiny on a "
-        "Xeon with AMX (docs/training.md) — and on GPUs; elsewhere it is slower.")
-    max_width: int = 256
+    weight_decay: float = Field(0.05, ge=0)
+    warmup_steps: int = Field(500, ge=0)
+    total_steps: int = Field(150_000, ge=1, description="Length of the cosine schedule, across all sessions.")
+    log_every: int = Field(50, ge=1)
+    max_width: int = Field(256, ge=4)
     out: Path = Path("runs/recognizer-hangul")
-    device: str = "auto"
     data: dict[str, Any] = Field(default_factory=dict, description="Options passed to the crop generator.")
-    val_data: dict[str, Any] | None = Field(
-        None, description="Generator options for the validation crops (default: `data`); e.g. a degradation the "
-        "labelled crops lack, to measure adaptation to it.")
-    labeled_size: int | None = Field(
-        None, ge=1, description="Use only the first N crops of the labelled stream, over and over (low-label runs).")
     unlabeled: str | None = Field(
         None, description="SeqFixMatch: a folder of unlabelled crop images, or synth:N (see training.unlabeled).")
-    unlabeled_data: dict[str, Any] = Field(default_factory=dict, description="Generator options for synth:N.")
-    unlabeled_data_start: dict[str, Any] | None = Field(
-        None, description="A curriculum for synth:N: generator options of an easier domain (e.g. mild blur) the "
-        "unlabelled crops start from; their share falls linearly from 1 to 0 over `unlabeled_curriculum` crops, "
-        "so the teacher meets the hard domain once the student has learnt the easier one.")
-    unlabeled_curriculum: int = Field(0, ge=0, description="Unlabelled crops over which the curriculum runs.")
     unlabeled_seed: int = 424_242
     unlabeled_ratio: int = Field(1, ge=1, description="μ: unlabelled crops per labelled crop in each step.")
     unlabeled_weight: float = Field(1.0, ge=0, description="λ_u: weight of the unlabelled loss.")
@@ -102,10 +81,6 @@ class RecognizerTrainConfig(BaseModel):
         1, ge=1, description="SeqFixMatch: weak views of each unlabelled crop the teacher reads; a pseudo-label is "
         "kept only when all of them read the same text (and it passes the threshold). Each view beyond the first "
         "costs one more no-grad forward pass.")
-    unlabeled_rampup: int = Field(
-        0, ge=0, description="Steps over which λ_u rises linearly from 0 (counted from the run's first FixMatch step).")
-    strong_ops: int = Field(2, ge=1, description="RandAugment operations in the strong view.")
-    strong_magnitude: float = Field(1.0, ge=0, le=1)
     strong_operations: list[str] = Field(
         default_factory=lambda: list(DEFAULT_STRONG),
         description="The operations the strong view draws from (training.views.OPERATIONS; default: all but "
@@ -126,6 +101,17 @@ class RecognizerTrainConfig(BaseModel):
             raise ValueError(f"strong_operations: unknown {unknown or 'empty list'}; known: {', '.join(OPERATIONS)}")
         return names
 
+    @field_validator("charset")
+    @classmethod
+    def _known_charset(cls, name: str | None) -> str | None:
+        if name is not None and name not in CHARSETS:
+            raise ValueError(f"unknown charset {name!r}; known: {', '.join(CHARSETS)}")
+        return name
+
+    def strong_view(self) -> StrongView:
+        """The strong view of this run's crops (RandAugment over ``strong_operations``)."""
+        return partial(strong_view, n=STRONG_OPS, magnitude=STRONG_MAGNITUDE, operations=self.strong_operations)
+
 
 def _generator(cfg: RecognizerTrainConfig, split: str, seed: int):
     from ..synth.crops import CropGenerator
@@ -140,8 +126,13 @@ class CropStream(IterableDataset):
     sorted by width before batching so that little compute is spent on padding.
     """
 
-    def __init__(self, cfg: RecognizerTrainConfig, charset: Charset, start: int) -> None:
+    def __init__(self, cfg: RecognizerTrainConfig, charset: Charset, start: int, strong: StrongView | None = None) -> None:
         self.cfg, self.charset, self.start = cfg, charset, start
+        self.strong = strong if strong is not None else cfg.strong_view()
+
+    def sample_index(self, index: int) -> int:
+        """The generator's sample for stream position ``index`` (itself: every crop is new)."""
+        return index
 
     def _augment(self, img: np.ndarray, index: int) -> np.ndarray:
         """``labeled_augment``: a strong view of a share of the crops, drawn as a function of the
@@ -150,7 +141,7 @@ class CropStream(IterableDataset):
         rng = np.random.default_rng([cfg.seed, index, 7])
         if rng.random() >= cfg.labeled_augment:
             return img
-        return strong_view(img, rng, n=cfg.strong_ops, magnitude=cfg.strong_magnitude, operations=cfg.strong_operations)
+        return self.strong(img, rng)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, list[str]]]:
         info = get_worker_info()
@@ -163,7 +154,7 @@ class CropStream(IterableDataset):
             pool = []
             while len(pool) < bs * 4:
                 i, index = index, index + nw
-                image, label = gen.sample(i if self.cfg.labeled_size is None else i % self.cfg.labeled_size)
+                image, label = gen.sample(self.sample_index(i))
                 text = label["text"]
                 try:
                     ids = self.charset.encode(text)
@@ -186,11 +177,13 @@ class CropStream(IterableDataset):
                 yield x, widths, targets, lengths, [b[2] for b in batch]
 
 
-def validation_set(cfg: RecognizerTrainConfig, charset: Charset) -> list[tuple[np.ndarray, str, str]]:
-    """Held-out fonts, a different seed: (normalised crop, text, kind)."""
+def validation_set(cfg: RecognizerTrainConfig, charset: Charset,
+                   data: dict[str, Any] | None = None) -> list[tuple[np.ndarray, str, str]]:
+    """Held-out fonts, a different seed: (normalised crop, text, kind). ``data``: generator options
+    of the validation crops instead of the training crops' (e.g. a degradation those lack)."""
     from ..synth.crops import CropGenerator
 
-    options = cfg.data if cfg.val_data is None else cfg.val_data
+    options = cfg.data if data is None else data
     gen = CropGenerator(split="heldout", seed=cfg.val_seed, profile=cfg.script, **options)
     out = []
     i = 0
@@ -406,116 +399,138 @@ def init_from_weights(model: torch.nn.Module, charset: Charset, path: Path) -> d
     return {"copied": copied, "skipped": skipped, "head_rows": len(pairs)}
 
 
-def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool = True) -> dict[str, Any]:
-    """Train (or continue training) and return the last validation result."""
-    from ...config import resolve_device
+class RecognizerTrainer(Trainer[RecognizerTrainConfig]):
+    """CTC on synthetic crops, plus SeqFixMatch's unlabelled loss when the run has ``unlabeled``.
 
-    torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
-    device = resolve_device(cfg.device)  # type: ignore[arg-type]
-    charset = CHARSETS[cfg.charset or cfg.script]()
-    model = create_model(cfg.arch, len(charset)).to(device)
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "pos" not in n]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "pos" in n]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
-    )
-    step, samples_seen, unlabeled_seen, history = 0, 0, 0, []
-    rewarm_from: int | None = None
-    saved_teacher: dict[str, torch.Tensor] | None = None
-    ckpt_path = cfg.out / "last.pt"
-    if resume is not None:
-        payload = load_checkpoint(resume, model, optimizer)
-        step, samples_seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
-        unlabeled_seen = int(payload.get("unlabeled_seen", 0))
-        rewarm_from = step if payload.get("warm_start") else None
-        saved_teacher = payload.get("teacher")
-    elif cfg.init_from is not None:
-        report = init_from_weights(model, charset, cfg.init_from)
-        history.append({"step": 0, "init_from": str(cfg.init_from), **report})
-    val = validation_set(cfg, charset)
-    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
-    loader = stream_loader(CropStream(cfg, charset, samples_seen), cfg.workers)
-    unlabeled = _unlabeled_batches(cfg, unlabeled_seen)
-    teacher = ema_teacher(model, saved_teacher) if unlabeled is not None and cfg.teacher_ema else None
-    first_step = step
-    pseudo = {"total": 0, "kept": 0, "known": 0, "correct": 0}
+    Hooks a variant overrides (benchmarks/semi_supervised.py does, for its experiments):
+    :meth:`labelled_stream`, :meth:`strong`, :meth:`unlabeled_source`, :meth:`unlabeled_weight_at`
+    and :meth:`validation_data`.
+    """
 
-    running: float | None = None
-    last = None
+    smoothing = 0.98
 
-    def checkpoint() -> None:
-        save_checkpoint(ckpt_path, model, optimizer, step=step, samples_seen=samples_seen, config=cfg.model_dump(mode="json"),
-                        charset=charset.name, arch=cfg.arch, history=history, unlabeled_seen=unlabeled_seen,
-                        **({"teacher": teacher.state_dict()} if teacher is not None else {}))
+    def __init__(self, cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool | None = None) -> None:
+        super().__init__(cfg, resume, progress)
+        self.charset = CHARSETS[self.cfg.charset or self.cfg.script]()
+        self.unlabeled_seen = 0
+        self.saved_teacher: dict[str, torch.Tensor] | None = None
+        self.teacher: torch.nn.Module | None = None
+        self.unlabeled: Iterator | None = None
+        self.pseudo = {"total": 0, "kept": 0, "known": 0, "correct": 0}
 
-    with TrainingRun(cfg.out, total=cfg.total_steps, step=step, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
-                     progress=progress) as run:
-        model.train()
-        for x, widths, targets, lengths, _ in loader:
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps, rewarm_from)
-            x, widths = x.to(device), widths.to(device)
-            with autocast(device, cfg.precision):
-                logits = model(x, widths)
-            log_probs = logits.float().log_softmax(-1).transpose(0, 1)
-            loss = ctc(log_probs, targets, model.frames(widths), lengths)
-            if unlabeled is not None:
-                weak, strong, u_widths, texts, *more = next(unlabeled)
-                with autocast(device, cfg.precision):
-                    u_loss, counts = fixmatch_loss(model, charset, weak.to(device), strong.to(device),
-                                                   u_widths.to(device), texts, cfg.pseudo_threshold, cfg.pseudo_mask,
-                                                   teacher, [view.to(device) for view in (more[0] if more else [])])
-                ramp = min(1.0, (step - first_step + 1) / cfg.unlabeled_rampup) if cfg.unlabeled_rampup else 1.0
-                loss = loss + cfg.unlabeled_weight * ramp * u_loss
-                unlabeled_seen += weak.shape[0]
-                for k, v in counts.items():
-                    pseudo[k] += v
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            if teacher is not None and cfg.teacher_ema < 1:
-                update_ema(teacher, model, cfg.teacher_ema)
-            step += 1
-            samples_seen += x.shape[0]
-            value = loss.item()
-            running = value if running is None else 0.98 * running + 0.02 * value
-            run.tick(step, f"loss {running:.3f}")
-            if step % cfg.log_every == 0:
-                row = {"step": step, "samples": samples_seen, "loss": round(running, 4),
-                       "lr": optimizer.param_groups[0]["lr"], "minutes": round(run.minutes, 2)}
-                if unlabeled is not None:
-                    row.update(_pseudo_report(pseudo), unlabeled=unlabeled_seen)
-                    pseudo = dict.fromkeys(pseudo, 0)
-                run.log(row)
-            done = run.finished(step)
-            if step % cfg.val_every == 0 or done:
-                last = evaluate(model, charset, val)
-                history.append({"step": step, "samples": samples_seen, **{k: v for k, v in last.items()}})
-                run.log({"step": step, "val": last})
-                checkpoint()
-            if done:
-                break
-    return {"step": step, "samples_seen": samples_seen, "val": last}
+    def build_model(self) -> torch.nn.Module:
+        return create_model(self.cfg.arch, len(self.charset))
+
+    def decays(self, name: str, param: torch.nn.Parameter) -> bool:
+        # Learned positions are a table the patches add to, not weights to shrink.
+        return param.ndim >= 2 and "pos" not in name
+
+    def start_fresh(self) -> None:
+        if self.cfg.init_from is not None:
+            report = init_from_weights(self.model, self.charset, self.cfg.init_from)
+            self.history.append({"step": 0, "init_from": str(self.cfg.init_from), **report})
+
+    def restore(self, path: Path) -> dict[str, Any]:
+        payload = super().restore(path)
+        self.unlabeled_seen = int(payload.get("unlabeled_seen", 0))
+        self.saved_teacher = payload.get("teacher")
+        return payload
+
+    def validation_data(self) -> list[tuple[np.ndarray, str, str]]:
+        return validation_set(self.cfg, self.charset)
+
+    def strong(self) -> StrongView:
+        """The strong view, of SeqFixMatch's unlabelled crops and of ``labeled_augment``'s."""
+        return self.cfg.strong_view()
+
+    def labelled_stream(self, start: int) -> IterableDataset:
+        """The labelled crops from stream position ``start`` on."""
+        return CropStream(self.cfg, self.charset, start, self.strong())
+
+    def unlabeled_source(self):
+        """SeqFixMatch's unlabelled crops (:func:`~.unlabeled.open_unlabeled`)."""
+        from .unlabeled import open_unlabeled
+
+        return open_unlabeled(self.cfg.unlabeled, profile=self.cfg.script, seed=self.cfg.unlabeled_seed)
+
+    def unlabeled_weight_at(self, step: int) -> float:
+        """λ_u at global step ``step``."""
+        return self.cfg.unlabeled_weight
+
+    def batches(self) -> Iterator:
+        cfg = self.cfg
+        self.ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+        loader = stream_loader(self.labelled_stream(self.samples_seen), cfg.workers)
+        self.unlabeled = self._unlabeled_batches()
+        self.teacher = ema_teacher(self.model, self.saved_teacher) if self.unlabeled is not None and cfg.teacher_ema else None
+        return loader
+
+    def _unlabeled_batches(self) -> Iterator | None:
+        """SeqFixMatch's (weak view, strong view, widths, known texts) batches, or None without ``unlabeled``."""
+        cfg = self.cfg
+        if cfg.unlabeled is None:
+            return None
+        from .unlabeled import ViewStream
+        from .views import weak_view
+
+        stream = ViewStream(self.unlabeled_source(), self.unlabeled_seen, cfg.batch_size * cfg.unlabeled_ratio,
+                            weak_view, self.strong(), seed=cfg.seed + 1, max_width=cfg.max_width,
+                            extra_a=cfg.teacher_views - 1)
+        return iter(stream_loader(stream, cfg.workers))
+
+    def to_device(self, batch: Any) -> Any:
+        x, widths, targets, lengths, texts = batch  # targets and lengths stay on the CPU, as CTC wants them
+        return x.to(self.device), widths.to(self.device), targets, lengths, texts
+
+    def forward(self, batch: Any) -> torch.Tensor:
+        x, widths = batch[:2]
+        return self.model(x, widths)
+
+    def loss(self, batch: Any, logits: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        cfg, device = self.cfg, self.device
+        _, widths, targets, lengths, _ = batch
+        log_probs = logits.float().log_softmax(-1).transpose(0, 1)
+        loss = self.ctc(log_probs, targets, self.model.frames(widths), lengths)
+        if self.unlabeled is not None:
+            weak, strong, u_widths, texts, *more = next(self.unlabeled)
+            with self.autocast():
+                u_loss, counts = fixmatch_loss(self.model, self.charset, weak.to(device), strong.to(device),
+                                               u_widths.to(device), texts, cfg.pseudo_threshold, cfg.pseudo_mask,
+                                               self.teacher, [view.to(device) for view in (more[0] if more else [])])
+            loss = loss + self.unlabeled_weight_at(self.step) * u_loss
+            self.unlabeled_seen += weak.shape[0]
+            for k, v in counts.items():
+                self.pseudo[k] += v
+        return loss, {}
+
+    def after_step(self) -> None:
+        if self.teacher is not None and self.cfg.teacher_ema is not None and self.cfg.teacher_ema < 1:
+            update_ema(self.teacher, self.model, self.cfg.teacher_ema)
+
+    def log_fields(self) -> dict[str, Any]:
+        if self.unlabeled is None:
+            return {}
+        row = {**_pseudo_report(self.pseudo), "unlabeled": self.unlabeled_seen}
+        self.pseudo = dict.fromkeys(self.pseudo, 0)
+        return row
+
+    def validate(self, data: list[tuple[np.ndarray, str, str]]) -> dict[str, Any]:
+        return evaluate(self.model, self.charset, data)
+
+    def checkpoint_extras(self) -> dict[str, Any]:
+        extras: dict[str, Any] = {"charset": self.charset.name, "arch": self.cfg.arch,
+                                  "unlabeled_seen": self.unlabeled_seen}
+        if self.teacher is not None:
+            extras["teacher"] = self.teacher.state_dict()
+        return extras
+
+    def export(self, checkpoint: Path, out: Path) -> dict[str, Any]:
+        return export_weights(checkpoint, out)
 
 
-def _unlabeled_batches(cfg: RecognizerTrainConfig, start: int) -> Iterator | None:
-    """SeqFixMatch's (weak view, strong view, widths, known texts) batches, or None without ``unlabeled``."""
-    if cfg.unlabeled is None:
-        return None
-    from functools import partial
-
-    from .unlabeled import ViewStream, open_unlabeled
-    from .views import weak_view
-
-    source = open_unlabeled(cfg.unlabeled, profile=cfg.script, data=cfg.unlabeled_data, seed=cfg.unlabeled_seed,
-                            start_data=cfg.unlabeled_data_start, ramp=cfg.unlabeled_curriculum)
-    stream = ViewStream(source, start, cfg.batch_size * cfg.unlabeled_ratio, weak_view,
-                        partial(strong_view, n=cfg.strong_ops, magnitude=cfg.strong_magnitude,
-                                operations=cfg.strong_operations),
-                        seed=cfg.seed + 1, max_width=cfg.max_width, extra_a=cfg.teacher_views - 1)
-    return iter(stream_loader(stream, cfg.workers))
+def train(cfg: RecognizerTrainConfig, resume: Path | None = None, progress: bool | None = None) -> dict[str, Any]:
+    """Train (or continue training) and return the step, data position and last validation."""
+    return RecognizerTrainer(cfg, resume, progress).fit()
 
 
 def _pseudo_report(counts: dict[str, int]) -> dict[str, float | None]:

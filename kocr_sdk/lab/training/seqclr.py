@@ -21,26 +21,25 @@ encoder and the loss and is thrown away afterwards. The exported file holds the 
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from torch import nn
 
 from ...recognition.architectures import create_model
 from ...recognition.charset import CHARSETS
 from ...weights_file import read_checkpoint, write_weights
-from .checkpoint import load_checkpoint, save_checkpoint
-from .run import Precision, TrainingRun, autocast, stream_loader
-from .schedule import lr_at
+from .base import RunConfig, Trainer
+from .run import stream_loader
 
 
-class PretrainConfig(BaseModel):
-    """A SeqCLR pre-training run (YAML-loadable)."""
-
-    model_config = ConfigDict(extra="forbid")
+class PretrainConfig(RunConfig):
+    """A SeqCLR pre-training run (YAML-loadable): :class:`RunConfig`'s fields and these. It has no
+    validation (``val_*`` do nothing); it checkpoints every ``checkpoint_every`` steps."""
 
     arch: str = "vitstr-tiny"
     script: Literal["hangul", "latin"] = Field("hangul", description="Whose charset sizes the (unused) head, "
@@ -51,27 +50,15 @@ class PretrainConfig(BaseModel):
     mode: Literal["all", "frame", "window"] = "window"
     window: int = Field(4, ge=1, description="Frames per instance in window mode.")
     temperature: float = Field(0.1, gt=0)
-    proj_dim: int = 128
+    proj_dim: int = Field(128, ge=1)
     views: int = Field(3, ge=1, description="RandAugment operations per view.")
     magnitude: float = Field(1.0, ge=0, le=1)
     batch_size: int = Field(64, ge=2)
-    lr: float = 1e-3
-    weight_decay: float = 0.05
-    warmup_steps: int = 300
-    total_steps: int = 3000
-    max_minutes: float | None = None
-    max_steps: int | None = None
-    log_every: int = 25
-    checkpoint_every: int = 250
-    seed: int = 0
-    threads: int = 1
-    workers: int = 1
-    max_width: int = 256
-    precision: Precision = Field(
-        "fp32", description="bf16: the encoder's forward pass under torch.autocast in bfloat16 (the projection "
-        "head, the loss, weights and optimizer stay fp32). Pays on CPUs with AMX or AVX-512 BF16 and on GPUs.")
+    weight_decay: float = Field(0.05, ge=0)
+    total_steps: int = Field(3000, ge=1, description="Length of the cosine schedule, across all sessions.")
+    checkpoint_every: int | None = Field(250, ge=1)
+    max_width: int = Field(256, ge=4)
     out: Path = Path("runs/pretrain")
-    device: str = "auto"
 
 
 class ProjectionHead(nn.Module):
@@ -119,70 +106,68 @@ def nt_xent(a: torch.Tensor, b: torch.Tensor, temperature: float = 0.1) -> torch
     return F.cross_entropy(sim, targets)
 
 
-def pretrain(cfg: PretrainConfig, resume: Path | None = None, progress: bool = True) -> dict[str, Any]:
-    """Run (or continue) SeqCLR pre-training; return the last step's figures."""
-    from functools import partial
+class SeqclrTrainer(Trainer[PretrainConfig]):
+    """NT-Xent between two strong views of unlabelled crops; the model is the encoder and its projection head."""
 
-    from ...config import resolve_device
-    from .unlabeled import ViewStream, open_unlabeled
-    from .views import strong_view
+    label = "seqclr step"
+    smoothing = 0.98
+    validates = False
 
-    torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
-    device = resolve_device(cfg.device)  # type: ignore[arg-type]
-    charset = CHARSETS[cfg.script]()
-    model = create_model(cfg.arch, len(charset)).to(device)
-    head = ProjectionHead(model.head.in_features, cfg.proj_dim).to(device)
-    both = nn.ModuleDict({"model": model, "proj": head})
-    params = [p for n, p in both.named_parameters() if not n.startswith("model.head.")]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    step, seen, history = 0, 0, []
-    ckpt = cfg.out / "last.pt"
-    if resume is not None:
-        payload = load_checkpoint(resume, both, optimizer)
-        step, seen, history = payload["step"], payload["samples_seen"], payload.get("history", [])
-    source = open_unlabeled(cfg.unlabeled, profile=cfg.script, data=cfg.unlabeled_data, seed=cfg.unlabeled_seed)
-    view = partial(strong_view, n=cfg.views, magnitude=cfg.magnitude)
-    stream = ViewStream(source, seen, cfg.batch_size, view, view, seed=cfg.seed, max_width=cfg.max_width)
-    loader = stream_loader(stream, cfg.workers)
-    running: float | None = None
+    def __init__(self, cfg: PretrainConfig, resume: Path | None = None, progress: bool | None = None) -> None:
+        super().__init__(cfg, resume, progress)
+        self.charset = CHARSETS[self.cfg.script]()
+        self.instances = 0
 
-    def save() -> None:
-        save_checkpoint(ckpt, both, optimizer, step=step, samples_seen=seen, config=cfg.model_dump(mode="json"),
-                        arch=cfg.arch, charset=charset.name, history=history, kind="seqclr")
+    def build_model(self) -> nn.Module:
+        self.encoder = create_model(self.cfg.arch, len(self.charset))
+        self.head = ProjectionHead(self.encoder.head.in_features, self.cfg.proj_dim)
+        return nn.ModuleDict({"model": self.encoder, "proj": self.head})
 
-    with TrainingRun(cfg.out, total=cfg.total_steps, step=step, max_steps=cfg.max_steps, max_minutes=cfg.max_minutes,
-                     progress=progress, label="seqclr step") as run:
-        model.train()
-        for a, b, widths, _ in loader:
-            if run.finished(step):
-                break
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg.lr, cfg.warmup_steps, cfg.total_steps)
-            a, b, widths = a.to(device), b.to(device), widths.to(device)
-            frames = model.frames(widths)
-            with autocast(device, cfg.precision):
-                fa, fb = model.features(a, widths), model.features(b, widths)
-            za = head(to_instances(fa.float(), frames, cfg.mode, cfg.window))
-            zb = head(to_instances(fb.float(), frames, cfg.mode, cfg.window))
-            loss = nt_xent(za, zb, cfg.temperature)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            step += 1
-            seen += a.shape[0]
-            running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-            run.tick(step, f"nt-xent {running:.3f} ({za.shape[0]} instances)")
-            if step % cfg.log_every == 0:
-                row = {"step": step, "samples": seen, "loss": round(running, 4), "instances": za.shape[0],
-                       "lr": optimizer.param_groups[0]["lr"], "minutes": round(run.minutes, 2)}
-                history.append(row)
-                run.log(row)
-            if step % cfg.checkpoint_every == 0:
-                save()
-        save()
-    return {"step": step, "samples_seen": seen, "loss": running}
+    def param_groups(self) -> list[dict[str, Any]]:
+        # One group, every weight decayed (norms and biases too), unlike the other trainers: so every
+        # SeqCLR run so far was trained (the semi-supervised experiments' encoders), and its checkpoints
+        # hold one param group, which a split would no longer load.
+        # The recogniser's classifier (model.head) is not trained: the loss never reaches it.
+        params = [p for n, p in self.model.named_parameters() if not n.startswith("model.head.")]
+        return [{"params": params, "weight_decay": self.cfg.weight_decay}]
+
+    def batches(self) -> Any:
+        from .unlabeled import ViewStream, open_unlabeled
+        from .views import strong_view
+
+        cfg = self.cfg
+        source = open_unlabeled(cfg.unlabeled, profile=cfg.script, data=cfg.unlabeled_data, seed=cfg.unlabeled_seed)
+        view = partial(strong_view, n=cfg.views, magnitude=cfg.magnitude)
+        stream = ViewStream(source, self.samples_seen, cfg.batch_size, view, view, seed=cfg.seed, max_width=cfg.max_width)
+        return stream_loader(stream, cfg.workers)
+
+    def forward(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        a, b, widths, _ = batch
+        return self.encoder.features(a, widths), self.encoder.features(b, widths), self.encoder.frames(widths)
+
+    def loss(self, batch: Any, out: Any) -> tuple[torch.Tensor, dict[str, float]]:
+        fa, fb, frames = out  # the projection head and the loss run in fp32, outside autocast
+        za = self.head(to_instances(fa.float(), frames, self.cfg.mode, self.cfg.window))
+        zb = self.head(to_instances(fb.float(), frames, self.cfg.mode, self.cfg.window))
+        self.instances = za.shape[0]
+        return nt_xent(za, zb, self.cfg.temperature), {}
+
+    def log_fields(self) -> dict[str, Any]:
+        return {"instances": self.instances}
+
+    def logged(self, row: dict[str, Any]) -> None:
+        self.history.append(row)  # the checkpoint's history is the log: there is no validation
+
+    def checkpoint_extras(self) -> dict[str, Any]:
+        return {"arch": self.cfg.arch, "charset": self.charset.name, "kind": "seqclr"}
+
+    def export(self, checkpoint: Path, out: Path) -> dict[str, Any]:
+        return export_encoder(checkpoint, out)
+
+
+def pretrain(cfg: PretrainConfig, resume: Path | None = None, progress: bool | None = None) -> dict[str, Any]:
+    """Run (or continue) SeqCLR pre-training; return the step, data position and running loss."""
+    return SeqclrTrainer(cfg, resume, progress).fit()
 
 
 def export_encoder(checkpoint: Path, out: Path) -> dict[str, Any]:
