@@ -80,7 +80,7 @@ def test_schema_command(tmp_path):
 def test_templates_list_and_validate():
     result = run("templates", "list")
     assert "kr_business_registration" in result.output
-    root = Path(__file__).resolve().parent.parent / "templates"
+    root = Path(__file__).resolve().parent.parent / "kocr_sdk" / "data" / "templates"
     result = run("templates", "validate", str(root))
     assert result.exit_code == 0 and result.output.count("ok ") == len(list(root.glob("*.yaml")))
 

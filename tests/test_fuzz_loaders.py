@@ -186,7 +186,7 @@ def pdf_inputs() -> st.SearchStrategy[bytes]:
 
 def template_seeds() -> list[str]:
     """The shipped templates, and a minimal one."""
-    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "templates").glob("*.yaml"))]
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "kocr_sdk" / "data" / "templates").glob("*.yaml"))]
     return texts + ["id: tiny\nname: Tiny\nmatch:\n  keywords:\n    - {text: TOTAL}\nfields:\n  total:\n"
                     "    anchors: [TOTAL]\n    position: right\n    pattern: '\\d+'\n"]
 

@@ -1,28 +1,25 @@
-"""Registers the form templates shipped with kocr (the top-level ``templates/`` directory) and
-kocr's own template matcher."""
+"""Registers the form templates shipped with kocr (``kocr_sdk/data/templates/``, package data)
+and kocr's own template matcher."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..hookspecs import hookimpl
+from ..resources import TEMPLATES_DIR
 from ..templates.matcher import FuzzyTemplateMatcher
 
 
-def shipped_templates_dir() -> Path | None:
-    """Where the shipped templates are: beside the package in a source checkout, or inside it."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here.parent / "templates", here / "data" / "templates"):
-        if candidate.is_dir():
-            return candidate
-    return None
+def shipped_templates_dir() -> Path:
+    """The shipped templates' folder, inside the installed package (never guessed from the working
+    directory or site-packages: an unrelated ``templates/`` folder is not kocr's)."""
+    return TEMPLATES_DIR
 
 
 @hookimpl
 def register_template_sources(register):
-    directory = shipped_templates_dir()
-    if directory is not None:
-        register(directory)
+    if TEMPLATES_DIR.is_dir():
+        register(TEMPLATES_DIR)
 
 
 @hookimpl
