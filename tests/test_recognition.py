@@ -204,3 +204,22 @@ def test_a_bad_stage_block_is_a_clear_error(tmp_path):
     path = _recogniser_file(tmp_path / "w.safetensors", {"scripts": []})
     with pytest.raises(KocrModelError, match="invalid `stage` block"):
         spec_of(path, read_meta(path, "recogniser"))
+
+
+def test_exported_recogniser_weights_carry_their_stage_block(tmp_path):
+    """The trainer's export writes what the engine builds the stage from, so the file serves alone."""
+    from kocr_sdk.lab.training.recognizer import export_weights
+    from kocr_sdk.recognition.stage import recognizers_in
+    from kocr_sdk.weights_file import read_meta
+
+    cs = latin_charset()
+    model = create_model("vitstr-tiny", len(cs))
+    checkpoint = tmp_path / "last.pt"
+    torch.save({"model": model.state_dict(), "arch": "vitstr-tiny", "charset": cs.name, "step": 3, "samples_seen": 192,
+                "config": {"max_width": 192}, "history": []}, checkpoint)
+    out = tmp_path / "weights" / "my-latin.safetensors"
+    export_weights(checkpoint, out)
+    stage = read_meta(out, "recogniser")["stage"]
+    assert stage["name"] == "my-latin" and stage["scripts"] == ["latin", "digits"] and stage["max_width"] == 192
+    (cls,) = recognizers_in(out.parent)
+    assert cls.name == "my-latin" and cls.scripts == ("latin", "digits")

@@ -17,6 +17,12 @@ import click
 
 from ...cli.common import KocrGroup, note
 
+from ...recognition.charset import CHARSETS
+from ..synth.crops import PROFILES
+
+#: Scripts a recogniser can be trained for: a crop profile of the generator with a charset of its own.
+RECOGNIZER_SCRIPTS = sorted(name for name in PROFILES if name in CHARSETS)
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -124,7 +130,8 @@ def run_options(*, config_help: str = "Training config YAML.",
 
 
 @train.command("recognizer")
-@click.option("--script", type=click.Choice(["hangul", "latin"]), default="hangul", show_default=True)
+@click.option("--script", type=click.Choice(RECOGNIZER_SCRIPTS), default="hangul", show_default=True,
+              help="Which text the crops hold, and (unless the config names a charset) the charset.")
 @click.option("--init-from", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Start a new run from these weights: another script's recogniser, or a SeqCLR-pre-trained encoder.")
 @click.option("--unlabeled", help="SeqFixMatch on unlabelled crops: a folder of crop images, or synth:N.")

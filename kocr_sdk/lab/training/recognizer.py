@@ -39,6 +39,7 @@ from ...recognition.preprocess import HEIGHT, batch_tensors, normalise
 from ...recognition.architectures import create_model
 from ...recognition.vitstr import greedy_decode
 from ...weights_file import read_checkpoint, write_weights
+from ...recognition.spec import spec_of
 from .base import RunConfig, Trainer
 from .run import stream_loader
 from .views import DEFAULT_STRONG, OPERATIONS, strong_view
@@ -54,7 +55,8 @@ StrongView = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 class RecognizerTrainConfig(RunConfig):
     """A recogniser training run (YAML-loadable): :class:`RunConfig`'s fields and these."""
 
-    script: Literal["hangul", "latin"] = "hangul"
+    script: str = Field("hangul", description="The crop generator's text profile, and the charset when "
+                        "`charset` is unset (kocr_sdk.lab.synth.crops.PROFILES; recognition.charset.CHARSETS).")
     arch: str = "vitstr-tiny"
     charset: str | None = Field(None, description="Charset name; default: the script's own.")
     weight_decay: float = Field(0.05, ge=0)
@@ -100,6 +102,15 @@ class RecognizerTrainConfig(RunConfig):
         if unknown or not names:
             raise ValueError(f"strong_operations: unknown {unknown or 'empty list'}; known: {', '.join(OPERATIONS)}")
         return names
+
+    @field_validator("script")
+    @classmethod
+    def _known_script(cls, name: str) -> str:
+        from ..synth.crops import PROFILES
+
+        if name not in PROFILES:
+            raise ValueError(f"no crop profile for script {name!r}; known: {', '.join(PROFILES)}")
+        return name
 
     @field_validator("charset")
     @classmethod
@@ -541,12 +552,16 @@ def _pseudo_report(counts: dict[str, int]) -> dict[str, float | None]:
 
 def export_weights(checkpoint: Path, out: Path) -> dict[str, Any]:
     """Write the shippable weights (safetensors, :mod:`kocr_sdk.weights_file`): fp16 model,
-    architecture, charset and validation figures."""
+    architecture, charset, validation figures and the ``stage`` block
+    (:class:`~kocr_sdk.recognition.spec.RecognizerSpec`)."""
     payload = read_checkpoint(checkpoint, "recogniser training checkpoint",
                               require=("arch", "charset", "step", "samples_seen"))
     state = {k: v.half() if v.is_floating_point() else v for k, v in payload["model"].items()}
     meta = {"arch": payload["arch"], "charset": payload["charset"], "step": payload["step"],
             "max_width": int(payload.get("config", {}).get("max_width", 256)),
             "samples_seen": payload["samples_seen"], "val": payload["history"][-1] if payload.get("history") else None}
+    # The stage block: what the engine builds from this file alone (name, scripts, priority, crop
+    # width), so that dropping it into a weights folder serves its scripts with no code.
+    meta["stage"] = spec_of(out, meta).model_dump(mode="json")
     write_weights(out, state, meta)  # safetensors: the file others load carries no code
     return meta
