@@ -213,7 +213,7 @@ def test_training_exports_weights_the_stage_loads(tmp_path, monkeypatch, white_p
     from kocr_sdk.plugins import load_registry
     from kocr_sdk.lab.training.detector import DetectorTrainConfig, export_weights, make_sample, train
 
-    cfg = DetectorTrainConfig(arch="craft-tiny", batch_size=2, crop_size=96, val_every=2, val_pages=1, workers=0,
+    cfg = DetectorTrainConfig(arch="craft-tiny", batch_size=2, crop_size=96, val_every=2, val_size=1, workers=0,
                               device="cpu", out=tmp_path / "run", log_every=1, max_steps=2,
                               inference={"max_side": 256, "decode": {"text_threshold": 0.5}})
     crop, maps = make_sample(*DrawnPages("train", 0).sample(1), 3, cfg)

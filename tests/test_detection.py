@@ -467,7 +467,7 @@ def test_default_training_config_file_is_valid():
     from kocr_sdk.lab.training.detector import DetectorTrainConfig
     from kocr_sdk.yamlio import validate_yaml_file
 
-    path = Path(__file__).resolve().parents[1] / "kocr_sdk" / "detection" / "configs" / "detector.yaml"
+    path = Path(__file__).resolve().parents[1] / "kocr_sdk" / "lab" / "training" / "configs" / "detector.yaml"
     assert validate_yaml_file(path, DetectorTrainConfig.model_validate, KocrConfigError, "training config") == DetectorTrainConfig()
 
 

@@ -30,7 +30,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_holds_templates_weights_configs_types_and_license(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("kocr_sdk/py.typed", "kocr_sdk/data/sample_ko.png", "kocr_sdk/data/templates/kr_receipt.yaml",
-                   "kocr_sdk/data/templates/kr_business_registration.yaml", "kocr_sdk/detection/configs/detector.yaml",
+                   "kocr_sdk/data/templates/kr_business_registration.yaml", "kocr_sdk/lab/training/configs/detector.yaml",
                    "kocr_sdk/weights/vitstr-tiny-hangul.safetensors", "kocr_sdk/weights/ner-char-bert/model.safetensors"):
         assert needed in names, needed
     assert any(n.endswith("licenses/LICENSE") for n in names)

@@ -198,7 +198,7 @@ def train_recognizer_pretrain(opts: RunOptions, unlabeled: str | None) -> None:
 
 
 @train.command("detector")
-@run_options(config_help="Training config YAML (the package's: kocr_sdk/detection/configs/detector.yaml, "
+@run_options(config_help="Training config YAML (the package's: kocr_sdk/lab/training/configs/detector.yaml, "
                          "and craft.yaml for the CRAFT baseline).",
              export_help="Afterwards, write shippable fp16 weights here (kocr_sdk/weights/detector-anchor-free"
                          ".safetensors, or detector-craft.safetensors for arch craft-*, to ship).")
