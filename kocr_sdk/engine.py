@@ -555,7 +555,19 @@ def _script_shares(results: list[CropReading]) -> dict[str, float]:
 
 
 def _label_chars(chars: list[Char], reading: Reading) -> list[Char]:
-    """Give each detected character box its letter when the counts agree (spaces have no box)."""
+    """Give each detected character box its letter, and the recogniser's probability for it, when the counts agree.
+
+    Spaces have no box, so a reading's letters are its non-space characters, and its
+    ``char_confidences`` (one per character of the text, spaces included) lose the spaces' entries
+    too. Each labelled box's ``confidence`` becomes the recogniser's probability for its letter;
+    a recogniser that gives no per-character confidences leaves the detector's there.
+
+    When the detector found a different number of character boxes than the recogniser read
+    letters, nothing says which box holds which letter: the boxes are returned unchanged (text
+    None, the detector's confidence), and the per-character confidences are not kept — the
+    word's ``text_confidence`` (the lowest of them, for kocr's recognisers) still says how sure
+    the reading is.
+    """
     letters = [c for c in reading.text if not c.isspace()]
     if not chars or len(letters) != len(chars):
         return chars

@@ -81,6 +81,13 @@ class CtcRecognizer(Recognizer):
 
     @torch.inference_mode()
     def recognize(self, crops: list[np.ndarray]) -> list[Reading]:
+        """Read each crop: its text, the word's confidence, and one confidence per character of the text.
+
+        The character confidences are the network's own probabilities (a syllable's is its weakest
+        jamo's, :func:`greedy_decode`), so a reviewer can see which letter of a word is in doubt;
+        the engine hands them to the word's character boxes. ``runtime="onnx"`` decodes the same
+        logits the same way, so both runtimes give the same numbers.
+        """
         if not crops:
             return []
         images = [normalise(c, HEIGHT, self.max_width) for c in crops]
@@ -90,8 +97,9 @@ class CtcRecognizer(Recognizer):
             idx = order[s:s + 64]
             x, widths = batch_tensors([images[i] for i in idx])
             x, widths = x.to(self.device), widths.to(self.device)
-            for i, (text, conf, _char_conf) in zip(idx, greedy_decode(self.model(x, widths), self.model.frames(widths), self.charset)):
-                out[i] = Reading(text=text, confidence=float(conf), char_confidences=None)
+            decoded = greedy_decode(self.model(x, widths), self.model.frames(widths), self.charset)
+            for i, (text, conf, char_conf) in zip(idx, decoded):
+                out[i] = Reading(text=text, confidence=float(conf), char_confidences=[float(c) for c in char_conf])
         return out  # type: ignore[return-value]
 
 
