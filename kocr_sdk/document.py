@@ -250,10 +250,27 @@ class Document(_Model):
         return document_to_spacy(self)
 
     def to_hocr(self) -> str:
-        """The document as hOCR (XHTML that document tools such as hocr-tools read)."""
+        """The document as hOCR (XHTML that document tools such as hocr-tools read): blocks, lines
+        and words with boxes and confidences, and each character's box and confidence where the
+        detector's character boxes hold the recogniser's letters."""
         from .export.hocr import document_to_hocr
 
         return document_to_hocr(self)
+
+    def to_alto(self) -> str:
+        """The document as ALTO XML 4, the layout-and-text format of libraries and digitisation
+        tools: one ``Page`` per page, blocks, lines and words (``String``) in reading order with
+        boxes and confidences (see kocr_sdk.export.alto)."""
+        from .export.alto import document_to_alto
+
+        return document_to_alto(self)
+
+    def to_markdown(self) -> str:
+        """The text as Markdown: reading order, one paragraph per block, ``---`` between pages,
+        and a matched template's fields as a table (see kocr_sdk.export.markdown)."""
+        from .export.markdown import document_to_markdown
+
+        return document_to_markdown(self)
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:

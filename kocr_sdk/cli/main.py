@@ -13,8 +13,8 @@ from ..errors import KocrError
 from .common import KocrCli, KocrGroup, fail, note, output_names, output_path, progress
 from ..atomic import write_text_atomic
 
-FORMATS = ("json", "text", "hocr", "jsonl")
-SUFFIX = {"json": ".json", "text": ".txt", "hocr": ".hocr", "jsonl": ".jsonl"}
+FORMATS = ("json", "text", "hocr", "alto", "markdown", "jsonl")
+SUFFIX = {"json": ".json", "text": ".txt", "hocr": ".hocr", "alto": ".xml", "markdown": ".md", "jsonl": ".jsonl"}
 
 
 @click.group(cls=KocrCli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,6 +41,10 @@ def _render(doc, fmt: str) -> str:
         return doc.text + "\n"
     if fmt == "hocr":
         return doc.to_hocr()
+    if fmt == "alto":
+        return doc.to_alto()
+    if fmt == "markdown":
+        return doc.to_markdown()
     from ..export import document_to_jsonl_records
 
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in document_to_jsonl_records(doc))

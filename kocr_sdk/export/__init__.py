@@ -1,6 +1,8 @@
-"""Writing Documents in formats other tools read: plain text, hOCR, evaluation JSONL."""
+"""Writing Documents in formats other tools read: hOCR, ALTO, Markdown, evaluation JSONL."""
 
+from .alto import document_to_alto
 from .hocr import document_to_hocr
 from .jsonl import document_to_jsonl_records
+from .markdown import document_to_markdown
 
-__all__ = ["document_to_hocr", "document_to_jsonl_records"]
+__all__ = ["document_to_alto", "document_to_hocr", "document_to_jsonl_records", "document_to_markdown"]

@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..geometry import Box, union_box
+
 if TYPE_CHECKING:  # the document model imports this module's users; these names are for typing only
     from ..document import Page, Word
 
@@ -94,3 +96,49 @@ def _lines_in_detector_order(words: list[Word]) -> list[list[Word]]:
                 continue
         groups.append([w])
     return groups
+
+
+@dataclass(frozen=True)
+class LayoutLine:
+    """One line of a page in reading order: its id (None for a line the clusterer did not make),
+    its box, and its words."""
+
+    id: str | None
+    box: Box
+    words: list[Word]
+
+
+@dataclass(frozen=True)
+class LayoutBlock:
+    """One block of a page in reading order, with its lines (id None when the clusterer did not make it)."""
+
+    id: str | None
+    box: Box
+    lines: list[LayoutLine]
+
+
+def reading_blocks(page: Page) -> list[LayoutBlock]:
+    """Every word of the page, as blocks of lines in reading order, for the document formats.
+
+    The clusterer's blocks and lines come first, as :attr:`Page.text` reads them. Words no line
+    holds (every word, when no clusterer ran) follow as one more block, grouped into lines in the
+    detector's order as :func:`page_lines` groups them: a format that lays out the page (ALTO,
+    the PDF's text layer) must not lose a word that was read.
+    """
+    by_id = {w.id: w for w in page.words}
+    blocks: list[LayoutBlock] = []
+    placed: set[str] = set()
+    for block in page.blocks:
+        lines = []
+        for line in block.lines:
+            words = [by_id[i] for i in line.word_ids if i in by_id]
+            placed.update(line.word_ids)
+            if words:
+                lines.append(LayoutLine(line.id, tuple(line.box), words))
+        if lines:
+            blocks.append(LayoutBlock(block.id, tuple(block.box), lines))
+    rest = [w for w in page.words if w.id not in placed]
+    if rest:
+        lines = [LayoutLine(None, union_box([w.box for w in g]), g) for g in _lines_in_detector_order(rest)]
+        blocks.append(LayoutBlock(None, union_box([line.box for line in lines]), lines))
+    return blocks
