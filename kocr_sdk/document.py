@@ -12,7 +12,8 @@ Coordinates are pixels of the image as it was given (not of any resized copy the
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Literal
+from pathlib import Path
+from typing import Any, Iterator, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
@@ -271,6 +272,16 @@ class Document(_Model):
         from .export.markdown import document_to_markdown
 
         return document_to_markdown(self)
+
+    def to_pdf(self, images: Sequence[Any], dpi: float | None = None, font: str | Path | None = None,
+               jpeg_quality: int | None = None) -> bytes:
+        """A searchable PDF: each page's image with the text read laid over its words invisibly,
+        so a viewer finds, selects and copies them. The Document holds no pixels, so ``images``
+        gives each page's image (paths, PIL images or arrays, in page order). Needs the ``pdf``
+        extra (fpdf2) and an installed font with Hangul; see kocr_sdk.export.pdf for the options."""
+        from .export.pdf import document_to_pdf
+
+        return document_to_pdf(self, images, dpi=dpi, font=font, jpeg_quality=jpeg_quality)
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:

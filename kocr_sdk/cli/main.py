@@ -13,8 +13,9 @@ from ..errors import KocrError
 from .common import KocrCli, KocrGroup, fail, note, output_names, output_path, progress
 from ..atomic import write_text_atomic
 
-FORMATS = ("json", "text", "hocr", "alto", "markdown", "jsonl")
-SUFFIX = {"json": ".json", "text": ".txt", "hocr": ".hocr", "alto": ".xml", "markdown": ".md", "jsonl": ".jsonl"}
+FORMATS = ("json", "text", "hocr", "alto", "markdown", "pdf", "jsonl")
+SUFFIX = {"json": ".json", "text": ".txt", "hocr": ".hocr", "alto": ".xml", "markdown": ".md", "pdf": ".pdf",
+          "jsonl": ".jsonl"}
 
 
 @click.group(cls=KocrCli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,7 +53,9 @@ def _render(doc, fmt: str) -> str:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True,
+              help="Output format. pdf writes a searchable PDF file per input (<name>.pdf, in --out or beside "
+                   "the input): the page images with the text read as an invisible, selectable layer.")
 @click.option("--template", help="Use only this template: an id from `kocr templates list`, or a YAML path.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write one file per input here instead of stdout.")
 @click.option("--config", type=click.Path(dir_okay=False), help="Engine config YAML.")
@@ -68,6 +71,10 @@ def read(files, fmt, template, out, config, device, redact, overlay, quiet) -> N
     """Read page images (files or directories) into Documents."""
     from ..io.images import iter_input_files
 
+    if fmt == "pdf":  # before reading anything: say now if the PDF writer is not installed
+        from ..export.pdf import require_fpdf
+
+        require_fpdf()
     labels = None
     if redact is not None:
         from ..ner.redact import parse_labels
@@ -99,6 +106,12 @@ def read(files, fmt, template, out, config, device, redact, overlay, quiet) -> N
             from .overlay import write_overlays
 
             write_overlays(doc, path, out, engine.config.input.max_pixels, quiet, labels, engine.config.recognition.crop_margin, names[path])
+        if fmt == "pdf":
+            from .pdf import write_pdf
+
+            write_pdf(doc, path, out, engine.config.input.max_pixels, engine.config.pdf.dpi, quiet, labels,
+                      engine.config.recognition.crop_margin, names[path])
+            continue
         text = _render(doc, fmt)
         if out is not None:
             write_text_atomic(output_path(path, names[path], out, SUFFIX[fmt]), text)

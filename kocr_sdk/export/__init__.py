@@ -1,4 +1,7 @@
-"""Writing Documents in formats other tools read: hOCR, ALTO, Markdown, evaluation JSONL."""
+"""Writing Documents in formats other tools read: hOCR, ALTO, Markdown, searchable PDF, evaluation JSONL.
+
+The PDF writer (:mod:`kocr_sdk.export.pdf`) needs the ``pdf`` extra and is imported only when used.
+"""
 
 from .alto import document_to_alto
 from .hocr import document_to_hocr
