@@ -28,9 +28,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "Pipeline", "Context", "InkBleed", "Thermal", "Rotate", "Perspective", "PaperTexture", "Lighting", "LowRes",
-    "Blur", "Noise", "Binarize", "Fax", "Jpeg", "crop_pipeline", "page_pipeline", "receipt_pipeline",
-    "apply_homography",
+    "Pipeline", "Context", "InkBleed", "Thermal", "PrintHead", "DotMatrix", "Rotate", "Perspective", "PaperTexture",
+    "Lighting", "LowRes", "Blur", "Defocus", "Noise", "Toner", "ColourCast", "Binarize", "Fax", "Jpeg",
+    "crop_pipeline", "page_pipeline", "receipt_pipeline", "apply_homography",
 ]
 
 Range = tuple[float, float]
@@ -44,6 +44,9 @@ class Context:
         self._np: np.random.Generator | None = None
         self.matrix = np.eye(3)
         self.background = background  # colour revealed where geometry pulls the page in
+        # where ink may be put beyond the ink drawn (the characters' boxes): an ink operation that
+        # spreads ink (dotting) keeps it inside them, so that every character's box still holds its ink
+        self.ink_room: np.ndarray | None = None
 
     @property
     def np(self) -> np.random.Generator:
@@ -132,6 +135,81 @@ class Thermal(_Op):
         if drop > 0.01:
             field *= (ctx.np.random((h, w), dtype=np.float32) >= drop)
         return np.clip(ink.astype(np.float32) * field + 0.5, 0, 255).astype(np.uint8)
+
+
+class PrintHead(_Op):
+    """A worn thermal print head: dead heater elements (white columns through every line), a
+    head that heats unevenly line by line, and print fading from one end of the roll.
+
+    Real receipts show all three; :class:`Thermal`'s fading is smooth over the page and never
+    cuts a letter in two.
+    """
+
+    type: Literal["print_head"] = "print_head"
+    prob: float = 0.3
+    dead_columns: tuple[int, int] = (0, 3)
+    dead_width: tuple[int, int] = (1, 2)
+    line_heat: Range = (0.0, 0.35)
+    end_fade: Range = (0.0, 0.6)
+
+    def apply(self, ink: np.ndarray, ctx: Context) -> np.ndarray:
+        h, w = ink.shape
+        out = ink.astype(np.float32)
+        heat = _u(ctx.rng, self.line_heat)
+        if heat > 0.01:  # each dot row heated a little differently: horizontal bands a few pixels tall
+            rows = _low_freq(ctx, h, 1, max(2, h // ctx.rng.randint(3, 9)), 1.0 - heat, 1.0)
+            out *= rows
+        fade = _u(ctx.rng, self.end_fade)
+        if fade > 0.01:
+            ramp = np.linspace(1.0, 1.0 - fade, h, dtype=np.float32)[:, None]
+            out *= ramp if ctx.rng.random() < 0.5 else ramp[::-1]
+        for _ in range(ctx.rng.randint(*self.dead_columns)):
+            x = ctx.rng.randrange(w)
+            out[:, x:x + ctx.rng.randint(*self.dead_width)] = 0
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+class DotMatrix(_Op):
+    """An impact (dot-matrix) printer: each glyph becomes dots on the head's grid, struck through
+    a ribbon that wears unevenly, so dots vary in darkness and whole lines come out paler.
+
+    The glyph is sampled on a grid of ``pitch`` pixels (the share of ink in each cell decides
+    whether its pin fires) and every fired pin prints a round dot. No installed font is a
+    dot-matrix face, so the face is made from the rendered one. With ``ctx.ink_room`` set, dots
+    stay inside the characters' boxes.
+    """
+
+    type: Literal["dot_matrix"] = "dot_matrix"
+    prob: float = 0.0
+    pitch: Range = (2.2, 3.4)
+    fire: Range = (0.25, 0.45)
+    dot: Range = (0.4, 0.6)
+    wear: Range = (0.0, 0.45)
+
+    def apply(self, ink: np.ndarray, ctx: Context) -> np.ndarray:
+        h, w = ink.shape
+        p = _u(ctx.rng, self.pitch)
+        gh, gw = max(1, int(h / p)), max(1, int(w / p))
+        cells = cv2.resize(ink, (gw, gh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        fired = cells > _u(ctx.rng, self.fire)
+        ys, xs = np.nonzero(fired)
+        strength = 0.65 + 0.35 * ctx.np.random(len(ys), dtype=np.float32)
+        wear = _u(ctx.rng, self.wear)
+        if wear > 0.01:  # ribbon wear: slow bands along the feed
+            band = _low_freq(ctx, gh, 1, max(2, gh // 6), 1.0 - wear, 1.0)[:, 0]
+            strength *= band[ys]
+        centres = np.zeros((h, w), np.float32)
+        cy = np.clip(((ys + 0.5) * p).astype(np.int32), 0, h - 1)
+        cx = np.clip(((xs + 0.5) * p).astype(np.int32), 0, w - 1)
+        np.maximum.at(centres, (cy, cx), strength)
+        r = max(1.0, _u(ctx.rng, self.dot) * p)
+        k = max(2, int(round(2 * r)))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        out = cv2.GaussianBlur(cv2.dilate(centres, disc), (0, 0), 0.45)  # round dots, the darker one where two touch
+        out = np.clip(out * 255 + 0.5, 0, 255).astype(np.uint8)
+        if ctx.ink_room is not None:
+            out[~ctx.ink_room & (ink == 0)] = 0
+        return out
 
 
 # ----------------------------------------------------------------------------------- image stage
@@ -294,6 +372,22 @@ class Blur(_Op):
         return cv2.GaussianBlur(img, (0, 0), s)
 
 
+class Defocus(_Op):
+    """A camera focused in front of or behind the paper: a disc-shaped blur (a lens's, which a
+    Gaussian is not: edges keep a hard rim and thin strokes spread flat)."""
+
+    type: Literal["defocus"] = "defocus"
+    prob: float = 0.25
+    radius: Range = (0.8, 2.5)
+
+    def apply(self, img: np.ndarray, ctx: Context) -> np.ndarray:
+        r = _u(ctx.rng, self.radius)
+        k = int(math.ceil(r)) * 2 + 1
+        yy, xx = np.mgrid[0:k, 0:k].astype(np.float32) - (k - 1) / 2
+        disc = np.clip(r + 0.5 - np.sqrt(xx * xx + yy * yy), 0, 1)
+        return cv2.filter2D(img, -1, disc / disc.sum(), borderType=cv2.BORDER_REPLICATE)
+
+
 class Noise(_Op):
     """Sensor noise (Gaussian) and, sometimes, salt-and-pepper from a dirty scanner."""
 
@@ -314,6 +408,52 @@ class Noise(_Op):
             out[u < p / 2] = 0
             out[u > 1 - p / 2] = 255
         return out
+
+
+class Toner(_Op):
+    """A photocopier or a dirty scanner: toner specks (clusters of dark dots), streaks along the
+    feed (dirt on the glass) and a grey cast where the copy is over-toned."""
+
+    type: Literal["toner"] = "toner"
+    prob: float = 0.3
+    specks: Range = (0.00002, 0.0003)
+    streak_prob: float = 0.3
+    grey: Range = (0.0, 0.08)
+
+    def apply(self, img: np.ndarray, ctx: Context) -> np.ndarray:
+        h, w = img.shape[:2]
+        out = img.copy()
+        grey = _u(ctx.rng, self.grey)
+        if grey > 0.005:
+            out = _scale_channels(out, _low_freq(ctx, h, w, ctx.rng.randint(2, 6), 1.0 - grey, 1.0))
+        colour = (0,) * (3 if out.ndim == 3 else 1)
+        for _ in range(int(_u(ctx.rng, self.specks) * h * w)):
+            x, y = ctx.rng.randrange(w), ctx.rng.randrange(h)
+            for _ in range(ctx.rng.choice((1, 1, 2, 4))):  # a speck, or a small cluster
+                dx, dy = ctx.rng.randint(-3, 3), ctx.rng.randint(-3, 3)
+                cv2.circle(out, (x + dx, y + dy), ctx.rng.choice((0, 0, 1)), colour, -1)
+        if ctx.rng.random() < self.streak_prob:
+            for _ in range(ctx.rng.randint(1, 3)):
+                x = ctx.rng.randrange(w)
+                width = ctx.rng.randint(1, 3)
+                f = ctx.rng.uniform(0.55, 0.9) if ctx.rng.random() < 0.6 else ctx.rng.uniform(1.05, 1.2)
+                out[:, x:x + width] = np.clip(out[:, x:x + width].astype(np.float32) * f, 0, 255).astype(np.uint8)
+        return out
+
+
+class ColourCast(_Op):
+    """A phone's white balance: warm lamplight or cool daylight tints paper and ink alike."""
+
+    type: Literal["colour_cast"] = "colour_cast"
+    prob: float = 0.5
+    strength: Range = (0.0, 0.12)
+
+    def apply(self, img: np.ndarray, ctx: Context) -> np.ndarray:
+        if img.ndim != 3:
+            return img
+        s = _u(ctx.rng, self.strength) * (1 if ctx.rng.random() < 0.6 else -1)  # + warm, - cool
+        gains = np.array([1 + s, 1 + s * 0.3, 1 - s], np.float32)
+        return np.clip(img.astype(np.float32) * gains + 0.5, 0, 255).astype(np.uint8)
 
 
 def _threshold_near_otsu(gray: np.ndarray, offset: float) -> np.ndarray:
@@ -381,9 +521,9 @@ class Jpeg(_Op):
         return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
 
 
-InkOp = Annotated[Union[InkBleed, Thermal], Field(discriminator="type")]
-ImageOp = Annotated[Union[Rotate, Perspective, PaperTexture, Lighting, LowRes, Blur, Noise, Binarize, Fax, Jpeg],
-                    Field(discriminator="type")]
+InkOp = Annotated[Union[InkBleed, Thermal, PrintHead, DotMatrix], Field(discriminator="type")]
+ImageOp = Annotated[Union[Rotate, Perspective, PaperTexture, Lighting, LowRes, Blur, Defocus, Noise, Toner, ColourCast,
+                          Binarize, Fax, Jpeg], Field(discriminator="type")]
 
 
 class Pipeline(BaseModel):
