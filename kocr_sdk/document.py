@@ -44,7 +44,12 @@ class Element(_Model):
 
 
 class Char(Element):
-    """One character's box, with its text once a recogniser has read it."""
+    """One character's box, with its text once a recogniser has read it.
+
+    With its letter, ``confidence`` is the recogniser's probability for that letter (for
+    recognisers that give one, as kocr's do); without, it is the detector's. A box gets its letter
+    only where the detector found as many character boxes as the recogniser read letters.
+    """
 
     text: str | None = None
 

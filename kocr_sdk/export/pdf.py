@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from ..errors import KocrConfigError, KocrInputError
 from .lines import reading_blocks
@@ -105,8 +105,9 @@ def _image(image: Any, page: Page) -> tuple[Image.Image, float | None]:
     if isinstance(image, (str, Path)):
         try:
             with Image.open(image) as im:
-                im.load()
-                pil = im.copy()
+                # upright as kocr read it: a phone photo's EXIF orientation applied
+                pil = ImageOps.exif_transpose(im)
+                pil.load()
         except (OSError, ValueError) as exc:
             raise KocrInputError(f"{image}: not an image the PDF can hold ({exc})") from None
     elif isinstance(image, Image.Image):
@@ -175,8 +176,9 @@ def document_to_pdf(doc: Document, images: Sequence[Any], dpi: float | None = No
                     font: str | Path | None = None, jpeg_quality: int | None = None) -> bytes:
     """The document as a searchable PDF: one PDF page per page, its image under an invisible text layer.
 
-    ``images`` holds each page's image, in the order of ``doc.pages``: a path, a PIL image or a
-    numpy array (RGB or grey) — the image that was read (a smaller copy of it will do). ``dpi``
+    ``images`` holds each page's image, in the order of ``doc.pages``: the path of an image file
+    (its first frame), a PIL image or a numpy array (RGB or grey) — the image that was read (a
+    smaller copy of it will do). ``dpi``
     sets the printed size (pixels of the page as read per inch); without it, an image that says
     its resolution keeps it, and others are taken as :data:`DEFAULT_DPI`. ``font`` is a font file
     for the text layer instead of the installed ones kocr picks. The image is stored losslessly
