@@ -82,13 +82,31 @@ class Engine:
 
             torch.set_num_threads(self.config.compute.threads)
         self._choices = {stage: self._choose(stage) for stage in STAGES if stage != "recognizer"}
-        for _script, name in self.config.recognition.recognizers.items():
-            self.registry.get("recognizer", name)  # fail early on a name that is not installed
+        self._check_recognizer_map()
         self._instances: dict[tuple[str, str], Stage] = {}
         self._templates: list[Template] | None = None
         self._lock = threading.RLock()
         self._check_default_script()
         self._start_configured_stages()
+        if self.config.templates.template:
+            # a broken --template file or an unknown id fails now, not after a page's OCR has run
+            self._load_templates()
+
+    def _check_recognizer_map(self) -> None:
+        """Every recogniser ``recognizers`` names is installed and declares the script it is named for.
+
+        Why: weights read only the characters they were trained on, so ``{latin: thai-crnn}``
+        would turn every Latin word into Thai-looking noise while the run reports success.
+        """
+        for script, name in self.config.recognition.recognizers.items():
+            reg = self.registry.get("recognizer", name)  # fails on a name that is not installed
+            if script not in reg.scripts:
+                readers = [r.name for r in self.registry.recognizers_for(script)]
+                instead = (f"recognisers that read {script}: {', '.join(readers)}" if readers else
+                           f"no installed recogniser declares {script}; to have another script's recogniser "
+                           f"read its words, route it: script_routes: {{{script}: <script>}}")
+                raise KocrConfigError(f"recognizers.{script}: {name!r} does not read {script!r}, it declares only "
+                                      f"{', '.join(reg.scripts)} ({instead})")
 
     def _check_default_script(self) -> None:
         """``default_script`` must be a script some installed recogniser reads (when any is installed)."""
@@ -180,6 +198,17 @@ class Engine:
                 out[stage] = reg.name if reg else ("disabled" if self.config.implementation(stage) == "none" else "missing")
         return out
 
+    def entity_labels(self) -> set[str]:
+        """The labels a template's ``entity`` may name: kocr's own, those installed entity
+        recognisers declare, and those the config's ``label_map`` of the chosen one renames to."""
+        labels = self.registry.entity_labels()
+        reg = self._choices.get("entity_recognizer")
+        if reg is not None:
+            label_map = self.config.options.get(reg.name, {}).get("label_map") or {}
+            if isinstance(label_map, dict):
+                labels |= {v for v in label_map.values() if isinstance(v, str)}
+        return labels
+
     @property
     def templates(self) -> list[Template]:
         """The templates the matcher chooses among (all registered ones, or the forced one)."""
@@ -189,11 +218,12 @@ class Engine:
     def _load_templates(self) -> list[Template]:
         if self._templates is None:
             forced = self.config.templates.template
+            labels = self.entity_labels()
             if forced and (forced.endswith((".yaml", ".yml")) or Path(forced).exists()):
-                self._templates = [load_template(forced)]
+                self._templates = [load_template(forced, labels)]
             else:
                 dirs = [d for d, _ in self.registry.template_dirs] + list(self.config.templates.dirs)
-                found = discover_templates(dirs)
+                found = discover_templates(dirs, labels)
                 if forced:
                     found = [t for t in found if t.id == forced]
                     if not found:

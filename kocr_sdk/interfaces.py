@@ -121,6 +121,10 @@ class Recognizer(Stage):
 class EntityRecognizer(Stage):
     """Labels the named entities among a page's recognised words."""
 
+    #: Labels it gives beyond kocr's own (``kocr_sdk.vocabulary.entities.LABELS``): declared, so
+    #: that a template's ``entity:`` may name them and a typo of any other is still refused.
+    entity_labels: ClassVar[tuple[str, ...]] = ()
+
     @abstractmethod
     def recognize(self, page: Page) -> list[Entity]:
         ...

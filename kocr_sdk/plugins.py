@@ -22,7 +22,8 @@ import pluggy
 
 from . import hookspecs
 from .errors import KocrConfigError, KocrPluginConflict, KocrPluginError
-from .interfaces import STAGE_BASES, Recognizer, Stage
+from .interfaces import STAGE_BASES, EntityRecognizer, Recognizer, Stage
+from .vocabulary.entities import LABELS
 
 ENTRY_POINT_GROUP = "kocr"
 LOAD_ENV = "KOCR_LOAD_PLUGINS"
@@ -77,6 +78,13 @@ class Registration:
     def priority(self) -> int:
         return int(getattr(self.factory, "priority", 0))
 
+    @property
+    def entity_labels(self) -> tuple[str, ...]:
+        """Entity labels beyond kocr's own that an entity recogniser declares it gives."""
+        if not issubclass(self.factory, EntityRecognizer):
+            return ()
+        return tuple(getattr(self.factory, "entity_labels", ()))
+
 
 @dataclass
 class Registry:
@@ -85,6 +93,8 @@ class Registry:
     stages: dict[str, dict[str, Registration]] = field(default_factory=lambda: {k: {} for k in STAGE_BASES})
     template_dirs: list[tuple[Path, PluginInfo]] = field(default_factory=list)
     plugins: list[PluginInfo] = field(default_factory=list)
+    #: every hook each plugin implements, in the order of ``kocr_sdk.hookspecs``
+    hooks: dict[PluginInfo, list[str]] = field(default_factory=dict)
 
     def get(self, stage: str, name: str) -> Registration:
         try:
@@ -114,6 +124,36 @@ class Registry:
         out = [f"{stage}: {reg.name}" + (f" ({', '.join(reg.scripts)})" if reg.scripts else "")
                for stage, regs in self.stages.items() for reg in regs.values() if reg.plugin == plugin]
         out += [f"templates: {path}" for path, p in self.template_dirs if p == plugin]
+        return out
+
+    def hooks_of(self, plugin: PluginInfo) -> list[str]:
+        """The hooks ``plugin`` implements, those that register nothing (``postprocess_page``) included."""
+        return list(self.hooks.get(plugin, []))
+
+    def entity_labels(self) -> set[str]:
+        """Entity labels a template may name: kocr's own and those installed entity recognisers declare."""
+        return set(LABELS).union(*(reg.entity_labels for reg in self.stages["entity_recognizer"].values()))
+
+    def template_warnings(self) -> list[tuple[PluginInfo, str]]:
+        """The plugin and a line for each registered template folder that does not exist or holds no YAML.
+
+        Why: such a folder is not an error (kocr reads on without its templates), so nothing else
+        says that a plugin's templates are missing, which is what an install that dropped its
+        package data looks like.
+        """
+        out = []
+        for path, plugin in self.template_dirs:
+            if not path.exists():
+                problem = "does not exist"
+            elif not path.is_dir():
+                problem = "is not a folder"
+            elif not any(path.glob("*.y*ml")):
+                problem = "holds no YAML templates (*.yaml, *.yml)"
+            else:
+                continue
+            out.append((plugin, f"template folder {path} {problem} (registered by {plugin.describe()}); if the "
+                                "plugin ships templates, its package data was not installed (docs/plugins.md, "
+                                "\"Shipping templates\")"))
         return out
 
 
@@ -179,6 +219,11 @@ def collect(pm: pluggy.PluginManager, infos: dict[int, PluginInfo]) -> Registry:
         if info not in seen:
             seen.append(info)
     registry.plugins = seen
+    spec_order = {name: i for i, name in enumerate(_hook_names())}
+    for plugin in pm.get_plugins():
+        info = infos.get(id(plugin)) or PluginInfo(str(pm.get_name(plugin)), str(pm.get_name(plugin)), None)
+        names = {caller.name for caller in pm.get_hookcallers(plugin) or []}
+        registry.hooks[info] = sorted(names, key=lambda n: (spec_order.get(n, len(spec_order)), n))
 
     for hook_name, stage in STAGE_HOOKS.items():
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
@@ -224,6 +269,11 @@ def load_registry(extra_plugins: Iterable[Any] = (), load_entrypoints: bool = Tr
     """Load every plugin and return what they registered."""
     pm, infos = create_plugin_manager(extra_plugins, load_entrypoints)
     return collect(pm, infos)
+
+
+def _hook_names() -> list[str]:
+    """Hook names in the order ``kocr_sdk.hookspecs`` defines them (its registration hooks first)."""
+    return [name for name, obj in vars(hookspecs).items() if callable(obj) and hasattr(obj, "kocr_spec")]
 
 
 def _own_version() -> str | None:

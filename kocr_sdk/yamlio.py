@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import types
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Annotated, Any, Callable, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -64,10 +66,55 @@ def read_yaml_mapping(path: Path, error: type[KocrError], what: str) -> tuple[di
     return data, root
 
 
+def _concrete(ann: Any) -> Any:
+    """``Annotated``/``Optional``/union annotations unwrapped to the first model or container arm."""
+    origin = get_origin(ann)
+    if origin is Annotated:
+        return _concrete(get_args(ann)[0])
+    if origin in (Union, types.UnionType):
+        for arm in get_args(ann):
+            arm = _concrete(arm)
+            if (isinstance(arm, type) and issubclass(arm, BaseModel)) or get_origin(arm) in (dict, list, tuple):
+                return arm
+        return None
+    return ann
+
+
+def model_keys_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """The keys the model at ``loc`` (a path of keys and indices below ``model``) accepts, or None."""
+    ann: Any = model
+    for key in loc:
+        ann = _concrete(ann)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            found = ann.model_fields.get(str(key))
+            ann = found.annotation if found is not None else None
+        elif get_origin(ann) is dict and len(get_args(ann)) == 2:
+            ann = get_args(ann)[1]
+        elif get_origin(ann) in (list, tuple) and isinstance(key, int) and get_args(ann):
+            ann = get_args(ann)[0]
+        else:
+            return None
+    ann = _concrete(ann)
+    return list(ann.model_fields) if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+
+
+def _unknown_key(loc: tuple[Any, ...], model: type[BaseModel]) -> str:
+    """"unknown key; did you mean 'anchors'?" for a key the model does not have (difflib)."""
+    keys = model_keys_at(model, loc[:-1]) if loc else None
+    if not keys:
+        return "unknown key (not part of the format)"
+    close = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key; did you mean {close[0]!r}?"
+    return f"unknown key (keys here: {', '.join(keys)})"
+
+
 def located_errors(exc: ValidationError, path: Path | str, root: yaml.Node | None,
-                   relocate: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None) -> str:
+                   relocate: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
+                   model: type[BaseModel] | None = None) -> str:
     """One ``file:line: key: message`` line per validation error; ``relocate`` maps a model's error
-    location to the keys the file wrote (a config's flat shortcut names)."""
+    location to the keys the file wrote (a config's flat shortcut names). With ``model``, a key it
+    does not have is answered with the closest one it has (``anchor`` -> "did you mean 'anchors'?")."""
     lines = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
@@ -76,17 +123,20 @@ def located_errors(exc: ValidationError, path: Path | str, root: yaml.Node | Non
         node = node_at(root, loc) if root is not None else None
         line = node.start_mark.line + 1 if node is not None else 1
         key = ".".join(str(p) for p in loc) or "(top level)"
-        lines.append(f"{path}:{line}: {key}: {err['msg']}")
+        msg = _unknown_key(loc, model) if model is not None and err["type"] == "extra_forbidden" else err["msg"]
+        lines.append(f"{path}:{line}: {key}: {msg}")
     return "\n".join(lines)
 
 
 def validate_yaml_file(
-    path: str | Path, build: Callable[[dict[str, Any]], M], error: type[KocrError], what: str
+    path: str | Path, build: Callable[[dict[str, Any]], M], error: type[KocrError], what: str,
+    model: type[BaseModel] | None = None,
 ) -> M:
-    """Read ``path`` and build a model from it with ``build``; errors name file, line and key."""
+    """Read ``path`` and build a model from it with ``build``; errors name file, line and key
+    (and, given the ``model`` that ``build`` validates, the key meant for an unknown one)."""
     path = Path(path)
     data, root = read_yaml_mapping(path, error, what)
     try:
         return build(data)
     except ValidationError as exc:
-        raise error(located_errors(exc, path, root)) from None
+        raise error(located_errors(exc, path, root, model=model)) from None

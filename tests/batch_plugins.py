@@ -71,7 +71,6 @@ def spec(detector: str = "fixed") -> EngineSpec:
     processes, where the test fixtures that hide them do not reach) are never loaded."""
     config = EngineConfig(
         detector=detector, script_identifier="by-width", entity_recognizer="none", device="cpu",
-        recognizers={"hangul": "hangul-reader", "latin": "latin-reader", "digits": "latin-reader",
-                     "han": "hangul-reader", "kana": "hangul-reader", "other": "hangul-reader"},
+        recognizers={"hangul": "hangul-reader", "latin": "latin-reader", "digits": "latin-reader"},
     )
     return EngineSpec(config, plugins=(BatchPlugin,), load_entrypoints=False)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from kocr_sdk import Document, Engine, EngineConfig, KocrConfigError, KocrStageError, TextDetector, hookimpl
+from kocr_sdk import (Document, Engine, EngineConfig, KocrConfigError, KocrStageError, Reading, Recognizer, TextDetector,
+                      hookimpl)
 from kocr_sdk.config import resolve_device
 from tests.conftest import HangulReader, LatinReader, WidthScript
 
@@ -71,8 +72,30 @@ def test_unsupported_script_is_flagged_and_read_best_effort(fake_plugin, white_p
 
 
 def test_recognizer_map_in_config_overrides_auto_choice(fake_plugin, white_page):
-    words = engine([fake_plugin], recognizers={"hangul": "latin-reader"}).read(white_page).pages[0].words
-    assert {w.recognizer for w in words} == {"latin-reader"}
+    class BothReader(Recognizer):
+        name = "both-reader"
+        scripts = ("hangul", "latin")
+        priority = -1  # auto would pick hangul-reader
+
+        def recognize(self, crops):
+            return [Reading(text="둘", confidence=0.5) for _ in crops]
+
+    class P:
+        @staticmethod
+        @hookimpl
+        def register_recognizers(register):
+            register(BothReader)
+
+    words = engine([fake_plugin, P], recognizers={"hangul": "both-reader"}).read(white_page).pages[0].words
+    assert {w.recognizer for w in words} == {"both-reader"}
+
+
+def test_a_recognizer_named_for_a_script_it_does_not_declare_is_refused(fake_plugin):
+    with pytest.raises(KocrConfigError, match=r"recognizers.latin: 'hangul-reader' does not read 'latin', it declares "
+                                              r"only hangul \(recognisers that read latin: latin-reader\)"):
+        engine([fake_plugin], recognizers={"latin": "hangul-reader"})
+    with pytest.raises(KocrConfigError, match=r"no installed recogniser declares other.*script_routes: \{other: "):
+        engine([fake_plugin], recognizers={"other": "hangul-reader"})
 
 
 def test_unknown_names_in_config_fail_early(fake_plugin):

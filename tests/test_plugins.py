@@ -1,4 +1,5 @@
 import json
+import subprocess
 import sys
 
 import pytest
@@ -190,3 +191,102 @@ def test_unused_detector_class_is_never_constructed(white_page):
 
 def test_reading_class_is_exported():
     assert Reading(text="a", confidence=1.0).text == "a"
+
+
+def test_kocr_plugins_shows_every_hook_and_warns_about_template_folders(tmp_path, monkeypatch):
+    """A postprocess_page hook is listed; a template folder that is missing or empty is warned about."""
+    (tmp_path / "empty").mkdir()
+    _fake_distribution(
+        tmp_path,
+        monkeypatch,
+        "from pathlib import Path\n"
+        "from kocr_sdk import hookimpl\n"
+        "@hookimpl\n"
+        "def postprocess_page(page, image):\n"
+        "    return None\n"
+        "@hookimpl\n"
+        "def register_template_sources(register):\n"
+        f"    register(Path({str(tmp_path / 'missing')!r}))\n"
+        f"    register(Path({str(tmp_path / 'empty')!r}))\n",
+    )
+    out = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = {r["plugin"]: r for r in json.loads(out.stdout)}
+    assert rows["fake"]["hooks"] == ["register_template_sources", "postprocess_page"]
+    warnings = rows["fake"]["warnings"]
+    assert len(warnings) == 2 and "missing does not exist" in warnings[0] and "empty holds no YAML" in warnings[1]
+    assert all("fake-kocr-plugin 9.9" in w for w in warnings)
+    assert rows["kocr_sdk.default_plugins.templates"]["warnings"] == []  # kocr's own folder is there
+    assert "warning: template folder" in out.stderr
+    text = CliRunner().invoke(cli, ["plugins"])
+    assert "hooks: register_template_sources, postprocess_page" in text.stdout
+    assert text.stderr.count("warning: template folder") == 2
+    listed = CliRunner().invoke(cli, ["templates", "list"])
+    assert listed.exit_code == 0 and listed.stderr.count("warning: template folder") == 2
+
+
+def _documented_example_plugin(root) -> None:
+    """Write docs/plugins.md's example plugin (every file it shows) under ``root``."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "plugins.md").read_text(encoding="utf-8")
+    files = dict(re.findall(r"^`(pyproject\.toml|kocr_thai/[^`]+)`[^\n]*(?:\n[^\n]+)*\n\n```\w*\n(.*?)```", doc, re.S | re.M))
+    assert set(files) == {"pyproject.toml", "kocr_thai/__init__.py", "kocr_thai/templates/th_receipt.yaml"}
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+def _build_and_install(src, target) -> None:
+    """A wheel built from ``src`` and installed, not editable, into ``target`` (dependencies are not)."""
+    wheels = src.parent / f"{target.name}-wheel"
+    pip = [sys.executable, "-m", "pip"]
+    built = subprocess.run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(src)],
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = wheels.glob("kocr_thai-*.whl")
+    installed = subprocess.run([*pip, "install", "-q", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+                               capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr
+
+
+def _kocr(args, site, cwd):
+    """``kocr ARGS`` in another process that sees the installed plugin only through ``site``."""
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(site), "KOCR_LOAD_PLUGINS": "thai"}
+    code = "import sys; from kocr_sdk.cli.main import main; sys.argv[0] = 'kocr'; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.slow
+def test_the_documented_plugin_installed_from_its_wheel_ships_its_templates(tmp_path):
+    src = tmp_path / "kocr-thai"
+    _documented_example_plugin(src)
+    elsewhere = tmp_path / "elsewhere"  # not the source tree: only the installed copy can be found
+    elsewhere.mkdir()
+
+    site = tmp_path / "site"
+    _build_and_install(src, site)
+    listed = _kocr(["templates", "list"], site, elsewhere)
+    assert listed.returncode == 0, listed.stderr
+    ours = [line.split("\t") for line in listed.stdout.splitlines() if line.startswith("th_receipt\t")]
+    assert ours and ours[0][3].startswith(str(site)), listed.stdout
+    assert "warning" not in listed.stderr
+    rows = {r["plugin"]: r for r in json.loads(_kocr(["plugins", "--json"], site, elsewhere).stdout)}
+    assert rows["thai"]["hooks"] == ["register_recognizers", "register_template_sources"]
+    assert rows["thai"]["registers"][0] == "recognizer: thai-crnn (thai)" and rows["thai"]["warnings"] == []
+
+    # The trap the documented package-data table avoids: built without it, the templates are not
+    # installed, and kocr says so instead of reading on silently without them.
+    src = tmp_path / "without-package-data" / "kocr-thai"  # a fresh tree: no build/ left by the first build
+    _documented_example_plugin(src)
+    pyproject = src / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().split("[tool.setuptools.package-data]")[0])
+    bare = tmp_path / "bare"
+    _build_and_install(src, bare)
+    plugins = _kocr(["plugins", "--json"], bare, elsewhere)
+    (warning,) = {r["plugin"]: r for r in json.loads(plugins.stdout)}["thai"]["warnings"]
+    assert "kocr_thai/templates does not exist (registered by kocr-thai 0.1.0)" in warning
+    assert "package data was not installed" in plugins.stderr

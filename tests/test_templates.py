@@ -1,7 +1,7 @@
 import pytest
 from click.testing import CliRunner
 
-from kocr_sdk import Engine, KocrConfigError, KocrTemplateError
+from kocr_sdk import EntityRecognizer, Engine, KocrConfigError, KocrTemplateError, hookimpl
 from kocr_sdk.cli.main import cli
 from kocr_sdk.templates import discover_templates, load_template
 
@@ -36,7 +36,16 @@ def test_good_template_loads(tmp_path):
         (GOOD.replace("    anchors: [합계]\n", "    pattern: '([0-9'\n"), r"t.yaml:8: fields.total.pattern: Value error, not a valid template pattern"),
         (GOOD.replace("    anchors: [합계]\n", ""), r"t.yaml:8: fields.total: Value error, position 'right' needs at least one anchor"),
         (GOOD.replace("id: test-form", "id: Test Form"), r"t.yaml:1: id: String should match pattern"),
-        (GOOD + "colour: red\n", r"t.yaml:10: colour: Extra inputs are not permitted"),
+        (GOOD + "colour: red\n", r"t.yaml:10: colour: unknown key \(keys here: id, name, version, languages, match"),
+        (GOOD.replace("    anchors: [합계]", "    anchor: [합계]"),
+         r"t.yaml:8: fields.total.anchor: unknown key; did you mean 'anchors'\?"),
+        (GOOD.replace("required: true}", "required: true, wieght: 2}"),
+         r"t.yaml:5: match.keywords.0.wieght: unknown key; did you mean 'weight'\?"),
+        (GOOD.replace("    type: amount", "    type: amount\n    entity: PERSN"),
+         r"t.yaml:10: fields.total.entity: Value error, 'PERSN' is not an entity label \(did you mean 'PERSON'\?"),
+        (GOOD.replace("name: Test", "name: Test\nlanguages: [ko, korean]"),
+         r"t.yaml:3: languages.1: Value error, 'korean' is not a language code kocr knows \(did you mean 'ko'\? "
+         r"use ISO 639-1: ko \(Korean\), en \(English\)"),
         ("id: [unclosed\n", r"t.yaml:2: not valid YAML"),
         ("- a\n- b\n", r"a template must be a YAML mapping"),
         (GOOD.replace("{text: 견적서, required: true}", "{text: [], required: true}"),
@@ -77,13 +86,79 @@ def test_cli_validate_reports_errors(tmp_path):
     assert result.exit_code == 1 and "fields.total.type" in result.stderr
 
 
+def test_cli_validate_refuses_unknown_entity_labels_and_languages(tmp_path):
+    p = write(tmp_path, GOOD.replace("name: Test", "name: Test\nlanguages: [korean]").replace(
+        "    type: amount", "    type: amount\n    entity: PERSN"))
+    result = CliRunner().invoke(cli, ["templates", "validate", str(p)])
+    assert result.exit_code == 1
+    assert "t.yaml:3: languages.0: Value error, 'korean'" in result.stderr
+    assert "t.yaml:11: fields.total.entity: Value error, 'PERSN' is not an entity label" in result.stderr
+
+
+class _ProductNer:
+    """A plugin whose entity recogniser declares a label kocr's own vocabulary lacks."""
+
+    @staticmethod
+    @hookimpl
+    def register_entity_recognizers(register):
+        class ProductNer(EntityRecognizer):
+            name = "product-ner"
+            entity_labels = ("PRODUCT",)
+
+            def recognize(self, page):
+                return []
+
+        register(ProductNer)
+
+
+def test_labels_an_installed_entity_recognizer_declares_may_be_named(tmp_path):
+    p = write(tmp_path, GOOD.replace("    type: amount", "    type: amount\n    entity: PRODUCT"))
+    with pytest.raises(KocrTemplateError, match="'PRODUCT' is not an entity label"):
+        load_template(p)
+    with pytest.raises(KocrTemplateError, match="'PRODUCT' is not an entity label"):
+        Engine(load_entrypoints=False, template=str(p))
+    engine = Engine(plugins=[_ProductNer], load_entrypoints=False, template=str(p))
+    assert engine.templates[0].fields["total"].entity == "PRODUCT"
+    # a label the config's label_map renames a wrapped model's labels to counts as given too
+    engine = Engine(load_entrypoints=False, template=str(p), entity_recognizer="spacy",
+                    options={"spacy": {"pipeline": _blank_pipeline(), "label_map": {"PRD": "PRODUCT"}}})
+    assert engine.templates[0].fields["total"].entity == "PRODUCT"
+
+
+def _blank_pipeline():
+    spacy = pytest.importorskip("spacy")
+    return spacy.blank("xx")
+
+
+def test_a_broken_or_unknown_forced_template_fails_when_the_engine_is_built(tmp_path, monkeypatch):
+    """Before any page is read: not after a page's OCR has run."""
+    bad = write(tmp_path, GOOD.replace("type: amount", "type: money"), "bad.yaml")
+    with pytest.raises(KocrTemplateError, match="bad.yaml:9: fields.total.type"):
+        Engine(load_entrypoints=False, template=str(bad))
+    with pytest.raises(KocrConfigError, match="no template with id 'nope'"):
+        Engine(load_entrypoints=False, template="nope")
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a page was read")
+
+    monkeypatch.setattr(Engine, "read_page", no_reading)
+    page = tmp_path / "page.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 32), "white").save(page)
+    for template in (str(bad), "nope"):
+        result = CliRunner().invoke(cli, ["read", str(page), "--template", template, "-q"])
+        assert result.exit_code == 1 and "a page was read" not in str(result.exception or "")
+        assert ("bad.yaml:9" if template != "nope" else "no template with id 'nope'") in result.stderr
+
+
 def test_engine_forced_template_by_id_and_path(tmp_path):
     e = Engine(load_entrypoints=False, template="kr_receipt")
     assert [t.id for t in e.templates] == ["kr_receipt"]
     e = Engine(load_entrypoints=False, template=str(write(tmp_path, GOOD)))
     assert [t.id for t in e.templates] == ["test-form"]
     with pytest.raises(KocrConfigError, match="no template with id"):
-        _ = Engine(load_entrypoints=False, template="nope").templates
+        Engine(load_entrypoints=False, template="nope")
 
 
 def test_the_documented_example_template_is_valid_and_matches(tmp_path):

@@ -124,21 +124,31 @@ def read(files, fmt, template, out, config, device, redact, overlay, quiet) -> N
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins(as_json: bool) -> None:
-    """List every loaded plugin, its distribution and version, and what it registers."""
+    """List every loaded plugin, its distribution and version, the hooks it implements and what it registers.
+
+    Template folders that do not exist or hold no YAML are warned about (on stderr, and in each
+    plugin's "warnings" with --json): a plugin installed without its package data looks like that.
+    """
     from ..plugins import load_registry
 
     registry = load_registry()
+    warnings = registry.template_warnings()
     rows = [
-        {"plugin": p.name, "distribution": p.distribution, "version": p.version, "registers": registry.registered_by(p)}
+        {"plugin": p.name, "distribution": p.distribution, "version": p.version, "hooks": registry.hooks_of(p),
+         "registers": registry.registered_by(p),
+         "warnings": [line for owner, line in warnings if owner == p]}
         for p in registry.plugins
     ]
+    for _owner, line in warnings:
+        note(f"warning: {line}")
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     for row in rows:
         version = f" {row['version']}" if row["version"] else ""
         click.echo(f"{row['plugin']}  ({row['distribution']}{version})")
-        for item in row["registers"] or ["(nothing)"]:
+        click.echo(f"    hooks: {', '.join(row['hooks']) or '(none)'}")
+        for item in row["registers"]:
             click.echo(f"    {item}")
     empty = [stage for stage, regs in registry.stages.items() if not regs]
     if empty:
@@ -170,6 +180,8 @@ def templates_list() -> None:
     from ..templates import discover_templates
 
     registry = load_registry()
+    for _owner, line in registry.template_warnings():
+        note(f"warning: {line}")
     found = discover_templates(d for d, _ in registry.template_dirs)
     if not found:
         click.echo("no templates registered")
@@ -180,14 +192,17 @@ def templates_list() -> None:
 @templates.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def templates_validate(paths) -> None:
-    """Validate template YAML files (or directories of them)."""
+    """Validate template YAML files (or directories of them): the format, unknown keys (with the key
+    meant), entity labels (kocr's and those installed entity recognisers declare) and language codes."""
+    from ..plugins import load_registry
     from ..templates import load_template
 
+    labels = load_registry().entity_labels()
     files = [q for p in paths for q in (sorted(p.glob("*.y*ml")) if p.is_dir() else [p])]
     bad = 0
     for f in files:
         try:
-            t = load_template(f)
+            t = load_template(f, labels)
             click.echo(f"ok  {f}  ({t.id}, {len(t.fields)} fields)")
         except KocrError as exc:
             bad += 1

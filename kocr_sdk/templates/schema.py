@@ -8,11 +8,44 @@ authors get errors naming the file, the line and the field before anything runs.
 
 from __future__ import annotations
 
-from typing import Literal
+import difflib
+from typing import Annotated, Iterable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ..vocabulary.entities import LABELS
+from ..vocabulary.languages import LANGUAGES, describe_languages, suggest_language
 from .patterns import compile_pattern
+
+#: Key of the validation context that holds the entity labels a template may name, when they are
+#: more than kocr's own (an installed entity recogniser declares more): ``load_template(..., entity_labels=)``.
+ENTITY_LABELS_CONTEXT = "entity_labels"
+
+
+def check_entity_label(label: str, known: Iterable[str] = LABELS) -> str:
+    """``label`` if an entity recogniser gives it; else a ValueError naming the closest label.
+
+    Why: a misspelt label (``PERSN``) never matches what NER found, so it silently lowers the
+    field's confidence on every page instead of failing once.
+    """
+    known = sorted(set(known))
+    if label in known:
+        return label
+    close = difflib.get_close_matches(label.upper(), known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ValueError(f"{label!r} is not an entity label ({hint}known: {', '.join(known)}; an installed entity "
+                     "recogniser may declare more)")
+
+
+def _check_language(code: str) -> str:
+    if code in LANGUAGES:
+        return code
+    guess = suggest_language(code)
+    hint = f"did you mean {guess!r}? " if guess else ""
+    raise ValueError(f"{code!r} is not a language code kocr knows ({hint}use ISO 639-1: {describe_languages()})")
+
+
+LanguageCode = Annotated[str, AfterValidator(_check_language)]
 
 FieldType = Literal["text", "date", "amount", "biz_reg_no", "phone", "rrn", "number"]
 Position = Literal["right", "below", "same_cluster", "region"]
@@ -78,6 +111,13 @@ class FieldSpec(_Strict):
             compile_pattern(v)  # ValueError naming what RE2 cannot run
         return v
 
+    @field_validator("entity")
+    @classmethod
+    def _known_entity(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None:
+            check_entity_label(v, (info.context or {}).get(ENTITY_LABELS_CONTEXT) or LABELS)
+        return v
+
     @model_validator(mode="after")
     def _position_needs(self) -> "FieldSpec":
         if self.position == "region":
@@ -97,7 +137,9 @@ class Template(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str
     version: str = "1"
-    languages: list[str] = Field(default_factory=lambda: ["ko"])
+    languages: list[LanguageCode] = Field(
+        default_factory=lambda: ["ko"], description="ISO 639-1 codes (kocr_sdk.vocabulary.languages); the first is "
+        "the language the form is printed in.")
     match: MatchRules
     fields: dict[str, FieldSpec] = Field(min_length=1)
     source: str | None = Field(None, description="File the template was loaded from (set by the loader).")
