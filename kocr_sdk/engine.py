@@ -21,9 +21,10 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal
+from typing import Any, Callable, Iterable, Iterator, Literal
 
 import numpy as np
+from PIL import Image
 
 from . import __version__, orientation
 from .config import STAGE_CHOICE, EngineConfig, resolve_device
@@ -32,7 +33,7 @@ from .errors import KocrConfigError, KocrError, KocrInputError, KocrStageError
 from .geometry import crop_quad, neighbour_quads, reading_orientation, scale_quad, turn_upright
 from .interfaces import DetectedChar, DetectedWord, Detection, Reading, ScriptPrediction, Stage
 from .io import PageImage, iter_pages
-from .io.images import expand_inputs
+from .io.images import count_pages, expand_inputs
 from .plugins import Registration, Registry, collect, create_plugin_manager
 from .templates import Template, discover_templates, load_template
 
@@ -47,6 +48,10 @@ _STAGE_NOUN = {
     "orientation_check": "orientation check (recogniser)",
 }
 CROP_HEIGHT = 32  # crops handed to script identifiers and recognisers; they may resize further
+
+#: ``progress(done_pages, total_pages, page)``, called by :meth:`Engine.read` after each page; the
+#: total is None when the pages cannot be counted before reading (bytes of a PDF or TIFF).
+ProgressCallback = Callable[[int, int | None, Page], None]
 
 
 class Engine:
@@ -232,7 +237,8 @@ class Engine:
         return self._templates
 
     # ----------------------------------------------------------------------------- reading
-    def read(self, inputs: Any, on_error: Literal["raise", "record"] | None = None) -> Document:
+    def read(self, inputs: Any, on_error: Literal["raise", "record"] | None = None,
+             progress: ProgressCallback | None = None) -> Document:
         """Read every page of ``inputs`` (a path, directory, glob, bytes, PIL image, array, or a list).
 
         ``on_error`` says what a file that cannot be read (corrupt, not an image, too large) does:
@@ -240,27 +246,42 @@ class Engine:
         ``Document.failed_inputs`` and goes on with the next file, so one bad scan in a folder
         does not cost the others' pages. The default raises for a single input and records for a
         directory, a glob or a list.
+
+        ``progress(done_pages, total_pages, page)`` is called after each page, so that a caller
+        reading a long PDF or TIFF can show how far it got; ``total_pages`` is counted before
+        reading, from PDF page trees and TIFF frame counts (no pixels decoded), and is None when
+        some input cannot be counted so (bytes of a PDF or TIFF). An exception it raises stops
+        the read. To hand pages on as they are read instead (a web service streaming a long
+        file), use :meth:`iter_pages`.
         """
         items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         many = isinstance(inputs, (list, tuple)) or (isinstance(inputs, (str, Path)) and len(_files_of(inputs)) != 1)
         policy = on_error or ("record" if many else "raise")
         if policy not in ("raise", "record"):
             raise KocrConfigError(f"on_error must be 'raise' or 'record', not {on_error!r}")
+        files = [one for item in items for one in _files_of(item)]
+        total = _count_pages(files) if progress is not None else None
         pages: list[Page] = []
         failed: list[FailedInput] = []
-        for item in items:
-            for one in _files_of(item):
-                try:
-                    for page_image in iter_pages(one, self.config.input.max_side, self.config.input.max_pixels, self.config.pdf.dpi):
-                        pages.append(self.read_page(page_image, len(pages)))
-                except KocrInputError as exc:
-                    if policy == "raise":
-                        raise
-                    failed.append(FailedInput(source=_describe(one), message=str(exc)))
+        for one in files:
+            try:
+                for page_image in iter_pages(one, self.config.input.max_side, self.config.input.max_pixels, self.config.pdf.dpi):
+                    pages.append(self.read_page(page_image, len(pages)))
+                    if progress is not None:
+                        progress(len(pages), total, pages[-1])
+            except KocrInputError as exc:
+                if policy == "raise":
+                    raise
+                failed.append(FailedInput(source=_describe(one), message=str(exc)))
         return Document(kocr_version=__version__, pages=pages, failed_inputs=failed, metadata=self._metadata())
 
     def iter_pages(self, inputs: Any) -> Iterator[Page]:
-        """Pages one at a time, for long inputs that should not be held in memory together."""
+        """Pages one at a time, each as soon as it is read: the streaming API.
+
+        Why: a long PDF or TIFF need not be held in memory whole, and a web service can send each
+        page on (one JSON line a page) while the next is read. Any input :meth:`read` takes for
+        one file; a file that cannot be read raises its :class:`KocrInputError` when reached.
+        """
         pages = iter_pages(inputs, self.config.input.max_side, self.config.input.max_pixels, self.config.pdf.dpi)
         for index, page_image in enumerate(pages):
             yield self.read_page(page_image, index)
@@ -569,6 +590,22 @@ def _files_of(item: Any) -> list[Any]:
         if path.is_dir() or (not path.exists() and set("*?[") & set(str(item))):
             return list(expand_inputs([item]))
     return [item]
+
+
+def _count_pages(files: list[Any]) -> int | None:
+    """Pages in ``files`` without decoding them, or None when one cannot be counted so."""
+    total = 0
+    for item in files:
+        if isinstance(item, (np.ndarray, Image.Image)):
+            total += 1
+        elif isinstance(item, (str, Path)):
+            try:
+                total += count_pages(item)
+            except KocrError:  # reading it will say what is wrong (or record it)
+                return None
+        else:
+            return None
+    return total
 
 
 def _describe(item: Any) -> str:

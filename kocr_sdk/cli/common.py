@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable, Iterator, NoReturn, TypeVar
+from typing import Any, Callable, Iterable, Iterator, NoReturn, TypeVar
 
 import click
 
@@ -114,18 +115,86 @@ def note(message: str) -> None:
     click.echo(f"kocr: {message}", err=True)
 
 
-def progress(items: Iterable[T], total: int, description: str, quiet: bool = False) -> Iterator[T]:
-    """A rich progress bar on stderr when it is a terminal and there is more than one item."""
-    if quiet or total <= 1 or not sys.stderr.isatty():
-        yield from items
-        return
+def _interactive() -> bool:
+    """Whether progress may be drawn: stderr is a terminal (not a log file or a pipe)."""
+    return sys.stderr.isatty()
+
+
+def _bar(transient: bool = True) -> Any:
+    """A rich progress bar drawn on stderr, so that it never mixes with output sent to stdout."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=True) as bar:
+    return Progress(*columns, transient=transient, console=Console(stderr=True))
+
+
+def progress(items: Iterable[T], total: int, description: str, quiet: bool = False) -> Iterator[T]:
+    """A rich progress bar on stderr when it is a terminal and there is more than one item."""
+    if quiet or total <= 1 or not _interactive():
+        yield from items
+        return
+    with _bar() as bar:
         task = bar.add_task(description, total=total)
         for item in items:
             yield item
             bar.advance(task)
+
+
+class PageProgress:
+    """Progress over the pages of several files: hand :meth:`reading` to ``Engine.read(progress=)``.
+
+    Inactive (every method does nothing) when there is no bar to draw.
+    """
+
+    def __init__(self, bar: Any = None, task: Any = None, counts: dict[Path, int] | None = None,
+                 description: str = "") -> None:
+        self._bar, self._task, self._counts, self._description = bar, task, counts or {}, description
+        self._done = 0
+
+    def reading(self, path: Path) -> Callable[[int, int | None, Any], None] | None:
+        """The callback for ``Engine.read`` while ``path`` is read (None when inactive)."""
+        if self._bar is None:
+            return None
+        self._bar.update(self._task, description=f"{self._description} {path.name}")
+        base = self._done
+
+        def advance(done: int, total: int | None, page: Any) -> None:
+            self._bar.update(self._task, completed=base + done)
+
+        return advance
+
+    def finished(self, path: Path) -> None:
+        """``path`` is done, read or failed: the bar moves past all the pages it was counted for."""
+        if self._bar is not None:
+            self._done += self._counts.get(path, 1)
+            self._bar.update(self._task, completed=self._done)
+
+
+@contextmanager
+def page_progress(paths: list[Path], description: str, quiet: bool = False) -> Iterator[PageProgress]:
+    """A bar over every page of ``paths`` on stderr when it is a terminal, unless ``quiet``.
+
+    Why pages and not files: one 300-page PDF is one file, and a bar that waits on it says
+    nothing for minutes. Pages are counted first without decoding (PDF page trees, TIFF frames);
+    with one page in all there is no bar.
+    """
+    if quiet or not _interactive():
+        yield PageProgress()
+        return
+    from ..io.images import count_pages
+
+    counts: dict[Path, int] = {}
+    for path in paths:
+        try:
+            counts[path] = count_pages(path)
+        except KocrError:  # reading it reports the problem
+            counts[path] = 1
+    total = sum(counts.values())
+    if total <= 1:
+        yield PageProgress()
+        return
+    with _bar() as bar:
+        yield PageProgress(bar, bar.add_task(description, total=total), counts, description)
 
 

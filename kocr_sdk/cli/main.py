@@ -10,7 +10,7 @@ import click
 
 from .. import __version__
 from ..errors import KocrError
-from .common import KocrCli, KocrGroup, fail, note, output_names, output_path, progress
+from .common import KocrCli, KocrGroup, fail, note, output_names, output_path, page_progress
 from ..atomic import write_text_atomic
 
 FORMATS = ("json", "text", "hocr", "alto", "markdown", "pdf", "jsonl")
@@ -85,13 +85,16 @@ def read(files, fmt, template, out, config, device, redact, overlay, quiet) -> N
     names = output_names(paths)
     failures = 0
     missing_noted = False
-    for path in progress(paths, len(paths), "reading", quiet):
+    bar = click.get_current_context().with_resource(page_progress(paths, "reading", quiet))
+    for path in paths:
         try:
-            doc = engine.read(path)
+            doc = engine.read(path, progress=bar.reading(path))
         except KocrError as exc:
             failures += 1
             click.echo(f"kocr: error: {str(exc).splitlines()[0]}", err=True)
             continue
+        finally:
+            bar.finished(path)
         if not quiet and not missing_noted:
             missing = {r.stage: r.message for p in doc.pages for r in p.missing_stages}
             for stage, msg in missing.items():
