@@ -252,10 +252,13 @@ def _build_and_install(src, target) -> None:
 
 
 def _kocr(args, site, cwd):
-    """``kocr ARGS`` in another process that sees the installed plugin only through ``site``."""
+    """``kocr ARGS`` in another process that sees the installed plugin only through ``site`` (and
+    this checkout's kocr_sdk, whatever else is installed)."""
     import os
+    from pathlib import Path
 
-    env = {**os.environ, "PYTHONPATH": str(site), "KOCR_LOAD_PLUGINS": "thai"}
+    checkout = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(checkout)]), "KOCR_LOAD_PLUGINS": "thai"}
     code = "import sys; from kocr_sdk.cli.main import main; sys.argv[0] = 'kocr'; main()"
     return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True)
 
