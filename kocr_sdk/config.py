@@ -1,7 +1,7 @@
 """Engine configuration: a Python object, a YAML file, or ``KOCR_*`` environment variables.
 
-The settings are grouped by concern — ``compute``, ``input``, ``pdf``, ``detection``,
-``scripts``, ``recognition``, ``orientation``, ``ner``, ``layout``, ``templates`` — plus
+The settings are grouped by concern — ``compute``, ``input``, ``pdf``, ``rectification``,
+``detection``, ``scripts``, ``recognition``, ``orientation``, ``ner``, ``layout``, ``templates`` — plus
 ``options`` (constructor options per implementation name). Precedence, highest first: keyword
 overrides, environment variables, the YAML file, defaults. Nested keys use ``__`` in the
 environment (``KOCR_COMPUTE__DEVICE=cpu``, ``KOCR_RECOGNITION__RECOGNIZERS__HANGUL=vitstr-tiny``).
@@ -67,6 +67,18 @@ class PdfConfig(_Section):
     )
 
 
+class RectificationConfig(_Section):
+    """Which page rectifier runs before detection (flattening a photographed page)."""
+
+    implementation: str = Field(
+        "auto",
+        description="A registered rectifier name, `auto` or `none` (off). kocr's `paper` finds the sheet in a photo "
+        "by its edges and undoes its perspective; a page with no paper edge, one that runs off the picture or one "
+        "already flat and upright (every scan) is left as it is, and the page's stage record says why. Boxes stay "
+        "in the pixels of the image as given (`Page.rectification` holds the transform).",
+    )
+
+
 class DetectionConfig(_Section):
     """Which text detector runs, and how."""
 
@@ -96,45 +108,11 @@ class ScriptsConfig(_Section):
     )
 
 
-class ConfidenceMap(_Section):
-    """A recogniser's confidence -> the probability that its reading is right, piecewise linear.
-
-    Why: recognisers' confidences are on different scales (one is sure at 0.9 and often wrong,
-    another rarely says more than 0.8 and is right), so comparing them word by word needs each
-    mapped to one scale first. ``benchmarks/choice_calibration.py`` fits these on generated crops.
-    """
-
-    confidence: list[float] = Field(min_length=1, description="Confidences, ascending, in [0, 1].")
-    probability: list[float] = Field(min_length=1, description="Probability right at each confidence, in [0, 1].")
-
-    @model_validator(mode="after")
-    def _check(self) -> "ConfidenceMap":
-        if len(self.confidence) != len(self.probability):
-            raise ValueError(f"confidence has {len(self.confidence)} points and probability {len(self.probability)}")
-        if any(b < a for a, b in zip(self.confidence, self.confidence[1:])):
-            raise ValueError("confidence points must be ascending")
-        if any(not 0.0 <= v <= 1.0 for v in (*self.confidence, *self.probability)):
-            raise ValueError("confidence and probability points must lie in [0, 1]")
-        return self
-
-
 class RecognitionConfig(_Section):
     """Which recogniser reads each script, and how word crops are cut and batched."""
 
     recognizers: dict[str, str] = Field(
         default_factory=dict, description="script -> recogniser name; scripts not listed pick automatically."
-    )
-    choose: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="script -> two or more recogniser names: each reads every word of the script and the engine "
-        "keeps the reading most likely right by `calibration` (word-level choice, kocr_sdk.recognition.choice). "
-        "Costs one recogniser pass per name over those words; empty (the default): one recogniser per word.",
-    )
-    calibration: dict[str, ConfidenceMap] = Field(
-        default_factory=dict,
-        description="recogniser name -> map from its confidence to the probability its reading is right, used "
-        "by `choose` (and as the chosen word's confidence); a recogniser without one is compared on its raw "
-        "confidence. `benchmarks/choice_calibration.py` writes them from generated crops.",
     )
     batch_size: int = Field(64, ge=1, description="Crops a recogniser reads at once.")
     crop_margin: float = Field(
@@ -146,13 +124,6 @@ class RecognitionConfig(_Section):
         description="End a word crop's side margin where a neighbouring word begins, so a recogniser does not "
         "read a letter of the next word (kocr_sdk.geometry.crop_quad).",
     )
-
-    @model_validator(mode="after")
-    def _check_choose(self) -> "RecognitionConfig":
-        for script, names in self.choose.items():
-            if len(names) < 2 or len(set(names)) != len(names):
-                raise ValueError(f"choose.{script}: name two or more different recognisers, not {names}")
-        return self
 
 
 class OrientationConfig(_Section):
@@ -199,6 +170,7 @@ FLAT_NAMES: dict[str, tuple[str, str]] = {
     "device": ("compute", "device"), "threads": ("compute", "threads"), "runtime": ("compute", "runtime"),
     "max_side": ("input", "max_side"), "max_pixels": ("input", "max_pixels"), "min_side": ("input", "min_side"),
     "pdf_dpi": ("pdf", "dpi"), "pdf_text_layer": ("pdf", "text_layer"),
+    "rectifier": ("rectification", "implementation"),
     "detector": ("detection", "implementation"), "upright_redetect": ("detection", "upright_redetect"),
     "script_identifier": ("scripts", "identifier"), "default_script": ("scripts", "default"),
     "script_fallback_threshold": ("scripts", "fallback_threshold"), "script_routes": ("scripts", "routes"),
@@ -214,6 +186,7 @@ FLAT_NAMES: dict[str, tuple[str, str]] = {
 
 #: Stage key (as the engine and the plugin registry name stages) -> (section, key) of its choice.
 STAGE_CHOICE: dict[str, tuple[str, str]] = {
+    "rectifier": ("rectification", "implementation"),
     "detector": ("detection", "implementation"), "script_identifier": ("scripts", "identifier"),
     "entity_recognizer": ("ner", "implementation"), "clusterer": ("layout", "implementation"),
     "template_matcher": ("templates", "matcher"),
@@ -284,6 +257,7 @@ class EngineConfig(BaseSettings):
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
     input: InputConfig = Field(default_factory=InputConfig)
     pdf: PdfConfig = Field(default_factory=PdfConfig)
+    rectification: RectificationConfig = Field(default_factory=RectificationConfig)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     scripts: ScriptsConfig = Field(default_factory=ScriptsConfig)
     recognition: RecognitionConfig = Field(default_factory=RecognitionConfig)

@@ -15,9 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator, Literal, Sequence
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from .geometry import Box, Quad, box_from_quad
+from .geometry import Box, Quad, apply_homography, box_from_quad
 
 StageStatus = Literal["ran", "missing", "skipped", "failed"]
 Orientation = Literal[0, 90, 180, 270]
@@ -151,6 +152,30 @@ class StageRecord(_Model):
     message: str | None = None
 
 
+class Rectification(_Model):
+    """How a photographed page was flattened before detection (``Page.rectification``).
+
+    ``matrix`` maps pixels of the image as given to pixels of the flat ``width``×``height`` page
+    the detector and recognisers read; every coordinate on the Page is still in the image as
+    given (the engine maps each box back through the inverse, :meth:`to_page`), so an overlay
+    on the original photo lines up. ``paper`` is the sheet's corners in the image as given.
+    """
+
+    matrix: list[list[float]] = Field(description="3×3 homography: image pixels → flat page pixels.")
+    width: int = Field(ge=1, description="Width of the flat page the stages read.")
+    height: int = Field(ge=1, description="Height of the flat page the stages read.")
+    paper: Quad | None = Field(None, description="The paper's corners in the image as given (TL, TR, BR, BL).")
+
+    def to_page(self, quad: Sequence[Sequence[float]]) -> Quad:
+        """A quad (or any points) of the flat page in the pixels of the image as given."""
+        inv = np.linalg.inv(np.asarray(self.matrix, dtype=np.float64))
+        return tuple((float(x), float(y)) for x, y in apply_homography(inv, quad))  # type: ignore[return-value]
+
+    def to_flat(self, quad: Sequence[Sequence[float]]) -> Quad:
+        """A quad of the image as given in the pixels of the flat page."""
+        return tuple((float(x), float(y)) for x, y in apply_homography(self.matrix, quad))  # type: ignore[return-value]
+
+
 class Page(_Model):
     """One page image and everything the pipeline found on it."""
 
@@ -162,6 +187,10 @@ class Page(_Model):
     detection_scale: float | None = Field(
         None, gt=0.0, description="Factor the detector further resized the page by for its network (e.g. 1.5 when "
         "small text made it look again at a larger size); None when the detector does not say.",
+    )
+    rectification: Rectification | None = Field(
+        None, description="The flattening of a photographed page the stages read (its paper found, perspective "
+        "undone); None when no rectifier changed the image (a flat scan). Boxes are in the image as given either way.",
     )
     orientation: Orientation = 0
     orientation_confidence: float | None = None

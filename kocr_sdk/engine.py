@@ -28,18 +28,18 @@ from PIL import Image
 
 from . import __version__, orientation
 from .config import STAGE_CHOICE, EngineConfig, resolve_device
-from .document import Char, Document, FailedInput, Page, StageRecord, Word
+from .document import Char, Document, FailedInput, Page, Rectification, StageRecord, Word
 from .errors import KocrConfigError, KocrError, KocrInputError, KocrStageError
-from .geometry import crop_quad, neighbour_quads, reading_orientation, scale_quad, turn_upright
+from .geometry import Quad, crop_quad, neighbour_quads, reading_orientation, scale_quad, turn_upright, warp_homography
 from .interfaces import DetectedChar, DetectedWord, Detection, Reading, ScriptPrediction, Stage
 from .io import PageImage, iter_pages
 from .io.images import count_pages, expand_inputs
 from .plugins import Registration, Registry, collect, create_plugin_manager
-from .recognition import choice
 from .templates import Template, discover_templates, load_template
 
-STAGES = ("detector", "script_identifier", "recognizer", "clusterer", "entity_recognizer", "template_matcher")
+STAGES = ("rectifier", "detector", "script_identifier", "recognizer", "clusterer", "entity_recognizer", "template_matcher")
 _STAGE_NOUN = {
+    "rectifier": "page rectifier",
     "detector": "text detector",
     "script_identifier": "script identifier",
     "recognizer": "recogniser",
@@ -93,9 +93,6 @@ class Engine:
         self._templates: list[Template] | None = None
         self._lock = threading.RLock()
         self._check_default_script()
-        for names in self.config.recognition.choose.values():
-            for name in names:
-                self.registry.get("recognizer", name)  # fail early on a name that is not installed
         self._start_configured_stages()
         if self.config.templates.template:
             # a broken --template file or an unknown id fails now, not after a page's OCR has run
@@ -314,12 +311,13 @@ class Engine:
         return page
 
     def _upright_crops(self, page: Page, pim: PageImage, records: list[StageRecord]) -> tuple[Page, list[np.ndarray]]:
-        """Detect the page's words and cut each out upright, as the recognisers will see it."""
-        page = self._detect(page, pim, records)
-        quads = [scale_quad(wd.quad, pim.scale) for wd in page.words]
+        """Flatten a photographed page, detect its words and cut each out upright (from the flat
+        page), as the recognisers will see it; the page's boxes are in the image as given."""
+        page, view = self._rectify(page, pim, records)
+        page, quads = self._detect(page, view, records)
         margin = self.config.recognition.crop_margin
         around = neighbour_quads(quads, margin) if self.config.recognition.trim_neighbours else [()] * len(quads)
-        crops = [crop_quad(pim.image, q, CROP_HEIGHT, margin, others) for q, others in zip(quads, around)]
+        crops = [crop_quad(view.image, q, CROP_HEIGHT, margin, others) for q, others in zip(quads, around)]
         return self._check_orientation(page, crops, records)
 
     def word_crops(self, inputs: Any) -> Iterator[list[np.ndarray]]:
@@ -380,30 +378,56 @@ class Engine:
         records.append(StageRecord(stage=stage, status="missing", message=why))
 
     # ----------------------------------------------------------------------------- stages
-    def _detect(self, page: Page, pim: PageImage, records: list[StageRecord]) -> Page:
+    def _rectify(self, page: Page, pim: PageImage, records: list[StageRecord]) -> tuple[Page, "_View"]:
+        """Let the rectifier flatten a photographed page (``Page.rectification``), or leave it as it is.
+
+        The engine warps the image itself by the homography the rectifier returns, so the
+        transform recorded on the page is exactly the one the pixels went through.
+        """
+        view = _View(pim.image, pim.scale)
+        reg = self._choices["rectifier"]
+        if reg is None:
+            self._missing(records, "rectifier")
+            return page, view
+        with self._timed(records, "rectifier", reg, page.source) as record:
+            result = self._instance(reg).rectify(pim.image)  # type: ignore[attr-defined]
+            record.message = result.message or None
+            if not result.applied:
+                record.status = "skipped"
+                return page, view
+            matrix = _checked_homography(result, reg.name, pim.image.shape, self.config.input.max_side)
+            flat = warp_homography(pim.image, matrix, result.width, result.height)
+        s = pim.scale  # the rectifier saw the image resized by `scale`; the record speaks of the image as given
+        rect = Rectification(matrix=(matrix @ np.diag([s, s, 1.0])).tolist(), width=result.width, height=result.height,
+                             paper=scale_quad(result.paper, 1.0 / s) if result.paper is not None else None)
+        return page.model_copy(update={"rectification": rect}), _View(flat, s, rect)
+
+    def _detect(self, page: Page, view: "_View", records: list[StageRecord]) -> tuple[Page, list[Quad]]:
+        """The page with its words in the pixels of the image as given, and their quads in the
+        pixels of the image the detector read (where the crops are cut)."""
         reg = self._choices["detector"]
         if reg is None:
             self._missing(records, "detector")
-            return page
+            return page, []
         detector = self._instance(reg)
         with self._timed(records, "detector", reg, page.source):
-            detection = detector.detect(pim.image)  # type: ignore[attr-defined]
+            detection = detector.detect(view.image)  # type: ignore[attr-defined]
             if self.config.detection.upright_redetect and detection.orientation % 360 in (90, 270) and detection.words:
-                detection = _detect_upright(detector, pim.image, detection.orientation)
-        inv = 1.0 / pim.scale
+                detection = _detect_upright(detector, view.image, detection.orientation)
         words = []
         for i, dw in enumerate(detection.words):
             wid = f"p{page.index}-w{i}"
             chars = [
-                Char(id=f"{wid}-c{j}", quad=scale_quad(c.quad, inv), confidence=c.confidence)
+                Char(id=f"{wid}-c{j}", quad=view.to_page(c.quad), confidence=c.confidence)
                 for j, c in enumerate(dw.chars)
             ]
-            words.append(Word(id=wid, quad=scale_quad(dw.quad, inv), confidence=dw.confidence, chars=chars))
+            words.append(Word(id=wid, quad=view.to_page(dw.quad), confidence=dw.confidence, chars=chars))
         orientation = detection.orientation % 360
-        return page.model_copy(
+        page = page.model_copy(
             update={"words": words, "orientation": orientation, "orientation_confidence": detection.orientation_confidence,
                     "detection_scale": detection.scale}
         )
+        return page, [dw.quad for dw in detection.words]
 
     def _check_orientation(
         self, page: Page, crops: list[np.ndarray], records: list[StageRecord]
@@ -484,16 +508,13 @@ class Engine:
             return results
         # Which recogniser(s) read each word: the one for its script, plus the runner-up script's
         # when the identifier was unsure (the reading with the higher confidence wins).
-        # With ``recognition.choose`` for its script, every recogniser named there reads the word.
         groups: dict[str, list[int]] = defaultdict(list)
-        choose = self.config.recognition.choose
         for i, script in enumerate(scripts):
             reg = self.recognizer_for(script)
-            results[i].unsupported_script = reg is None and script not in choose
+            results[i].unsupported_script = reg is None
             if reg is None:
                 reg = self.recognizer_for(self.config.scripts.default)
-            regs = [self.registry.get("recognizer", n) for n in choose[script]] if script in choose else (
-                [reg] if reg is not None else [])
+            regs = [reg] if reg is not None else []
             if predictions is not None and predictions[i].confidence < self.config.scripts.fallback_threshold:
                 ranked = predictions[i].ranked()
                 if len(ranked) > 1:
@@ -504,21 +525,15 @@ class Engine:
                 groups[r.name].append(i)
         start = time.perf_counter()
         names = sorted(groups)
-        found: list[list[tuple[str, Reading]]] = [[] for _ in crops]
         for name in names:
             reg = self.registry.get("recognizer", name)
             idx = groups[name]
             with self._timed([], "recognizer", reg, source):
                 out = self._batched(self._instance(reg).recognize, [crops[i] for i in idx], f"recogniser {name!r}")  # type: ignore[attr-defined]
             for i, reading in zip(idx, out):
-                found[i].append((name, reading))
-        for i, readings in enumerate(found):
-            if scripts[i] in choose:  # the reading most likely right, in the config's order on ties
-                order = choose[scripts[i]]
-                readings.sort(key=lambda nr: order.index(nr[0]) if nr[0] in order else len(order))
-                results[i].recognizer, results[i].reading = choice.choose(readings, self.config.recognition.calibration)
-            elif readings:  # the higher confidence
-                results[i].recognizer, results[i].reading = max(readings, key=lambda nr: nr[1].confidence)
+                best = results[i].reading
+                if best is None or reading.confidence > best.confidence:
+                    results[i].reading, results[i].recognizer = reading, name
         records.append(
             StageRecord(stage="recognizer", implementation=",".join(names) or None, status="ran",
                         seconds=time.perf_counter() - start)
@@ -583,6 +598,36 @@ class Engine:
             for i, result in zip(idx, results):
                 out[i] = result
         return out
+
+
+@dataclass
+class _View:
+    """The image the detector and recognisers read, and how its pixels map to the page's (as given)."""
+
+    image: np.ndarray
+    scale: float
+    rectification: Rectification | None = None
+
+    def to_page(self, quad: Quad) -> Quad:
+        if self.rectification is not None:
+            return self.rectification.to_page(quad)
+        return scale_quad(quad, 1.0 / self.scale)
+
+
+def _checked_homography(result: Any, name: str, shape: tuple[int, ...], max_side: int) -> np.ndarray:
+    """A rectifier's matrix as a 3×3 array, or a KocrStageError saying what is wrong with it."""
+    try:
+        m = np.asarray(result.matrix, dtype=np.float64).reshape(3, 3)
+    except ValueError:
+        raise KocrStageError(f"page rectifier {name!r} returned a matrix that is not 3×3") from None
+    if not np.isfinite(m).all() or abs(np.linalg.det(m)) < 1e-12:
+        raise KocrStageError(f"page rectifier {name!r} returned a singular or non-finite matrix")
+    if result.width is None or result.height is None:
+        raise KocrStageError(f"page rectifier {name!r} returned a matrix without the flat page's width and height")
+    if max(result.width, result.height) > 2 * max(max_side, *shape[:2]):
+        raise KocrStageError(f"page rectifier {name!r} asked for a {result.width}×{result.height} page from a "
+                             f"{shape[1]}×{shape[0]} image")
+    return m
 
 
 @dataclass

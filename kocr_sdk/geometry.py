@@ -183,3 +183,26 @@ def reading_orientation(quads: Sequence[Sequence[Sequence[float]]]) -> int:
         direction = int(round(math.degrees(math.atan2(y1 - y0, x1 - x0)) / 90)) % 4  # clockwise from +x
         votes[direction] += 1
     return (4 - int(np.argmax(votes))) % 4 * 90 if any(votes) else 0
+
+
+def apply_homography(matrix: Sequence[Sequence[float]], points: Sequence[Sequence[float]]) -> np.ndarray:
+    """(N, 2) points mapped by a 3×3 matrix (a perspective transform of pixel coordinates)."""
+    m = np.asarray(matrix, dtype=np.float64).reshape(3, 3)
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    h = p @ m[:, :2].T + m[:, 2]
+    return h[:, :2] / h[:, 2:3]
+
+
+def warp_homography(image: np.ndarray, matrix: Sequence[Sequence[float]], width: int, height: int) -> np.ndarray:
+    """``image`` warped by ``matrix`` into a ``width``×``height`` image.
+
+    ``matrix`` maps the continuous coordinates every quad uses (pixel ``(r, c)`` covers
+    ``[c, c+1) × [r, r+1)``); OpenCV's warp maps pixel centres, so the matrix is conjugated by
+    the half-pixel shift between the two, and a quad mapped by ``matrix`` lands on its pixels.
+    """
+    import cv2
+
+    t = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1.0]])
+    centres = np.linalg.inv(t) @ np.asarray(matrix, dtype=np.float64).reshape(3, 3) @ t
+    return cv2.warpPerspective(image, centres, (int(width), int(height)), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)

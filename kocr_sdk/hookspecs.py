@@ -27,6 +27,11 @@ Register = Callable[..., None]
 
 
 @hookspec
+def register_rectifiers(register: Register) -> None:
+    """Register page rectifiers: ``register(MyRectifier)``, a ``Rectifier`` subclass (runs before detection)."""
+
+
+@hookspec
 def register_detectors(register: Register) -> None:
     """Register text detectors: ``register(MyDetector)``, a ``TextDetector`` subclass."""
 

@@ -21,6 +21,28 @@ if TYPE_CHECKING:  # pragma: no cover
     from .templates.schema import Template
 
 
+class PageRectification(BaseModel):
+    """A rectifier's answer for one page image: the homography that flattens it, or why it is left alone.
+
+    ``matrix`` maps the pixels of the image the rectifier was given (continuous coordinates:
+    pixel ``(r, c)`` covers ``[c, c+1) × [r, r+1)``) to those of the flat ``width``×``height``
+    page; None leaves the image as it is and ``message`` says why (no paper edge found, already
+    flat). The engine warps the image itself, so the transform it records is the one its pixels
+    went through.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    matrix: list[list[float]] | None = Field(None, description="3×3 homography, image pixels → flat page pixels.")
+    width: int | None = Field(None, ge=1)
+    height: int | None = Field(None, ge=1)
+    paper: Quad | None = Field(None, description="The paper's corners in the image (TL, TR, BR, BL), when found.")
+    message: str = ""
+
+    @property
+    def applied(self) -> bool:
+        return self.matrix is not None
+
+
 class DetectedChar(BaseModel):
     model_config = ConfigDict(extra="forbid")
     quad: Quad
@@ -90,6 +112,14 @@ class Stage(ABC):
         self.options = options
 
 
+class Rectifier(Stage):
+    """Flattens a photographed page before detection (perspective, curl), or leaves it alone."""
+
+    @abstractmethod
+    def rectify(self, image: np.ndarray) -> PageRectification:
+        """``image`` is RGB uint8 of shape (H, W, 3)."""
+
+
 class TextDetector(Stage):
     """Finds words (and their characters) on a page image."""
 
@@ -147,6 +177,7 @@ class TemplateMatcher(Stage):
 
 
 STAGE_BASES: dict[str, type[Stage]] = {
+    "rectifier": Rectifier,
     "detector": TextDetector,
     "script_identifier": ScriptIdentifier,
     "recognizer": Recognizer,

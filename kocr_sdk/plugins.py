@@ -36,10 +36,12 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "kocr_sdk.default_plugins.detection",
     "kocr_sdk.default_plugins.layout",
     "kocr_sdk.default_plugins.ner",
+    "kocr_sdk.default_plugins.rectify",
 )
 
 # hook name -> stage key (as in interfaces.STAGE_BASES)
 STAGE_HOOKS: dict[str, str] = {
+    "register_rectifiers": "rectifier",
     "register_detectors": "detector",
     "register_script_identifiers": "script_identifier",
     "register_recognizers": "recognizer",

@@ -110,9 +110,9 @@ def test_photograph_moves_word_quads_with_the_page(seed):
     rng = random.Random(seed)
     img, pts = dotted(600, 850, rng, step=70)
     words = dot_words(pts)
-    out, corners, kind = photograph(img, words, Context(rng), PhotoLook(**SHARP, curl_prob=1.0, fold_prob=1.0),
+    out, corners, info = photograph(img, words, Context(rng), PhotoLook(**SHARP, curl_prob=1.0, fold_prob=1.0),
                                     ("plain",))
-    assert kind == "plain" and corners.shape == (4, 2)
+    assert info["background"] == "plain" and info["curl"] > 0 and info["folds"] >= 1 and corners.shape == (4, 2)
     err = np.hypot(*(centroids(out, centres(words)) - centres(words)).T)
     assert np.median(err) < 0.3 and err.max() < 0.8, (np.median(err), err.max())
 

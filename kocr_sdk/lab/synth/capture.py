@@ -214,6 +214,7 @@ class Surface:
     bumps: np.ndarray | None = None
     bump_step: float = 1.0
     bump_origin: float = 0.0
+    bend: float = 0.0  # how far the sheet bends end to end, radians (what a record's ``curl`` says)
 
     @classmethod
     def flat(cls, width: float, height: float) -> "Surface":
@@ -491,6 +492,7 @@ def _surface(w: int, h: int, look: PhotoLook, ctx: Context) -> Surface:
                     k += np.clip((t - (length - reach)) / reach, 0, 1) * 2 * total / reach
                 return k
         surface = Surface.bent(w, h, axis, curvature)
+        surface.bend = abs(total) * (0.6 if kind < 0.4 else 1.0)
     else:
         surface = Surface.flat(w, h)
     if rng.random() < look.fold_prob:  # folded in halves or thirds across its length, opened again
@@ -518,8 +520,9 @@ def _surface(w: int, h: int, look: PhotoLook, ctx: Context) -> Surface:
 
 
 def photograph(image: np.ndarray, words: Sequence[WordBox], ctx: Context, look: PhotoLook,
-               backgrounds: Sequence[str]) -> tuple[np.ndarray, np.ndarray, str]:
-    """A phone photo of the page ``image``: (picture, the paper's four corners in it, background).
+               backgrounds: Sequence[str]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """A phone photo of the page ``image``: (picture, the paper's four corners in it, what the
+    record says of it: ``background``, ``curl`` (radians end to end), ``folds``).
 
     Every quad of ``words`` is moved to the picture's pixels.
     """
@@ -592,7 +595,8 @@ def photograph(image: np.ndarray, words: Sequence[WordBox], ctx: Context, look: 
     ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(*look.jpeg)])
     if ok:
         out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    return out, warp.corners(), kind
+    info = {"background": kind, "curl": round(surface.bend, 3), "folds": len(surface.folds)}
+    return out, warp.corners(), info
 
 
 def _outline(w: int, h: int, n: int = 24) -> np.ndarray:

@@ -202,8 +202,8 @@ class PageGenerator:
                                          tuple(int(c) for c in paper[0, 0]))
                 look = cfg.capture_options.thermal.photo
                 more = {"printer": printer, "roll_mm": mm}
-            image, corners, ground = photograph(image, words, ctx, look, backgrounds_for(self.split))
-            captured = capture_record(how, corners, background=ground, **more)
+            image, corners, info = photograph(image, words, ctx, look, backgrounds_for(self.split))
+            captured = capture_record(how, corners, **info, **more)
         h, w = image.shape[:2]
         orientation = 0
         if (cfg.rotate if rotate is None else rotate) and rng.random() < cfg.rotate_prob:
