@@ -108,11 +108,45 @@ class ScriptsConfig(_Section):
     )
 
 
+class ConfidenceMap(_Section):
+    """A recogniser's confidence -> the probability that its reading is right, piecewise linear.
+
+    Why: recognisers' confidences are on different scales (one is sure at 0.9 and often wrong,
+    another rarely says more than 0.8 and is right), so comparing them word by word needs each
+    mapped to one scale first. ``benchmarks/choice_calibration.py`` fits these on generated crops.
+    """
+
+    confidence: list[float] = Field(min_length=1, description="Confidences, ascending, in [0, 1].")
+    probability: list[float] = Field(min_length=1, description="Probability right at each confidence, in [0, 1].")
+
+    @model_validator(mode="after")
+    def _check(self) -> "ConfidenceMap":
+        if len(self.confidence) != len(self.probability):
+            raise ValueError(f"confidence has {len(self.confidence)} points and probability {len(self.probability)}")
+        if any(b < a for a, b in zip(self.confidence, self.confidence[1:])):
+            raise ValueError("confidence points must be ascending")
+        if any(not 0.0 <= v <= 1.0 for v in (*self.confidence, *self.probability)):
+            raise ValueError("confidence and probability points must lie in [0, 1]")
+        return self
+
+
 class RecognitionConfig(_Section):
     """Which recogniser reads each script, and how word crops are cut and batched."""
 
     recognizers: dict[str, str] = Field(
         default_factory=dict, description="script -> recogniser name; scripts not listed pick automatically."
+    )
+    choose: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="script -> two or more recogniser names: each reads every word of the script and the engine "
+        "keeps the reading most likely right by `calibration` (word-level choice, kocr_sdk.recognition.choice). "
+        "Costs one recogniser pass per name over those words; empty (the default): one recogniser per word.",
+    )
+    calibration: dict[str, ConfidenceMap] = Field(
+        default_factory=dict,
+        description="recogniser name -> map from its confidence to the probability its reading is right, used "
+        "by `choose` (and as the chosen word's confidence); a recogniser without one is compared on its raw "
+        "confidence. `benchmarks/choice_calibration.py` writes them from generated crops.",
     )
     batch_size: int = Field(64, ge=1, description="Crops a recogniser reads at once.")
     crop_margin: float = Field(
@@ -124,6 +158,13 @@ class RecognitionConfig(_Section):
         description="End a word crop's side margin where a neighbouring word begins, so a recogniser does not "
         "read a letter of the next word (kocr_sdk.geometry.crop_quad).",
     )
+
+    @model_validator(mode="after")
+    def _check_choose(self) -> "RecognitionConfig":
+        for script, names in self.choose.items():
+            if len(names) < 2 or len(set(names)) != len(names):
+                raise ValueError(f"choose.{script}: name two or more different recognisers, not {names}")
+        return self
 
 
 class OrientationConfig(_Section):

@@ -35,6 +35,7 @@ from .interfaces import DetectedChar, DetectedWord, Detection, Reading, ScriptPr
 from .io import PageImage, iter_pages
 from .io.images import count_pages, expand_inputs
 from .plugins import Registration, Registry, collect, create_plugin_manager
+from .recognition import choice
 from .templates import Template, discover_templates, load_template
 
 STAGES = ("rectifier", "detector", "script_identifier", "recognizer", "clusterer", "entity_recognizer", "template_matcher")
@@ -93,6 +94,9 @@ class Engine:
         self._templates: list[Template] | None = None
         self._lock = threading.RLock()
         self._check_default_script()
+        for names in self.config.recognition.choose.values():
+            for name in names:
+                self.registry.get("recognizer", name)  # fail early on a name that is not installed
         self._start_configured_stages()
         if self.config.templates.template:
             # a broken --template file or an unknown id fails now, not after a page's OCR has run
@@ -508,13 +512,16 @@ class Engine:
             return results
         # Which recogniser(s) read each word: the one for its script, plus the runner-up script's
         # when the identifier was unsure (the reading with the higher confidence wins).
+        # With ``recognition.choose`` for its script, every recogniser named there reads the word.
         groups: dict[str, list[int]] = defaultdict(list)
+        choose = self.config.recognition.choose
         for i, script in enumerate(scripts):
             reg = self.recognizer_for(script)
-            results[i].unsupported_script = reg is None
+            results[i].unsupported_script = reg is None and script not in choose
             if reg is None:
                 reg = self.recognizer_for(self.config.scripts.default)
-            regs = [reg] if reg is not None else []
+            regs = [self.registry.get("recognizer", n) for n in choose[script]] if script in choose else (
+                [reg] if reg is not None else [])
             if predictions is not None and predictions[i].confidence < self.config.scripts.fallback_threshold:
                 ranked = predictions[i].ranked()
                 if len(ranked) > 1:
@@ -525,15 +532,21 @@ class Engine:
                 groups[r.name].append(i)
         start = time.perf_counter()
         names = sorted(groups)
+        found: list[list[tuple[str, Reading]]] = [[] for _ in crops]
         for name in names:
             reg = self.registry.get("recognizer", name)
             idx = groups[name]
             with self._timed([], "recognizer", reg, source):
                 out = self._batched(self._instance(reg).recognize, [crops[i] for i in idx], f"recogniser {name!r}")  # type: ignore[attr-defined]
             for i, reading in zip(idx, out):
-                best = results[i].reading
-                if best is None or reading.confidence > best.confidence:
-                    results[i].reading, results[i].recognizer = reading, name
+                found[i].append((name, reading))
+        for i, readings in enumerate(found):
+            if scripts[i] in choose:  # the reading most likely right, in the config's order on ties
+                order = choose[scripts[i]]
+                readings.sort(key=lambda nr: order.index(nr[0]) if nr[0] in order else len(order))
+                results[i].recognizer, results[i].reading = choice.choose(readings, self.config.recognition.calibration)
+            elif readings:  # the higher confidence
+                results[i].recognizer, results[i].reading = max(readings, key=lambda nr: nr[1].confidence)
         records.append(
             StageRecord(stage="recognizer", implementation=",".join(names) or None, status="ran",
                         seconds=time.perf_counter() - start)
