@@ -24,11 +24,12 @@ system:
 # torch is installed first and pinned to the CPU build (on these machines `torch==2.13.0` is a
 # CPU wheel on disk), so that no dependency drags in a multi-GB CUDA build.
 # OCRmyPDF (for plugins/ocrmypdf-kocr) comes as wheels; it needs neither Tesseract nor Ghostscript.
-$(STAMP): pyproject.toml plugins/kocr-tesseract/pyproject.toml plugins/ocrmypdf-kocr/pyproject.toml
+# kocr-ppocr's rapidocr carries PP-OCR's weights in its wheel and reuses kocr's OpenCV and onnxruntime.
+$(STAMP): pyproject.toml plugins/kocr-tesseract/pyproject.toml plugins/ocrmypdf-kocr/pyproject.toml plugins/kocr-ppocr/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[dev]" -e "plugins/kocr-tesseract[api]" -e plugins/ocrmypdf-kocr ocrmypdf
+	$(BIN)/pip install -q -e ".[dev]" -e "plugins/kocr-tesseract[api]" -e plugins/kocr-ppocr -e plugins/ocrmypdf-kocr ocrmypdf
 	touch $(STAMP)
 
 demo: setup
