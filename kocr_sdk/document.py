@@ -3,7 +3,7 @@
 Data flows one way: detection fills ``Page.words`` with quads and character quads,
 script identification sets ``Word.script``, recognition sets ``Word.text``, NER fills
 ``Page.entities``, clustering fills ``Page.blocks`` (blocks → lines → word ids, in reading order),
-and template matching fills ``Page.template_match``. Words live once, flat, in ``Page.words``;
+and template matching fills ``Page.template_match`` and ``Page.key_values``. Words live once, flat, in ``Page.words``;
 lines, entities and fields refer to them by id, so nothing is stored twice and a JSON
 round-trip is lossless.
 
@@ -128,6 +128,9 @@ class FieldValue(_Model):
     valid: bool | None = Field(None, description="Result of the type's validator (check digit, real date...).")
     needs_review: bool = False
     anchor: str | None = Field(None, description="The label text the value was found next to, as read.")
+    note: str | None = Field(
+        None, description="What the matcher changed beyond formatting, for a reviewer: e.g. a business registration "
+        "number's digit repaired by its check digit (such a field also needs review).")
 
 
 class TemplateMatch(_Model):
@@ -140,6 +143,23 @@ class TemplateMatch(_Model):
     scores: dict[str, float] = Field(
         default_factory=dict, description="Score of every template considered, by id (why this one won)."
     )
+
+
+class KeyValue(_Model):
+    """A label and its value found on the page without a template (``Page.key_values``).
+
+    ``layout`` says how they were paired: ``inline`` (``label: value`` on one line), ``right``
+    (the value across a gap in the same row), ``below`` (the value on the line under the label),
+    ``table`` (a cell and its column header). ``value`` is None for a label with nothing after
+    it (a blank field on the form).
+    """
+
+    key: str
+    value: str | None
+    key_word_ids: list[str] = Field(default_factory=list)
+    value_word_ids: list[str] = Field(default_factory=list)
+    layout: Literal["inline", "right", "below", "table"]
+    confidence: float = Field(0.0, ge=0.0, le=1.0)
 
 
 class StageRecord(_Model):
@@ -198,6 +218,9 @@ class Page(_Model):
     blocks: list[Block] = Field(default_factory=list)
     entities: list[Entity] = Field(default_factory=list)
     template_match: TemplateMatch | None = None
+    key_values: list[KeyValue] = Field(
+        default_factory=list, description="Label–value pairs found without a template (by the template stage), in "
+        "reading order: structure for forms no template fits.")
     script_shares: dict[str, float] = Field(default_factory=dict)
     pdf_text_layer: bool | None = Field(
         None, description="For a PDF page, whether it carried its own text layer (None for other inputs)."

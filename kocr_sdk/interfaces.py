@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .document import Block, Entity, Page, TemplateMatch
+from .document import Block, Entity, KeyValue, Page, TemplateMatch
 from .geometry import Quad
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,6 +98,20 @@ class Reading(BaseModel):
     char_confidences: list[float] | None = None
 
 
+class TemplateReading(BaseModel):
+    """What the template stage found on a page: the matching template (or None), the key–value
+    pairs found without one, and a note for the stage's record (why no template fits)."""
+
+    model_config = ConfigDict(extra="forbid")
+    match: TemplateMatch | None = None
+    key_values: list[KeyValue] = Field(default_factory=list)
+    message: str | None = None
+
+    def __init__(self, match: TemplateMatch | None = None, key_values: list[KeyValue] | None = None,
+                 message: str | None = None, **data: Any) -> None:
+        super().__init__(match=match, key_values=key_values or [], message=message, **data)
+
+
 class Stage(ABC):
     """Common shape of every stage implementation."""
 
@@ -174,6 +188,11 @@ class TemplateMatcher(Stage):
     @abstractmethod
     def match(self, page: Page, templates: list["Template"]) -> TemplateMatch | None:
         ...
+
+    def read(self, page: Page, templates: list["Template"]) -> TemplateReading:
+        """The match with whatever else the stage finds (key–value pairs, why nothing matched);
+        what the engine calls. A matcher that only implements ``match`` gets this default."""
+        return TemplateReading(self.match(page, templates))
 
 
 STAGE_BASES: dict[str, type[Stage]] = {

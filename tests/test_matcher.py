@@ -243,7 +243,8 @@ def test_matcher_options_are_validated():
 # ------------------------------------------------------------------------------------ shipped templates and the engine
 SHIPPED_FIELDS = {
     "kr_business_registration": {"biz_reg_no", "company_name", "representative", "open_date", "address"},
-    "kr_receipt": {"store", "date", "total", "biz_reg_no"},
+    "kr_receipt": {"store", "date", "total", "biz_reg_no", "card_approval_no", "items"},
+    "receipt_en": {"company", "date", "address", "total"},
     "invoice_en": {"invoice_no", "date", "total"},
     "kr_tax_invoice": {"supplier_biz_reg_no", "date", "supply_amount", "tax_amount", "total"},
 }

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from ..vocabulary.entities import LABELS
 from ..vocabulary.languages import LANGUAGES, describe_languages, suggest_language
 from .patterns import compile_pattern
+from .rules import Column, CueRule, FieldRule, Position
 
 #: Key of the validation context that holds the entity labels a template may name, when they are
 #: more than kocr's own (an installed entity recogniser declares more): ``load_template(..., entity_labels=)``.
@@ -47,8 +48,8 @@ def _check_language(code: str) -> str:
 
 LanguageCode = Annotated[str, AfterValidator(_check_language)]
 
-FieldType = Literal["text", "date", "amount", "biz_reg_no", "phone", "rrn", "number"]
-Position = Literal["right", "below", "same_cluster", "region"]
+FieldType = Literal["text", "date", "amount", "biz_reg_no", "phone", "rrn", "card", "number"]
+__all__ = ["FieldType", "Position", "KeywordRule", "MatchRules", "FieldSpec", "Template", "check_entity_label"]
 
 
 class _Strict(BaseModel):
@@ -88,21 +89,24 @@ class MatchRules(_Strict):
     keywords: list[KeywordRule] = Field(min_length=1)
     min_score: float = Field(0.6, ge=0, le=1, description="Share of keyword weight that must be found.")
     layout: dict[str, str] = Field(default_factory=dict, description="Free-form layout hints (e.g. orientation).")
+    cues: list[CueRule] = Field(default_factory=list, description="Layout cues, counted with the keywords.")
+    min_confidence: float = Field(0.0, ge=0, le=1, description="Least template score for the template to be chosen.")
 
 
-class FieldSpec(_Strict):
-    """Where one field's value is, what it looks like, and how to normalise it."""
+class FieldSpec(FieldRule):
+    """Where one field's value is (its rule, then its ``fallback`` rules), what it looks like, and
+    how to normalise it."""
 
-    anchors: list[str] = Field(default_factory=list, description="Label phrases next to the value (fuzzy).")
-    anchor_threshold: float = Field(80.0, ge=0, le=100)
-    position: Position = "right"
-    region: tuple[float, float, float, float] | None = Field(
-        None, description="Page-relative (x0, y0, x1, y1) in 0..1, for position: region."
-    )
     pattern: str | None = Field(None, description="Regular expression (RE2 syntax) the value must match.")
     entity: str | None = Field(None, description="Expected NER label of the value.")
     type: FieldType = "text"
     required: bool = False
+    day_first: bool | None = Field(None, description="type date: read 05/03/2018 as 5 March (receipts outside the US).")
+    review_threshold: float | None = Field(
+        None, ge=0, le=1, description="Least confidence before the field needs review (default: the matcher's).")
+    fallback: list[FieldRule] = Field(default_factory=list,
+                                      description="Rules tried in order when the field's own finds no usable value.")
+    columns: list[Column] = Field(default_factory=list, description="position: table — the columns of each row.")
 
     @field_validator("pattern")
     @classmethod
@@ -119,15 +123,16 @@ class FieldSpec(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _position_needs(self) -> "FieldSpec":
-        if self.position == "region":
-            if self.region is None:
-                raise ValueError("position 'region' needs `region: [x0, y0, x1, y1]` in page-relative units")
-            x0, y0, x1, y1 = self.region
-            if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
-                raise ValueError("region must satisfy 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1")
-        elif not self.anchors:
-            raise ValueError(f"position {self.position!r} needs at least one anchor phrase")
+    def _rules_need(self) -> "FieldSpec":
+        for rule in (self, *self.fallback):
+            if rule.position == "anywhere" and self.type == "text" and self.pattern is None:
+                raise ValueError("position 'anywhere' needs a `pattern` or a `type` other than text: what to look for")
+            if rule.position == "entity" and self.entity is None:
+                raise ValueError("position 'entity' needs `entity: <label>`: which entities to take the value from")
+            if rule.position == "table" and rule is not self:
+                raise ValueError("position 'table' is a field's own rule, not a fallback")
+        if (self.position == "table") != bool(self.columns):
+            raise ValueError("position 'table' needs `columns: [{name, type}, ...]`, and only it takes columns")
         return self
 
 
@@ -143,3 +148,48 @@ class Template(_Strict):
     match: MatchRules
     fields: dict[str, FieldSpec] = Field(min_length=1)
     source: str | None = Field(None, description="File the template was loaded from (set by the loader).")
+
+    @model_validator(mode="after")
+    def _after_refers_to_a_field(self) -> "Template":
+        follows = {}
+        for name, spec in self.fields.items():
+            for rule in (spec, *spec.fallback):
+                if rule.after is not None:
+                    if rule.after not in self.fields or rule.after == name:
+                        raise ValueError(f"fields.{name}: `after: {rule.after}` names no other field of this "
+                                         f"template (fields: {', '.join(self.fields)})")
+                    follows.setdefault(name, set()).add(rule.after)
+        for name in follows:
+            seen, todo = set(), [name]
+            while todo:
+                for other in follows.get(todo.pop(), ()):
+                    if other == name:
+                        raise ValueError(f"fields.{name}: `after` goes round in a circle back to {name}")
+                    if other not in seen:
+                        seen.add(other)
+                        todo.append(other)
+        return self
+
+    @property
+    def title(self) -> list[str]:
+        """The phrases of the title keyword: the heaviest required one (else the heaviest), as
+        ``position: under_title`` and the form generator take it."""
+        pool = [k for k in self.match.keywords if k.required] or list(self.match.keywords)
+        return max(pool, key=lambda k: k.weight).phrases
+
+    def field_order(self) -> list[str]:
+        """Field names with every field after the ones its ``after`` rules name."""
+        done: list[str] = []
+
+        def visit(name: str) -> None:
+            if name in done:
+                return
+            spec = self.fields[name]
+            for rule in (spec, *spec.fallback):
+                if rule.after is not None:
+                    visit(rule.after)
+            done.append(name)
+
+        for name in self.fields:
+            visit(name)
+        return done

@@ -11,7 +11,7 @@ import click
 from ...cli.common import note, progress
 from ...atomic import write_text_atomic
 
-KINDS = ("lines", "pages", "forms")
+KINDS = ("lines", "pages", "forms", "receipts")
 
 
 def _generator(kind: str, split: str, seed: int, font_dirs: tuple[str, ...], template_dirs: tuple[str, ...] = (),
@@ -25,6 +25,11 @@ def _generator(kind: str, split: str, seed: int, font_dirs: tuple[str, ...], tem
         from ..synth.pages import PageGenerator
 
         return PageGenerator(split=split, seed=seed, font_dirs=font_dirs, **options)
+    if kind == "receipts":
+        from ..synth.receipts import ReceiptGenerator
+
+        lang = options.pop("lang", "mixed")
+        return ReceiptGenerator(split=split, seed=seed, font_dirs=font_dirs, lang=lang, **options)
     from ..synth.forms import FormGenerator
 
     return FormGenerator(split=split, seed=seed, template_dirs=list(template_dirs) or None, **options)
@@ -63,12 +68,13 @@ def _record(kind: str, index: int, image, label: dict) -> dict:
 @click.option("--template-dir", "template_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="forms: render these directories' templates instead of the shipped ones (repeatable).")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
-              help="A generator option (a field of CropConfig for lines, PageConfig for pages and forms), "
-                   "value as YAML: --set typewriter_prob=1 --set 'layouts=[prose, invoice]' (repeatable).")
+              help="A generator option (a field of CropConfig for lines, PageConfig for pages, forms and receipts; "
+                   "receipts also take lang=ko|en|mixed), value as YAML: --set typewriter_prob=1 "
+                   "--set 'layouts=[prose, invoice]' (repeatable).")
 @click.option("-q", "--quiet", is_flag=True)
 def synth(kind: str, count: int, out: Path, seed: int, split: str, font_dirs: tuple[str, ...],
           template_dirs: tuple[str, ...], settings: tuple[str, ...], quiet: bool) -> None:
-    """Render KIND (lines | pages | forms) into OUT/: PNG images and gt.jsonl (a sample a line).
+    """Render KIND (lines | pages | forms | receipts) into OUT/: PNG images and gt.jsonl (a sample a line).
 
     The same seed gives byte-identical files. Re-running into the same directory rewrites it.
     --set changes how samples look, as a training config's ``data:`` block does, e.g.
@@ -84,6 +90,8 @@ def synth(kind: str, count: int, out: Path, seed: int, split: str, font_dirs: tu
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '?'}: {e['msg']}" for e in exc.errors())
         raise click.BadParameter(problems, param_hint="--set") from None
+    except ValueError as exc:  # a receipt language that is none of ko, en, mixed
+        raise click.BadParameter(str(exc), param_hint="--set") from None
     out.mkdir(parents=True, exist_ok=True)
     lines = []
     for i in progress(range(count), count, f"synth {kind}", quiet):

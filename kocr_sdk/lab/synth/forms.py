@@ -11,7 +11,14 @@ other keywords appear as headings and issuer lines, and distractor rows (labels 
 field's anchor) make the page look like a real form rather than a list of fields.
 
 The record carries ``fields: {name: value}`` (the exact printed text), ``template`` (its id),
-and entity spans for every value.
+``pairs`` (every label printed with a value beside or under it, fields and distractors, as
+``[label, value]``: the truth for key–value extraction) and entity spans for every value.
+
+Fields found without a label are printed without one: ``first_lines`` above the title,
+``under_title`` under it, ``after`` on the line after the field it follows, ``anywhere`` and
+``entity`` alone on a row; a ``table`` field is not drawn. The shipped receipt templates
+(``kr_receipt``, ``receipt_en``) are drawn by the receipt generator (:mod:`.receipts`), whose
+layouts are those of real receipts.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from ...errors import KocrError
 from ...templates import FieldSpec, Template, discover_templates
 from .layouts.base import PageBuilder, page_size
 from .pages import PageGenerator
+from .receipts import TEMPLATES as RECEIPT_TEMPLATES
+from .receipts import ReceiptGenerator
 from .render import line_metrics
 from .text import KEY_LABELS, Phrase, TextSource
 
@@ -57,9 +66,10 @@ def field_value(text: TextSource, rng: random.Random, spec: FieldSpec, lang: str
     if kind == word_kind and spec.pattern is not None:
         kind = "code"
     entity = spec.entity
-    for _ in range(50):
+    for attempt in range(50):
         if kind == "code":
-            phrase = Phrase(document_code(rng), "number")
+            code = document_code(rng) if attempt % 2 == 0 else str(rng.randint(10 ** 3, 10 ** rng.randint(4, 12)))
+            phrase = Phrase(code, "number")
         else:
             phrase = text.phrase(rng, kind, lang)
         if kind == word_kind:
@@ -107,10 +117,15 @@ class FormGenerator:
         """Form ``index``: (RGB uint8 image, record with ``fields`` and ``template``). Pure in (split, seed, index)."""
         rng = random.Random(f"kocr-form:{self.split}:{self.seed}:{int(index)}")
         template = self.templates[index % len(self.templates)]
+        lang = next((k for k, tid in RECEIPT_TEMPLATES.items() if tid == template.id), None)
+        if lang is not None:
+            b, extra = ReceiptGenerator(self.split, self.seed, pages=self.pages).draw(rng, lang)
+            return self.pages.finish(rng, b, "template", index, extra=extra, receipt=True)
         receipt_like = any(k in (template.id + template.name) for k in ("receipt", "영수증"))
         style = "receipt" if receipt_like and rng.random() < 0.8 else rng.choice(("rows", "rows", "grid"))
+        self._pairs: list[list[str]] = []
         b, fields = (self._receipt(rng, template) if style == "receipt" else self._sheet(rng, template, style))
-        extra = {"template": template.id, "style": style, "fields": fields}
+        extra = {"template": template.id, "style": style, "fields": fields, "pairs": self._pairs}
         return self.pages.finish(rng, b, "template", index, extra=extra, receipt=style == "receipt")
 
     # -- pieces ------------------------------------------------------------------------------
@@ -120,7 +135,7 @@ class FormGenerator:
         return max(pool, key=lambda k: k.weight).phrases[0] if pool else template.name
 
     def _anchors(self, template: Template) -> set[str]:
-        return {_norm(a) for spec in template.fields.values() for a in spec.anchors}
+        return {_norm(a) for spec in template.fields.values() for rule in (spec, *spec.fallback) for a in rule.anchor_phrases}
 
     def _distractor_label(self, rng: random.Random, b: PageBuilder, template: Template,
                           lang: str = "ko") -> tuple[str, str]:
@@ -150,7 +165,14 @@ class FormGenerator:
         size = b.px(rng.uniform(9.5, 12))
         asc, desc = line_metrics(b.face.path, b.face.index, size)
         lh = (asc + desc) * rng.uniform(1.5, 2.1)
-        y = b.title(self._title(template), margin, b.px(rng.uniform(20, 30)), b.bold)
+        fields: dict[str, str] = {}
+        by_position: dict[str, list[tuple[str, FieldSpec]]] = {}
+        for name, spec in template.fields.items():
+            by_position.setdefault(spec.position, []).append((name, spec))
+        y = margin
+        for name, spec in by_position.get("first_lines", []):  # unlabelled, above everything else
+            y = self._bare(rng, b, name, spec, fields, margin, y, asc, lh, size, right, lang)
+        y = b.title(self._title(template), y, b.px(rng.uniform(20, 30)), b.bold)
         title = self._title(template)
         anchors_used = set()
         if rng.random() < 0.5:
@@ -158,20 +180,29 @@ class FormGenerator:
                              ("(법인사업자)", "(개인사업자)", "(공급자 보관용)", "(원본)", "(고객용)"))
             b.put(w / 2, y + asc, sub, b.face, size, align="center")
             y += lh
+        for name, spec in by_position.get("under_title", []):
+            y = self._bare(rng, b, name, spec, fields, margin, y, asc, lh, size, right, lang)
         y += size
         value_x = margin + (right - margin) * rng.uniform(0.22, 0.34)
-        fields: dict[str, str] = {}
         pen = b.layer("pen") if b.hand is not None else 0
         line_w = rng.choice((1, 2))
         row_h = (asc + desc) * rng.uniform(1.25, 1.9)
         regions: list[tuple[str, FieldSpec]] = []
+        followers = {n: [(m, sp) for m, sp in by_position.get("after", []) if sp.after == n] for n in template.fields}
         for name, spec in self._ordered_fields(rng, template):
             if spec.position == "region":
                 regions.append((name, spec))
                 continue
+            if spec.position in ("first_lines", "under_title", "after", "table"):
+                continue
             if y + lh * 2 > bottom:
                 break
-            anchor = rng.choice(spec.anchors)
+            if spec.position in ("anywhere", "entity"):
+                y = self._bare(rng, b, name, spec, fields, margin, y, asc, lh, size, right, lang)
+                for m, sp in followers[name]:
+                    y = self._bare(rng, b, m, sp, fields, margin, y, asc, lh, size, right, lang)
+                continue
+            anchor = rng.choice(spec.anchor_phrases)
             anchors_used.add(anchor)
             value = field_value(self.text, rng, spec, lang)
             hand = b.hand is not None and rng.random() < 0.4
@@ -203,7 +234,10 @@ class FormGenerator:
                     x0 = value_x + size * 0.3
                 if fitted is not None and b.put(x0, y + (row_h - asc - desc) / 2 + asc, fitted, vface, vsize, layer=layer) is not None:
                     fields[name] = fitted.text
+                    self._pairs.append([label, fitted.text])
                 y += row_h
+                for m, sp in followers[name]:
+                    y = self._bare(rng, b, m, sp, fields, x0, y, asc, row_h, size, right, lang)
                 continue
             end = b.put(margin, y + asc, label, b.face, size, max_right=value_x - size * 0.3 if spec.position == "right" else right)
             if end is None:
@@ -218,18 +252,21 @@ class FormGenerator:
             fitted = b.fit(value, vface, vsize, right - x0)
             if fitted is not None and b.put(x0, y + asc, fitted, vface, vsize, layer=layer) is not None:
                 fields[name] = fitted.text
+                self._pairs.append([label.rstrip(" :"), fitted.text])
             y += lh
+            for m, sp in followers[name]:
+                y = self._bare(rng, b, m, sp, fields, x0, y, asc, lh, size, right, lang)
             if rng.random() < 0.25 and y + lh < bottom:  # a distractor row between fields
                 dl, kind = self._distractor_label(rng, b, template, lang)
                 b.put(margin, y + asc, dl, b.face, size, max_right=value_x - size * 0.3)
                 word_kind = "en_word" if lang == "en" else "ko_word"
                 dv = b.fit(b.text.phrase(rng, kind if kind in _TYPE_KIND.values() or kind in _ENTITY_KIND.values() else word_kind, lang),
                            b.face, size, right - value_x)
-                if dv is not None:
-                    b.put(value_x, y + asc, dv, b.face, size)
+                if dv is not None and b.put(value_x, y + asc, dv, b.face, size) is not None:
+                    self._pairs.append([dl.rstrip(" :"), dv.text])
                 y += lh
         for name, spec in regions:
-            x0, y0, x1, y1 = spec.region  # type: ignore[misc]
+            x0, y0, x1, y1 = spec.region_box  # type: ignore[misc]
             value = field_value(self.text, rng, spec, lang)
             fitted = b.fit(value, b.face, size, (x1 - x0) * w - 2)
             if fitted is not None and b.put(x0 * w + 1, y0 * h + asc + 1, fitted, b.face, size) is not None:
@@ -253,6 +290,14 @@ class FormGenerator:
             b.put(w / 2, y + asc, b.text.phrase(rng, "date", lang), b.face, size, align="center")
         return b, fields
 
+    def _bare(self, rng: random.Random, b: PageBuilder, name: str, spec: FieldSpec, fields: dict[str, str],
+              x: float, y: float, asc: float, lh: float, size: int, right: float, lang: str) -> float:
+        """A field's value printed with no label on a row of its own; returns the y below it."""
+        fitted = b.fit(field_value(self.text, rng, spec, lang), b.face, size, right - x)
+        if fitted is not None and b.put(x, y + asc, fitted, b.face, size) is not None:
+            fields[name] = fitted.text
+        return y + lh
+
     def _receipt(self, rng: random.Random, template: Template) -> tuple[PageBuilder, dict[str, str]]:
         pages = self.pages
         w, h = page_size(pages.config.scale, rng, receipt=True)
@@ -275,12 +320,13 @@ class FormGenerator:
         dash = rng.choice(("-", "=", "."))
         fields: dict[str, str] = {}
         items = self._ordered_fields(rng, template)
-        amounts = [(n, s) for n, s in items if s.type == "amount"]
-        others = [(n, s) for n, s in items if s.type != "amount" and s.position != "region"]
+        amounts = [(n, s) for n, s in items if s.type == "amount" and s.anchor_phrases]
+        others = [(n, s) for n, s in items if s.type != "amount" and s.position not in ("region", "table")
+                  and s.anchor_phrases]
 
         def kv(name: str, spec: FieldSpec, right_align: bool) -> None:
             nonlocal y
-            anchor = rng.choice(spec.anchors)
+            anchor = rng.choice(spec.anchor_phrases)
             value = field_value(self.text, rng, spec)
             end = b.put(margin, y, anchor + (":" if not right_align else ""), face, size, cell=cell)
             if end is None:
@@ -310,7 +356,7 @@ class FormGenerator:
             kv(name, spec, right_align=True)
         for kw in template.match.keywords:
             text = kw.phrases[0]
-            if text != title and not any(_norm(p) == _norm(a) for p in kw.phrases for _, s in items for a in s.anchors):
+            if text != title and not any(_norm(p) == _norm(a) for p in kw.phrases for _, s in items for a in s.anchor_phrases):
                 if rng.random() < 0.7:
                     end = b.put(margin, y, f"{text}:", face, size, cell=cell)
                     if end is not None:
