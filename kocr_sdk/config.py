@@ -99,6 +99,19 @@ class ScriptsConfig(_Section):
     fallback_threshold: float = Field(
         0.0, ge=0, le=1, description="Below this script confidence, the top two recognisers both read the word."
     )
+    page_prior: bool = Field(
+        True, description="Re-weight each word's script probabilities by the page's own script shares, so a lone "
+        "non-Latin guess on an English page loses its weight (kocr_sdk.script_id.page_prior).",
+    )
+    min_page_share: float = Field(
+        0.05, ge=0, le=1, description="With `page_prior`, a script of `need_page_support` holding less than this "
+        "share of the page's words is taken to be absent from the page.",
+    )
+    need_page_support: list[str] = Field(
+        default_factory=lambda: ["han", "kana"],
+        description="Scripts a page must show some evidence of (`min_page_share`) before a word is read as one: "
+        "a lone Han or Kana guess on a Korean or English page is far more often a misread than a word.",
+    )
     routes: dict[str, str] = Field(
         default_factory=lambda: {"digits": "latin", "other": "hangul"},
         description="script -> script whose recogniser reads it, when `recognition.recognizers` names none for it: "

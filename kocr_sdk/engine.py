@@ -35,6 +35,7 @@ from .interfaces import DetectedChar, DetectedWord, Detection, Reading, ScriptPr
 from .io import PageImage, iter_pages
 from .io.images import count_pages, expand_inputs
 from .plugins import Registration, Registry, collect, create_plugin_manager
+from .script_id.page_prior import adapt_to_page
 from .recognition import choice
 from .templates import Template, discover_templates, load_template
 
@@ -492,6 +493,9 @@ class Engine:
             return []
         with self._timed(records, "script_identifier", reg, source):
             preds = self._batched(self._instance(reg).identify, crops, f"script identifier {reg.name!r}")  # type: ignore[attr-defined]
+            if self.config.scripts.page_prior:
+                preds = adapt_to_page(preds, self.config.scripts.min_page_share,
+                                      tuple(self.config.scripts.need_page_support))
         return preds
 
     def _read(

@@ -52,14 +52,14 @@ def test_dispatch_groups_by_script_and_keeps_word_order(fake_plugin, white_page)
 
 def test_low_confidence_runs_top_two_and_keeps_the_surer_reading(fake_plugin, white_page):
     WidthScript.table = {96: {"hangul": 0.55, "latin": 0.45}}
-    words = engine([fake_plugin], script_fallback_threshold=0.6).read(white_page).pages[0].words
+    words = engine([fake_plugin], script_fallback_threshold=0.6, scripts={"page_prior": False}).read(white_page).pages[0].words
     assert words[1].text == "AB" and words[1].recognizer == "latin-reader"  # 0.95 beats 0.8
     LatinReader.confidence = 0.5
-    words = engine([fake_plugin], script_fallback_threshold=0.6).read(white_page).pages[0].words
+    words = engine([fake_plugin], script_fallback_threshold=0.6, scripts={"page_prior": False}).read(white_page).pages[0].words
     assert words[1].text == "가나"
     # above the threshold only the first choice runs
     LatinReader.confidence = 0.95
-    words = engine([fake_plugin], script_fallback_threshold=0.5).read(white_page).pages[0].words
+    words = engine([fake_plugin], script_fallback_threshold=0.5, scripts={"page_prior": False}).read(white_page).pages[0].words
     assert words[1].recognizer == "hangul-reader"
 
 

@@ -318,3 +318,34 @@ def test_shipped_classifier_on_rendered_crops_of_each_class():
     for script, crops in [*by_class.items(), ("hangul", mixed)]:
         preds = [p.script for p in stage.identify(crops)]
         assert sum(p == script for p in preds) >= 13, (script, preds)
+
+
+def _pred(**probs):
+    from kocr_sdk.interfaces import ScriptPrediction
+
+    return ScriptPrediction(probabilities=probs)
+
+
+def test_a_lone_non_latin_guess_on_an_english_page_goes_to_latin():
+    from kocr_sdk.script_id.page_prior import adapt_to_page
+
+    page = [_pred(latin=0.95, hangul=0.03, digits=0.02) for _ in range(60)] + [_pred(latin=0.3, hangul=0.6, digits=0.1)]
+    adapted = adapt_to_page(page)
+    assert adapted[-1].script == "latin"
+    assert all(p.script == "latin" for p in adapted)
+
+
+def test_hangul_words_on_a_korean_page_keep_their_label():
+    from kocr_sdk.script_id.page_prior import adapt_to_page
+
+    page = [_pred(hangul=0.9, latin=0.1) for _ in range(40)] + [_pred(latin=0.8, hangul=0.2)]
+    adapted = adapt_to_page(page)
+    assert [p.script for p in adapted[:40]] == ["hangul"] * 40
+
+
+def test_the_page_prior_can_be_switched_off(fake_plugin, white_page):
+    from kocr_sdk import Engine
+
+    assert Engine(plugins=[fake_plugin], load_entrypoints=False).config.scripts.page_prior is True
+    engine = Engine(plugins=[fake_plugin], load_entrypoints=False, scripts={"page_prior": False})
+    assert engine.config.scripts.page_prior is False
