@@ -1,4 +1,4 @@
-"""Issue 7's experiments: what unlabelled crops buy a recogniser (SeqCLR, SeqFixMatch).
+"""The semi-supervised experiments: what unlabelled crops buy a recogniser (SeqCLR, SeqFixMatch).
 
     python benchmarks/semi_supervised.py --arms pretrain,a,b,c      # the low-label regime
     python benchmarks/semi_supervised.py --arms d,e                 # adapting to a new domain
@@ -293,7 +293,7 @@ def run_pretrain(args) -> Path:
 
 def shipped_hangul(start: Path | None = None) -> Path:
     """Where arms d–f start: ``start`` (``--start-weights``), else the shipped ``hangul`` weights —
-    which change when a session ships new ones, so a rerun of an old figure names its file."""
+    which change when new ones ship, so a rerun of an old figure names its file."""
     from kocr_sdk.recognition.stage import WEIGHTS_DIR
 
     return Path(start) if start else WEIGHTS_DIR / "vitstr-tiny-hangul.safetensors"
@@ -358,7 +358,7 @@ def main() -> None:
                     help="Peak learning rate of arms d and e (the shipped weights finished near 6e-5).")
     ap.add_argument("--start-weights", type=Path, default=None,
                     help="Hangul weights arms d-f start from, and what 'shipped' names in --paired (default: the shipped "
-                    "file). Sessions 19-22's figures started from the step-19,023 weights: git show "
+                    "file). Earlier figures started from the step-19,023 weights: git show "
                     "65f1670:kocr_sdk/weights/vitstr-tiny-hangul.pt > /tmp/hangul-19023.pt, then --start-weights it.")
     ap.add_argument("--domain", choices=sorted(DOMAINS), default="blur",
                     help="Arms d and e: the shifted domain (blur: heavy blur; paper: dirty, unevenly lit paper, which "
@@ -615,8 +615,8 @@ def report(args) -> None:
     if not found:
         print("no finished arms under", args.out)
         return
-    # Arms finished in earlier sessions stay in the results: runs/ does not outlive a session, so
-    # a report of this session's arms alone would drop them. A rerun arm replaces its old row.
+    # Arms finished in earlier runs stay in the results: runs/ may not outlive a machine, so
+    # a report of this run's arms alone would drop them. A rerun arm replaces its old row.
     by_arm = {r["arm"]: r for r in (json.loads(RESULTS.read_text()) if RESULTS.exists() else [])}
     by_arm.update({r["arm"]: r for r in found})
     rows = list(by_arm.values())

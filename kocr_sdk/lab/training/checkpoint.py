@@ -79,7 +79,7 @@ def load_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
 
     Shipped weights (``{"model": fp16 state, "meta": {...}}``, written by ``export_weights``)
     are accepted too, so that the weights committed in the package are the checkpoint the
-    next session continues from, without committing a second, optimiser-laden file. They carry
+    next run continues from, without committing a second, optimiser-laden file. They carry
     the step and the data position but no optimiser moments: the payload then says
     ``warm_start: True`` and trainers re-warm the learning rate while AdamW rebuilds them.
 

@@ -6,9 +6,9 @@ continues the very same stream. Validation uses crops in *held-out fonts* (never
 from a different seed, reported overall and by kind of text.
 
 One process thread for the model and one DataLoader worker for rendering is the fastest split
-of two CPU cores (../shared/TRAINING.md: one thread per process beats two threads).
+of two CPU cores (measured: one thread per process beats two threads).
 
-Two ways to use crops nobody labelled (issue 7, docs/training.md):
+Two ways to use crops nobody labelled (docs/training.md):
 
 - ``init_from:`` starts from another model's weights — the ``hangul`` weights for a ``latin``
   run, or an encoder that ``kocr train recognizer-pretrain`` (SeqCLR, ``training.seqclr``)
@@ -273,7 +273,7 @@ def fixmatch_loss(model, charset: Charset, weak: torch.Tensor, strong: torch.Ten
     ``pseudo_label_mask`` become CTC targets for the strong view. With ``more_weak`` (further
     weak views of the same crops), a reading is kept only if every one of them reads the same
     text: an over-confident teacher is sure of many wrong readings, but seldom of the same
-    wrong reading under several views (docs/training.md, "Session 20"). The loss is summed over
+    wrong reading under several views (docs/training.md). The loss is summed over
     the kept crops and divided by *all* crops in the batch, as FixMatch does, so it grows as the
     model grows surer instead of jumping when few crops pass.
     """
@@ -315,7 +315,7 @@ def fixmatch_loss(model, charset: Charset, weak: torch.Tensor, strong: torch.Ten
 
 
 # SeqFixMatch teachers by name (``kocr train recognizer --teacher``): the settings each stands for.
-# ``frozen`` is the one to adapt trained weights with: on issue 7's shifted domains (heavy blur, fax)
+# ``frozen`` is the one to adapt trained weights with: on the shifted domains measured (heavy blur, fax)
 # it was the only teacher that beat training without the unlabelled crops; teachers the student
 # updates made it confidently wrong on blur (docs/training.md).
 TEACHERS: dict[str, dict[str, Any]] = {
@@ -351,7 +351,7 @@ def update_ema(teacher: torch.nn.Module, model: torch.nn.Module, decay: float) -
 # file says otherwise: the default (lr 1e-3 on a 150,000-step cosine) is for training from scratch,
 # and would shake trained weights hard for the whole of a short run — the shipped weights finished
 # at 3e-5, and a restart at 2.7e-4 costs them 3 points for the first 2,000 steps (docs/models.md).
-# Issue 7's adaptation arms ran this one (docs/training.md).
+# The adaptation experiments ran this one (docs/training.md).
 FINE_TUNE: dict[str, Any] = {"lr": 1e-4, "warmup_steps": 100, "total_steps": 4000}
 
 

@@ -5,7 +5,7 @@ loss; this module owns the rest, which must behave the same everywhere so that r
 stopped, resumed and compared across sessions:
 
 - the **stop rule**: ``max_steps`` (a global step count, so a resumed run stops at the same
-  place) or ``max_minutes`` of wall clock in this process (so a run fits a session);
+  place) or ``max_minutes`` of wall clock in this process (so a run fits the time it has);
 - the **log**: one JSON object a line in ``<out>/log.jsonl``, appended across resumes and
   flushed at every line, so a killed run loses nothing it logged;
 - the **progress bar** (rich), off with ``progress=False`` (``-q`` on the CLI);

@@ -8,7 +8,7 @@ rate.
 
 A run that has already decayed can be given a second cosine (a warm restart, as in SGDR):
 ``start`` is the global step at which the new schedule begins, warm-up included, and
-``total_steps`` stays the global step where it ends. Session 17's detector run continues
+``total_steps`` stays the global step where it ends. A detector run that continues
 afd-slim-line this way from a checkpoint whose first schedule had reached its floor.
 """
 

@@ -12,7 +12,7 @@ block ``k // group`` and skips its first ``k % group`` batches. Validation rende
 held-out fonts with another seed.
 
 As for the other trainers: one model thread and one rendering worker are the fastest split of
-two cores (../shared/TRAINING.md), the checkpoint holds the optimiser and the data position,
+two cores (measured), the checkpoint holds the optimiser and the data position,
 and exported weights resume too (warm start).
 """
 
