@@ -68,7 +68,7 @@ def test_craft_baseline_is_shipped_but_only_used_when_asked_for(engine):
     craft = Engine(detector="craft", load_entrypoints=False, device="cpu")
     assert craft.describe()["detector"] == "craft"
     page = craft.read(SAMPLE).pages[0]
-    assert page.stages[0].stage == "detector" and page.stages[0].status == "ran"
+    assert {r.stage: r.status for r in page.stages}["detector"] == "ran"
     texts = [w.text for w in page.words]
     assert 25 <= len(texts) <= 120
     for value in ("김민준", "서울특별시"):
