@@ -5,9 +5,9 @@ A page image goes in; a typed :class:`Document` comes out. See ``docs/architectu
 
 __version__ = "0.1.0"
 
-from .config import EngineConfig, resolve_device  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
 from .document import Block, Char, Document, Entity, FieldValue, Line, Page, StageRecord, TemplateMatch, Word  # noqa: E402
-from .engine import Engine  # noqa: E402
 from .errors import (  # noqa: E402
     KocrConfigError,
     KocrDataError,
@@ -19,9 +19,6 @@ from .errors import (  # noqa: E402
     KocrStageError,
     KocrTemplateError,
 )
-from .hookspecs import hookimpl  # noqa: E402
-from .layout import ClusterConfig, DbscanClusterer  # noqa: E402
-from .templates.matcher import FuzzyTemplateMatcher, MatcherConfig  # noqa: E402
 from .interfaces import (  # noqa: E402
     Clusterer,
     DetectedChar,
@@ -45,3 +42,34 @@ __all__ = [
     "TemplateMatcher", "Detection", "DetectedWord", "DetectedChar", "ScriptPrediction", "Reading",
     "ClusterConfig", "DbscanClusterer", "FuzzyTemplateMatcher", "MatcherConfig",
 ]
+
+# The engine, its config and the stages behind these names import what reading needs (scipy,
+# re2, rapidfuzz, pluggy, ...): they load when first used, so that code needing only the
+# document types or the errors -- the trainers, a training bundle's bare machine -- stays light.
+_LAZY = {
+    "EngineConfig": "config", "resolve_device": "config", "Engine": "engine", "hookimpl": "hookspecs",
+    "ClusterConfig": "layout", "DbscanClusterer": "layout",
+    "FuzzyTemplateMatcher": "templates.matcher", "MatcherConfig": "templates.matcher",
+}
+
+if TYPE_CHECKING:
+    from .config import EngineConfig, resolve_device
+    from .engine import Engine
+    from .hookspecs import hookimpl
+    from .layout import ClusterConfig, DbscanClusterer
+    from .templates.matcher import FuzzyTemplateMatcher, MatcherConfig
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -7,6 +7,10 @@ renders a character as an empty box.
 
 Discovery reads a few hundred font files (5 s for the CJK collections); its result is cached in
 ``$KOCR_CACHE_DIR`` (default ``~/.cache/kocr``), keyed by each file's path, size and mtime.
+
+``$KOCR_FONT_DIRS`` (directories separated by ``os.pathsep``) replaces the system's font
+directories, and set but empty it removes them: a training bundle's run draws with exactly the
+fonts it packed, whatever the machine has installed (docs/training.md).
 """
 
 from __future__ import annotations
@@ -20,11 +24,15 @@ from typing import Iterable
 
 from .vocabulary.charsets import coverage_sets
 
-__all__ = ["FontFace", "FONT_DIRS", "EXCLUDED_FAMILIES", "HANDWRITING_FAMILIES", "discover_fonts"]
+__all__ = ["FontFace", "FONT_DIRS", "FONT_DIRS_ENV", "EXCLUDED_FAMILIES", "HANDWRITING_FAMILIES", "discover_fonts",
+           "font_dirs"]
 
 #: Where fonts are looked for, besides directories a caller adds.
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts",
              Path.home() / ".local/share/fonts")
+
+#: The environment variable that, when set, replaces :data:`FONT_DIRS` (empty: no system fonts).
+FONT_DIRS_ENV = "KOCR_FONT_DIRS"
 SUFFIXES = {".ttf", ".otf", ".ttc", ".otc"}
 
 #: Symbol and dingbat faces map letters to pictures: never text.
@@ -161,15 +169,29 @@ def _face_from_entry(path: str, entry: dict) -> FontFace:
                     entry["italic"], bytes(bmp), frozenset(astral))
 
 
-@functools.lru_cache(maxsize=None)
+def font_dirs() -> tuple[Path, ...]:
+    """The system font directories: :data:`FONT_DIRS`, or those ``$KOCR_FONT_DIRS`` names when it is set."""
+    value = os.environ.get(FONT_DIRS_ENV)
+    if value is None:
+        return FONT_DIRS
+    return tuple(Path(part) for part in value.split(os.pathsep) if part.strip())
+
+
 def discover_fonts(extra_dirs: tuple[str, ...] = ()) -> tuple[FontFace, ...]:
-    """Every usable face under :data:`FONT_DIRS` and ``extra_dirs`` (at least Latin-capable).
+    """Every usable face under :func:`font_dirs` and ``extra_dirs`` (at least Latin-capable).
 
     Files are visited in sorted path order, so the result — and everything sampled from it — is
     the same on every run with the same fonts installed.
     """
+    return _discover((*font_dirs(), *map(Path, extra_dirs)))
+
+
+@functools.lru_cache(maxsize=None)
+def _discover(roots: tuple[Path, ...]) -> tuple[FontFace, ...]:
+    """:func:`discover_fonts` for these directories (cached per process: the directories are the key,
+    so changing ``$KOCR_FONT_DIRS`` is seen)."""
     files = []
-    for root in [*FONT_DIRS, *map(Path, extra_dirs)]:
+    for root in roots:
         if root.is_dir():
             files += [p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()]
     cache = _load_cache()

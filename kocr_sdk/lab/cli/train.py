@@ -91,38 +91,47 @@ class RunOptions:
 def run_options(*, config_help: str = "Training config YAML.",
                 resume_help: str = "Checkpoint (or exported weights: a warm start) to continue from.",
                 export_help: str = "Afterwards, write shippable fp16 weights here.",
-                resume_dirs: bool = False, export_dir: bool = False) -> Callable[[F], F]:
+                resume_dirs: bool = False, export_dir: bool = False,
+                out_help: str = "Run directory (last.pt, log.jsonl).",
+                omit: tuple[str, ...] = ()) -> Callable[[F], F]:
     """The options every ``kocr train`` command takes; the command receives them as one :class:`RunOptions`
-    (its first argument) and its own options as keyword arguments."""
-    options = [
-        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help=config_help),
-        click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-                     help="Run directory (last.pt, log.jsonl)."),
-        click.option("--resume", type=click.Path(dir_okay=resume_dirs, path_type=Path), help=resume_help),
-        click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes."),
-        click.option("--max-steps", type=int,
-                     help="Stop at this global step, resumed runs included (0 with --resume: only export)."),
-        click.option("--export", "export_to", type=click.Path(dir_okay=export_dir, file_okay=not export_dir,
-                                                              path_type=Path), help=export_help),
-        click.option("--device", help="auto, cpu, cuda or cuda:N."),
-        click.option("--seed", type=int, help="Seed of the model's initialisation and of the data stream."),
-        click.option("--workers", type=int, help="DataLoader workers making batches (0: in the training process)."),
-        click.option("--precision", type=click.Choice(["fp32", "bf16"]),
-                     help="bf16: the forward pass under bfloat16 autocast (weights and optimiser stay fp32)."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
-    ]
+    (its first argument) and its own options as keyword arguments. ``omit`` leaves out ``resume``,
+    ``export`` or ``quiet`` for a command they mean nothing to (``kocr train bundle``: None/False)."""
+    options = {
+        "config": click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                               help=config_help),
+        "out": click.option("--out", type=click.Path(file_okay=False, path_type=Path), help=out_help),
+        "resume": click.option("--resume", type=click.Path(dir_okay=resume_dirs, path_type=Path), help=resume_help),
+        "max_minutes": click.option("--max-minutes", type=float, help="Stop (with a checkpoint) after this many minutes."),
+        "max_steps": click.option("--max-steps", type=int,
+                                  help="Stop at this global step, resumed runs included (0 with --resume: only export)."),
+        "export": click.option("--export", "export_to", type=click.Path(dir_okay=export_dir, file_okay=not export_dir,
+                                                                        path_type=Path), help=export_help),
+        "device": click.option("--device", help="auto, cpu, cuda or cuda:N."),
+        "seed": click.option("--seed", type=int, help="Seed of the model's initialisation and of the data stream."),
+        "workers": click.option("--workers", type=int,
+                                help="DataLoader workers making batches (0: in the training process)."),
+        "precision": click.option("--precision", type=click.Choice(["fp32", "bf16"]),
+                                  help="bf16: the forward pass under bfloat16 autocast (weights and optimiser stay fp32)."),
+        "quiet": click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+    }
+    unknown = set(omit) - {"resume", "export", "quiet"}
+    if unknown:
+        raise ValueError(f"run_options: cannot omit {', '.join(sorted(unknown))}")
+    for name in omit:
+        del options[name]
 
     def decorate(command: F) -> F:
         @functools.wraps(command)
-        def with_run_options(config_path: Path | None, out: Path | None, resume: Path | None,
-                             max_minutes: float | None, max_steps: int | None, export_to: Path | None,
-                             device: str | None, seed: int | None, workers: int | None, precision: str | None,
-                             quiet: bool, **own: Any) -> Any:
+        def with_run_options(config_path: Path | None, out: Path | None, max_minutes: float | None,
+                             max_steps: int | None, device: str | None, seed: int | None, workers: int | None,
+                             precision: str | None, resume: Path | None = None, export_to: Path | None = None,
+                             quiet: bool = False, **own: Any) -> Any:
             opts = RunOptions(config_path, out, resume, max_minutes, max_steps, export_to, device, seed, workers,
                               precision, quiet)
             return command(opts, **own)
 
-        for option in reversed(options):
+        for option in reversed(list(options.values())):
             with_run_options = option(with_run_options)
         return with_run_options  # type: ignore[return-value]
 
@@ -261,3 +270,48 @@ def export(checkpoint: Path, out: Path) -> None:
 
     meta = export_weights(checkpoint, out)
     note(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, step {meta['step']})")
+
+
+# The models a bundle can train (kocr_sdk.lab.bundle.pack.MODELS; listed here so --help needs no import of it).
+BUNDLE_MODELS = ("recognizer", "recognizer-pretrain", "script-id")
+
+
+@train.command("bundle")
+@click.argument("model", type=click.Choice(BUNDLE_MODELS))
+@click.option("--script", type=click.Choice(RECOGNIZER_SCRIPTS),
+              help="recognizer, recognizer-pretrain: the script, when no --config says (default hangul).")
+@click.option("--max-mib", type=float, default=64.0, show_default=True,
+              help="The bundle's size limit; the fonts get what the rest leaves.")
+@click.option("--python-version", default="3.11", show_default=True,
+              help="The GPU machine's Python (the wheels are built for it).")
+@click.option("--platform", "wheel_platform", default="manylinux2014_x86_64", show_default=True,
+              help="The GPU machine's wheel platform.")
+@click.option("--wheels-from", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Take the wheels only from this folder (pip --find-links), not from the package index.")
+@click.option("--refresh-wheels", is_flag=True, help="Resolve the wheels again instead of reusing the last pack's.")
+@click.option("--no-wheels", is_flag=True, help="Pack no wheels: the GPU machine already has kocr's requirements.")
+@run_options(config_help="The run's config YAML (packed as the bundle's config.yaml; the options below are laid "
+                         "over it).", out_help="The bundle folder to write (a new or empty one).",
+             omit=("resume", "export", "quiet"))
+def train_bundle(opts: RunOptions, model: str, script: str | None, max_mib: float, python_version: str,
+                 wheel_platform: str, wheels_from: Path | None, refresh_wheels: bool, no_wheels: bool) -> None:
+    """Pack a training run into one folder for a GPU machine with no network and no fonts: the kocr
+    source, the wheels a machine with torch lacks, the run's fonts (subset), the word and name
+    lists, the config and run.py, which trains from it (docs/training.md)."""
+    from ..bundle.pack import MODELS, pack, size_report
+
+    if opts.out is None:
+        raise click.UsageError("give --out, the bundle folder to write")
+    kind = MODELS[model]
+    cls = kind.config_class()
+    if script is not None and "script" not in cls.model_fields:
+        raise click.UsageError(f"--script is not an option of {model}")
+    own = {"script": script} if script is not None else {}
+    cfg = opts.load(cls, lambda: cls(**({"script": script or "hangul"} if "script" in cls.model_fields else {})),
+                    **own)
+    manifest = pack(model, cfg, opts.out, max_bytes=int(max_mib * 2**20), python_version=python_version,
+                    platform=wheel_platform, wheels_from=wheels_from, refresh_wheels=refresh_wheels,
+                    with_wheels=not no_wheels, progress=note)
+    for line in size_report(manifest).splitlines():
+        note(line)
+    note(f"copy {opts.out}/ to the GPU machine and run: python {opts.out.name}/run.py --out OUTDIR --device cuda")

@@ -21,7 +21,9 @@ spans for NER training. Script labels come from one rule, :func:`script_of`, sha
 evaluation harness so that ground truth and predictions are labelled alike.
 
 All functions are pure in the ``random.Random`` they are given (Faker is re-seeded from it on
-every call), which is what makes ``sample(i)`` of the generators reproducible.
+every call), which is what makes ``sample(i)`` of the generators reproducible. Without the
+packages, ``$KOCR_TEXT_DATA`` names lists extracted from them that print the same text
+(:mod:`.textdata`: how a training bundle runs).
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ _KANA_ONLY = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc]+$")
 @functools.lru_cache(maxsize=None)
 def korean_words(n: int = 30000) -> tuple[str, ...]:
     """Hangul-only entries among wordfreq's ``n`` most frequent Korean words, most frequent first."""
-    from wordfreq import top_n_list
+    from .textdata import top_n_list
 
     return tuple(w for w in top_n_list("ko", n) if _HANGUL_ONLY.match(w))
 
@@ -145,7 +147,7 @@ def korean_words(n: int = 30000) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=None)
 def english_words(n: int = 30000) -> tuple[str, ...]:
     """Letter-only (apostrophes and hyphens inside) English words, most frequent first."""
-    from wordfreq import top_n_list
+    from .textdata import top_n_list
 
     return tuple(w for w in top_n_list("en", n) if _LATIN_WORD.match(w))
 
@@ -153,7 +155,7 @@ def english_words(n: int = 30000) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=None)
 def han_words(n: int = 30000) -> tuple[str, ...]:
     """Han-only words from the Japanese and Chinese lists, interleaved, plus hanja of Korean documents."""
-    from wordfreq import top_n_list
+    from .textdata import top_n_list
 
     ja = [w for w in top_n_list("ja", n) if _HAN_ONLY.match(w)]
     zh = [w for w in top_n_list("zh", n) if _HAN_ONLY.match(w)]
@@ -164,7 +166,7 @@ def han_words(n: int = 30000) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=None)
 def kana_words(n: int = 30000) -> tuple[str, ...]:
     """Kana-only words from the Japanese list."""
-    from wordfreq import top_n_list
+    from .textdata import top_n_list
 
     return tuple(w for w in top_n_list("ja", n) if _KANA_ONLY.match(w))
 
@@ -285,9 +287,9 @@ class TextSource:
     def _faker(self, rng: random.Random, locale: str):
         fake = self._fakers.get(locale)
         if fake is None:
-            from faker import Faker
+            from .textdata import faker
 
-            fake = self._fakers[locale] = Faker(locale)
+            fake = self._fakers[locale] = faker(locale)
         fake.seed_instance(rng.getrandbits(32))
         return fake
 
