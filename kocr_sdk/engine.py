@@ -589,9 +589,10 @@ class Engine:
             self._missing(records, "template_matcher")
         else:
             templates = self.templates
-            with self._timed(records, "template_matcher", reg, page.source):
-                match = self._instance(reg).match(page, templates)  # type: ignore[attr-defined]
-            page = page.model_copy(update={"template_match": match})
+            with self._timed(records, "template_matcher", reg, page.source) as record:
+                found = self._instance(reg).read(page, templates)  # type: ignore[attr-defined]
+                record.message = found.message  # which template and why, or why none fits
+            page = page.model_copy(update={"template_match": found.match, "key_values": found.key_values})
         return page
 
     def _batched(self, fn, crops: list[np.ndarray], what: str) -> list[Any]:

@@ -270,17 +270,19 @@ def _find_anchors(ctx: _PageContext, rule: FieldRule, tiers: list[list[str]]) ->
 
 _THOUSANDS_PIECE = re.compile(r"^\d{3}(?!\d)")
 _CENTS_PIECE = re.compile(r"^\d{2}(?!\d)")
+_COMMA_PIECE = re.compile(r"^,\d{3}(?!\d)")
 
 
 def _joined(texts: list[str], glue_amounts: bool) -> tuple[str, list[int]]:
     """``texts`` joined by spaces, with the offset where each starts; an amount a detector cut at
-    a thousands comma (``12,`` ``562,`` ``804원``) or after its decimal point (``RM289.`` ``59``)
-    is joined without the space."""
+    a thousands comma (``12,`` ``562,`` ``804원``; ``56`` ``,680원``) or after its decimal point
+    (``RM289.`` ``59``) is joined without the space."""
     out, starts = "", []
     for i, t in enumerate(texts):
         if i:
-            glue = glue_amounts and out[-2:-1].isdigit() and (
-                (out.endswith(",") and _THOUSANDS_PIECE.match(t)) or (out.endswith(".") and _CENTS_PIECE.match(t)))
+            glue = glue_amounts and ((out[-2:-1].isdigit() and (
+                (out.endswith(",") and _THOUSANDS_PIECE.match(t)) or (out.endswith(".") and _CENTS_PIECE.match(t))))
+                or (out[-1:].isdigit() and _COMMA_PIECE.match(t) is not None))  # 56 ,680원
             out += "" if glue else " "
         starts.append(len(out))
         out += t

@@ -187,7 +187,7 @@ _AMOUNT = re.compile(
 # currency before or after it, a minus before or after it (``3,980-`` on Korean receipts).
 _AMOUNT_TOKEN = re.compile(
     r"(?<![\w.,:/*#@+-])(?:[-−]\s?|\()?(?:(?:RM|S\$|US\$|\$|₩|￦|€|£|KRW|USD|MYR|SGD)\s?)?[-−]?"
-    r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?(?:[-−)](?![\d\w]))?(?:\s?(?:원|KRW|MYR|SGD|USD))?"
+    r"(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+(?![\d.,])|\d+)(?:\.\d{1,2})?(?:[-−)](?![\d\w]))?(?:\s?(?:원|KRW|MYR|SGD|USD))?"
     r"(?![\w.,:/*%@+]|-\d)", re.I)
 _KO_DIGITS = {c: i for i, c in enumerate("영일이삼사오육칠팔구")}
 _KO_SMALL = {"십": 10, "백": 100, "천": 1000}
