@@ -41,10 +41,11 @@ class ComputeConfig(_Section):
 
     device: Device = Field("auto", description="`auto` picks CUDA when torch sees a GPU.")
     threads: int | None = Field(None, ge=1, description="torch intra-op threads; None leaves torch's default.")
-    runtime: Literal["torch", "onnx"] = Field(
-        "torch",
-        description="What runs the built-in models: torch, or onnxruntime (the `[onnx]` extra; models are exported "
-        "on first use into a cache, or beforehand with `kocr export onnx`). Stages without an ONNX path run on torch.",
+    runtime: Literal["auto", "torch", "onnx"] = Field(
+        "auto",
+        description="What runs the built-in models: `auto` picks onnxruntime on a CPU (the faster there) and torch on "
+        "a GPU or where onnxruntime is not installed; `torch`; or `onnx` (graphs are exported on first use into a "
+        "cache, or beforehand with `kocr export onnx`). Stages without an ONNX path run on torch.",
     )
 
 
@@ -401,11 +402,30 @@ def _settings_message(exc: SettingsError) -> str:
 def resolve_device(requested: Device, cuda_available: bool | None = None) -> str:
     """``auto`` picks CUDA when torch sees a GPU; asking for CUDA without one is an error."""
     if cuda_available is None:
-        import torch
-
-        cuda_available = bool(torch.cuda.is_available())
+        if requested == "cpu":
+            return "cpu"
+        try:
+            import torch
+        except ImportError:  # no torch: no CUDA either
+            cuda_available = False
+        else:
+            cuda_available = bool(torch.cuda.is_available())
     if requested == "auto":
         return "cuda" if cuda_available else "cpu"
     if requested == "cuda" and not cuda_available:
         raise KocrConfigError("device 'cuda' was requested but torch sees no CUDA GPU; use device 'auto' or 'cpu'")
     return requested
+
+
+def resolve_runtime(requested: str, device: str) -> str:
+    """What ``runtime: auto`` means here: onnxruntime on a CPU, where it reads a page in about half
+    torch's time (docs/benchmarks.md), when onnxruntime and onnx are installed; torch on a GPU (kocr
+    ships no CUDA execution provider setup) or without them. ``torch`` and ``onnx`` stand as asked."""
+    if requested != "auto":
+        return requested
+    if device != "cpu":
+        return "torch"
+    import importlib.util
+
+    have = all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+    return "onnx" if have else "torch"

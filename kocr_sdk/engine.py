@@ -15,6 +15,8 @@ on with what it has: kocr never invents a result for a stage it cannot run.
 from __future__ import annotations
 
 import difflib
+import os
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -27,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from . import __version__, orientation
-from .config import STAGE_CHOICE, EngineConfig, resolve_device
+from .config import STAGE_CHOICE, EngineConfig, resolve_device, resolve_runtime
 from .document import Char, Document, FailedInput, Page, Rectification, StageRecord, Word
 from .errors import KocrConfigError, KocrError, KocrInputError, KocrStageError
 from .geometry import Quad, crop_quad, neighbour_quads, reading_orientation, scale_quad, turn_upright, warp_homography
@@ -85,10 +87,10 @@ class Engine:
         self._pm, infos = create_plugin_manager(plugins, load_entrypoints)
         self.registry: Registry = collect(self._pm, infos)
         self.device = resolve_device(self.config.compute.device)
+        #: What runs the built-in models here: ``compute.runtime`` with ``auto`` resolved.
+        self.runtime = resolve_runtime(self.config.compute.runtime, self.device)
         if self.config.compute.threads:
-            import torch
-
-            torch.set_num_threads(self.config.compute.threads)
+            self._limit_torch_threads(self.config.compute.threads)
         self._choices = {stage: self._choose(stage) for stage in STAGES if stage != "recognizer"}
         self._check_recognizer_map()
         self._instances: dict[tuple[str, str], Stage] = {}
@@ -102,6 +104,18 @@ class Engine:
         if self.config.templates.template:
             # a broken --template file or an unknown id fails now, not after a page's OCR has run
             self._load_templates()
+
+    def _limit_torch_threads(self, threads: int) -> None:
+        """torch's intra-op threads, without importing torch (a second's start) where nothing runs on it.
+
+        On the onnx runtime torch is loaded only if a stage needs it; ``OMP_NUM_THREADS`` (unless
+        the caller set it) makes a torch imported later start with ``threads``."""
+        if self.runtime == "torch" or "torch" in sys.modules:
+            import torch
+
+            torch.set_num_threads(threads)
+        else:
+            os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 
     def _check_recognizer_map(self) -> None:
         """Every recogniser ``recognizers`` names is installed and declares the script it is named for.
@@ -165,8 +179,8 @@ class Engine:
             options = dict(self.config.options.get(reg.name, {}))
             # A stage that declares an ONNX path (``runtimes``) gets the configured runtime;
             # others (third-party stages, torch-only ones) run as they always do.
-            if self.config.compute.runtime != "torch" and self.config.compute.runtime in getattr(reg.factory, "runtimes", ()):
-                options.setdefault("runtime", self.config.compute.runtime)
+            if self.runtime != "torch" and self.runtime in getattr(reg.factory, "runtimes", ()):
+                options.setdefault("runtime", self.runtime)
             try:
                 self._instances[key] = reg.factory(device=self.device, **options)
             except KocrError:

@@ -160,6 +160,28 @@ def test_engine_runtime_reaches_stages_that_have_an_onnx_path():
     assert OnnxAware.seen == ["onnx", "torch"]
 
 
+def test_runtime_auto_is_onnxruntime_on_a_cpu_and_torch_elsewhere(monkeypatch):
+    import importlib.util
+
+    from kocr_sdk.config import resolve_runtime
+
+    assert EngineConfig().compute.runtime == "auto"
+    assert resolve_runtime("auto", "cpu") == "onnx"  # the test environment has onnxruntime and onnx
+    assert resolve_runtime("auto", "cuda") == "torch" and resolve_runtime("auto", "cuda:1") == "torch"
+    assert resolve_runtime("torch", "cpu") == "torch" and resolve_runtime("onnx", "cpu") == "onnx"
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    assert resolve_runtime("auto", "cpu") == "torch"  # without onnxruntime the torch path still reads
+
+
+def test_an_engine_with_no_runtime_given_runs_onnx_aware_stages_on_onnx_on_a_cpu():
+    image = np.full((40, 40, 3), 255, np.uint8)
+    OnnxAware.seen = []
+    engine = Engine(EngineConfig(detector="onnx-aware", device="cpu"), plugins=[Plugin], load_entrypoints=False)
+    engine.read(image)
+    assert engine.runtime == "onnx" and OnnxAware.seen == ["onnx"]
+
+
 def test_detector_stage_declares_onnx():
     assert "onnx" in det.AnchorFreeDetector.runtimes
 

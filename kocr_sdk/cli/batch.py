@@ -73,7 +73,7 @@ class _RichReporter:
 @click.option("--dpi", type=click.FloatRange(18, 1200), help="PDF rasterisation dpi (default: the config's, 150).")
 @click.option("--pdf-text-layer", type=click.Choice(["report", "use"]),
               help="Pages with their own text layer: mark them (report) or take their words as they are (use).")
-@click.option("--runtime", type=click.Choice(["torch", "onnx"]), help="Run the built-in models on torch or onnxruntime.")
+@click.option("--runtime", type=click.Choice(["auto", "torch", "onnx"]), help="Run the built-in models on torch or onnxruntime (default auto: onnxruntime on a CPU).")
 @click.option("--redo", is_flag=True, help="Read every input again, even those already done.")
 @click.option("--wait", is_flag=True, help="If another kocr batch run holds OUT, wait for it to end (default: refuse).")
 @click.option("--recursive", "-r", is_flag=True, help="Search directories recursively.")

@@ -91,9 +91,20 @@ def dbscan_labels(n: int, i: np.ndarray, j: np.ndarray, dist: np.ndarray, eps: f
 
     Items DBSCAN calls noise (possible only with ``min_samples > 1``) become clusters of their
     own: a word nobody is near is still text to read.
+
+    With ``min_samples == 1`` (the default) every item is a core point and DBSCAN's clusters are
+    the connected components of the graph's edges within ``eps``: SciPy's ``connected_components``
+    computes them, labelled in the same order (by each cluster's first item), without importing
+    scikit-learn, whose import alone takes longer than reading a page's words.
     """
     if n == 0:
         return np.zeros(0, np.intp)
+    if min_samples <= 1:
+        from scipy.sparse.csgraph import connected_components
+
+        near = dist + _TINY <= eps + 2 * _TINY  # DBSCAN's own comparison below, to the same bit
+        graph = sparse.coo_matrix((np.ones(int(near.sum())), (i[near], j[near])), shape=(n, n))
+        return connected_components(graph, directed=False)[1].astype(np.intp)
     from sklearn.cluster import DBSCAN  # imported on first use: registering the plugin must stay cheap
 
     graph = _sorted_graph(n, np.concatenate([i, j]), np.concatenate([j, i]), np.concatenate([dist, dist]) + _TINY)
