@@ -399,11 +399,19 @@ def _settings_message(exc: SettingsError) -> str:
 
 
 def resolve_device(requested: Device, cuda_available: bool | None = None) -> str:
-    """``auto`` picks CUDA when torch sees a GPU; asking for CUDA without one is an error."""
-    if cuda_available is None:
-        import torch
+    """``auto`` picks CUDA when torch sees a GPU; asking for CUDA without one is an error.
 
-        cuda_available = bool(torch.cuda.is_available())
+    ``cpu`` asks torch nothing, and without torch installed no GPU is seen: the onnx runtime
+    reads pages on a CPU with no torch at all."""
+    if requested == "cpu":
+        return requested
+    if cuda_available is None:
+        try:
+            import torch
+        except ImportError:
+            cuda_available = False
+        else:
+            cuda_available = bool(torch.cuda.is_available())
     if requested == "auto":
         return "cuda" if cuda_available else "cpu"
     if requested == "cuda" and not cuda_available:

@@ -57,6 +57,19 @@ CROP_HEIGHT = 32  # crops handed to script identifiers and recognisers; they may
 ProgressCallback = Callable[[int, int | None, Page], None]
 
 
+def _set_threads(threads: int) -> None:
+    """Cores for torch's kernels and onnxruntime's sessions; torch only where it is installed
+    (the onnx runtime reads pages without it)."""
+    from .runtime.onnx import set_default_threads
+
+    set_default_threads(threads)
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(threads)
+
+
 class Engine:
     """Reads page images into Documents with the installed plugins.
 
@@ -86,9 +99,7 @@ class Engine:
         self.registry: Registry = collect(self._pm, infos)
         self.device = resolve_device(self.config.compute.device)
         if self.config.compute.threads:
-            import torch
-
-            torch.set_num_threads(self.config.compute.threads)
+            _set_threads(self.config.compute.threads)
         self._choices = {stage: self._choose(stage) for stage in STAGES if stage != "recognizer"}
         self._check_recognizer_map()
         self._instances: dict[tuple[str, str], Stage] = {}
