@@ -27,13 +27,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kocr_sdk.runtime.onnx import (  # noqa: E402
-    OnnxModule,
-    export_detector,
-    export_recognizer,
-    export_script_identifier,
-    quantize_int8,
-)
+from kocr_sdk.runtime.export import export_detector, export_recognizer, export_script_identifier  # noqa: E402
+from kocr_sdk.runtime.onnx import OnnxModule, quantize_int8  # noqa: E402
 
 
 def timed(fn, repeat: int) -> float:
@@ -70,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     dmodel = dmodel.to(memory_format=torch.channels_last)
     with torch.inference_mode():
         ref = dmodel(x)
-    got = donnx(x)
+    got = {k: torch.from_numpy(v) for k, v in donnx(x).items()}  # sessions return numpy arrays
     diff = max(float((ref[k] - got[k]).abs().max()) for k in ref)
     with torch.inference_mode():
         rows.append({"model": f"detector ({dname}), A4 150 dpi", "runtime": "torch fp32", "ms": timed(lambda: dmodel(x), args.repeat)})
@@ -98,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     rq = OnnxModule(quantize_int8(ronnx_path, tmp / "rec-int8.onnx"), args.threads)
     with torch.inference_mode():
         ref = rmodel(crops, w)
-    got = ronnx(crops, w)
+    got = torch.from_numpy(ronnx(crops, w))
     frames = rmodel.frames(w)
     diff = max(float((ref[i, :n] - got[i, :n]).abs().max()) for i, n in enumerate(frames.tolist()))
     with warnings.catch_warnings():
@@ -118,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     xs = crops.contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         ref = smodel(xs.clone(), w)
-    diff = float((ref.softmax(-1) - sonnx(xs, w).softmax(-1)).abs().max())
+    diff = float((ref.softmax(-1) - torch.from_numpy(sonnx(xs, w)).softmax(-1)).abs().max())
     label = "script identifier (random script-cnn), 64 crops"
     with torch.inference_mode():
         rows.append({"model": label, "runtime": "torch fp32", "ms": timed(lambda: smodel(xs.clone(), w), args.repeat)})

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -400,13 +401,18 @@ def _settings_message(exc: SettingsError) -> str:
 
 
 def resolve_device(requested: Device, cuda_available: bool | None = None) -> str:
-    """``auto`` picks CUDA when torch sees a GPU; asking for CUDA without one is an error."""
+    """``auto`` picks CUDA when torch sees a GPU; asking for CUDA without one is an error.
+
+    ``cpu`` asks torch nothing, and without torch installed no GPU is seen: the onnx runtime
+    reads pages on a CPU with no torch at all."""
+    if requested == "cpu":
+        return requested
+    if cuda_available is None and requested == "auto" and "torch" not in sys.modules and not _gpu_device_nodes():
+        return "cpu"  # no GPU device on this machine: not worth a second of importing torch to be told so
     if cuda_available is None:
-        if requested == "cpu":
-            return "cpu"
         try:
             import torch
-        except ImportError:  # no torch: no CUDA either
+        except ImportError:
             cuda_available = False
         else:
             cuda_available = bool(torch.cuda.is_available())
@@ -417,15 +423,22 @@ def resolve_device(requested: Device, cuda_available: bool | None = None) -> str
     return requested
 
 
+def _gpu_device_nodes() -> bool:
+    """Whether the kernel shows a GPU that torch could use: NVIDIA's device nodes or driver, or
+    ROCm's ``/dev/kfd``. Where none exists torch sees no CUDA device either."""
+    import glob
+
+    return bool(glob.glob("/dev/nvidia[0-9]*") or os.path.exists("/proc/driver/nvidia") or os.path.exists("/dev/kfd"))
+
+
 def resolve_runtime(requested: str, device: str) -> str:
     """What ``runtime: auto`` means here: onnxruntime on a CPU, where it reads a page in about half
-    torch's time (docs/benchmarks.md), when onnxruntime and onnx are installed; torch on a GPU (kocr
-    ships no CUDA execution provider setup) or without them. ``torch`` and ``onnx`` stand as asked."""
+    torch's time (docs/benchmarks.md) and needs no torch, when onnxruntime is installed; torch on a
+    GPU or without onnxruntime. ``torch`` and ``onnx`` stand as asked."""
     if requested != "auto":
         return requested
     if device != "cpu":
         return "torch"
     import importlib.util
 
-    have = all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
-    return "onnx" if have else "torch"
+    return "onnx" if importlib.util.find_spec("onnxruntime") is not None else "torch"

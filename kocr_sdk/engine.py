@@ -15,6 +15,7 @@ on with what it has: kocr never invents a result for a stage it cannot run.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 import sys
 import threading
@@ -89,8 +90,12 @@ class Engine:
         self.device = resolve_device(self.config.compute.device)
         #: What runs the built-in models here: ``compute.runtime`` with ``auto`` resolved.
         self.runtime = resolve_runtime(self.config.compute.runtime, self.device)
+        if self.runtime == "torch" and importlib.util.find_spec("torch") is None:
+            where = "a GPU" if self.device != "cpu" else "runtime: torch"
+            raise KocrConfigError(f'{where} needs torch, which is not installed: pip install "kocr-sdk[torch]" '
+                                  "(on a CPU, runtime: auto or onnx reads without it)")
         if self.config.compute.threads:
-            self._limit_torch_threads(self.config.compute.threads)
+            self._limit_threads(self.config.compute.threads)
         self._choices = {stage: self._choose(stage) for stage in STAGES if stage != "recognizer"}
         self._check_recognizer_map()
         self._instances: dict[tuple[str, str], Stage] = {}
@@ -105,11 +110,16 @@ class Engine:
             # a broken --template file or an unknown id fails now, not after a page's OCR has run
             self._load_templates()
 
-    def _limit_torch_threads(self, threads: int) -> None:
-        """torch's intra-op threads, without importing torch (a second's start) where nothing runs on it.
+    def _limit_threads(self, threads: int) -> None:
+        """Threads for onnxruntime's sessions and torch's kernels, without importing torch (a second's
+        start) where nothing runs on it.
 
+        onnxruntime's sessions take ``threads`` (:func:`~kocr_sdk.runtime.onnx.set_default_threads`).
         On the onnx runtime torch is loaded only if a stage needs it; ``OMP_NUM_THREADS`` (unless
         the caller set it) makes a torch imported later start with ``threads``."""
+        from .runtime.onnx import set_default_threads
+
+        set_default_threads(threads)
         if self.runtime == "torch" or "torch" in sys.modules:
             import torch
 

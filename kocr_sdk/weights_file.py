@@ -20,12 +20,13 @@ from __future__ import annotations
 import json
 import pickle
 from pathlib import Path
-from typing import Any, Mapping
-
-import torch
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .atomic import atomic_path
 from .errors import KocrModelError
+
+if TYPE_CHECKING:  # tensors are read and written with torch; headers (read_meta) need no torch
+    import torch
 
 __all__ = ["META_KEY", "write_weights", "read_weights", "read_meta", "read_checkpoint", "is_safetensors"]
 
@@ -83,8 +84,8 @@ def read_meta(path: str | Path, what: str = "detector") -> dict[str, Any]:
         return read_weights(path, what)[1]
     from safetensors import safe_open
 
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as fh:
+    try:  # framework="numpy": the header alone, and no torch import (the onnx runtime runs without it)
+        with safe_open(str(path), framework="numpy") as fh:
             return _meta(fh.metadata(), path, what)
     except KocrModelError:
         raise
@@ -167,6 +168,8 @@ def _meta(header: dict[str, str] | None, path: Path, what: str) -> dict[str, Any
 
 
 def _state(state: Any, path: Path, what: str) -> dict[str, torch.Tensor]:
+    import torch
+
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise KocrModelError(f"{path} is not {_noun(what)} (no 'model' state of tensors in it)")
     return dict(state)
@@ -174,6 +177,8 @@ def _state(state: Any, path: Path, what: str) -> dict[str, torch.Tensor]:
 
 def _torch_load(path: Path, what: str) -> Any:
     """``torch.load`` with ``weights_only=True``: tensors and plain containers, never code."""
+    import torch
+
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:  # what the restricted unpickler refused, or not a pickle

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from ..errors import KocrConfigError
+
 from .config import ClusterConfig
 
 # DBSCAN reads stored entries as neighbours; a distance of exactly 0 must not look like "absent"
@@ -105,7 +107,11 @@ def dbscan_labels(n: int, i: np.ndarray, j: np.ndarray, dist: np.ndarray, eps: f
         near = dist + _TINY <= eps + 2 * _TINY  # DBSCAN's own comparison below, to the same bit
         graph = sparse.coo_matrix((np.ones(int(near.sum())), (i[near], j[near])), shape=(n, n))
         return connected_components(graph, directed=False)[1].astype(np.intp)
-    from sklearn.cluster import DBSCAN  # imported on first use: registering the plugin must stay cheap
+    try:
+        from sklearn.cluster import DBSCAN  # imported on first use: registering the plugin must stay cheap
+    except ImportError:
+        raise KocrConfigError(f"layout.min_samples {min_samples} clusters with scikit-learn's DBSCAN, which is not "
+                              'installed: pip install "kocr-sdk[cluster]" (or min_samples: 1)') from None
 
     graph = _sorted_graph(n, np.concatenate([i, j]), np.concatenate([j, i]), np.concatenate([dist, dist]) + _TINY)
     labels = DBSCAN(eps=eps + 2 * _TINY, min_samples=min_samples, metric="precomputed").fit(graph).labels_.copy()

@@ -4,9 +4,10 @@ Why this exists: importing ``transformers`` and its BERT modelling code costs 4�
 CPU, and every process pays it before its first page — each ``kocr read`` call, each batch
 worker. With ``runtime: onnx`` the token classifier runs from a cached ONNX export and the
 tokenizer from ``tokenizers`` (the Rust library behind transformers' fast tokenizers, a
-fraction of the import), so a process that finds the export in the cache never imports
-transformers. Making the export does import it: once per model and machine, or ahead of time
-with ``kocr export onnx``.
+fraction of the import), so a process that finds its graph never imports transformers — nor
+torch: the shipped model's graph ships in the package (:func:`~kocr_sdk.runtime.onnx.graph_path`),
+and tagging runs in numpy. Exporting another model does import both: once per model and
+machine, or ahead of time with ``kocr export onnx``.
 
 The two stand-ins are called exactly as :class:`~kocr_sdk.ner.tagger.TokenTagger` calls the
 Hugging Face objects, so tagging, chunking of long lines and span decoding are one code path on
@@ -22,11 +23,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import torch
+import numpy as np
 
 from ..errors import KocrModelError
-from .hf_loading import loading_from
-from ..runtime.onnx import OnnxModule, cache_dir, cached_export, export_graph, hash_file, quantize_int8
+from ..runtime.onnx import OnnxModule, cache_dir, cached_export, graph_path, hash_file, quantize_int8
 
 # safetensors only: the loaders refuse pickled weights (pytorch_model.bin), which could run code
 WEIGHT_FILES = ("model.safetensors",)
@@ -76,7 +76,10 @@ class FastTokenizer:
 
 class OnnxTokenClassifier:
     """An onnxruntime session called like a transformers token-classification model:
-    ``model(input_ids=..., attention_mask=...).logits``, with the ``config`` fields TokenTagger reads."""
+    ``model(input_ids=..., attention_mask=...).logits``, with the ``config`` fields TokenTagger
+    reads; numpy arrays in and out (``takes_arrays``), so tagging needs no torch."""
+
+    takes_arrays = True
 
     def __init__(self, path: str | Path, config: dict[str, Any], threads: int | None = None,
                  device: str = "cpu") -> None:
@@ -91,7 +94,7 @@ class OnnxTokenClassifier:
     def eval(self) -> "OnnxTokenClassifier":
         return self
 
-    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> SimpleNamespace:
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> SimpleNamespace:
         return SimpleNamespace(logits=self.session(input_ids, attention_mask))
 
 
@@ -102,32 +105,43 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise KocrModelError(f"{path}: cannot read it ({exc})") from None
 
 
-def model_key(directory: Path) -> str:
-    """Cache key: the weights' and config's content, and the torch that exports them."""
-    h = hashlib.sha256()
+def model_sources(directory: Path) -> list[Path]:
+    """The files a model's graph is made from (weights, then config): what its keys hash."""
     weights = next((directory / name for name in WEIGHT_FILES if (directory / name).is_file()), None)
     if weights is None:
         raise KocrModelError(f"{directory}: no model weights ({' or '.join(WEIGHT_FILES)})")
-    for path in (weights, directory / "config.json"):
+    return [weights, directory / "config.json"]
+
+
+def model_key(directory: Path) -> str:
+    """Cache key of an export: the weights' and config's content, and the torch that exports them."""
+    import torch
+
+    h = hashlib.sha256()
+    for path in model_sources(directory):
         hash_file(h, path)
     h.update(torch.__version__.encode())
     return h.hexdigest()[:16]
 
 
-class _Logits(torch.nn.Module):
-    """(input_ids, attention_mask) → logits: the model's output object as one named tensor."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
-
-
 def export_token_classifier(directory: str | Path, path: str | Path) -> Path:
-    """A local Hugging Face token-classification directory → ONNX (batch and length free)."""
+    """A local Hugging Face token-classification directory → ONNX (batch and length free). Needs
+    torch and transformers."""
+    import torch
     from transformers import AutoModelForTokenClassification
+
+    from ..runtime.export import export_graph
+    from .hf_loading import loading_from
+
+    class _Logits(torch.nn.Module):
+        """(input_ids, attention_mask) → logits: the model's output object as one named tensor."""
+
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
     directory = Path(directory)
     with loading_from(directory), warnings.catch_warnings():
@@ -144,10 +158,17 @@ def export_token_classifier(directory: str | Path, path: str | Path) -> Path:
 
 
 def onnx_path(directory: str | Path, quantize: bool = False, out: str | Path | None = None) -> Path:
-    """The ONNX export of ``directory``'s model (made now if missing), int8 when ``quantize``."""
+    """The ONNX graph of ``directory``'s model, int8 when ``quantize``: with no ``out``, the shipped
+    graph where it was made from these very files, else the cached export (made now if missing);
+    with ``out``, exported there."""
     directory = Path(directory)
-    path = Path(out) if out else cache_dir() / f"ner-{model_key(directory)}.onnx"
-    return cached_export(path, lambda p: export_token_classifier(directory, p), quantize_int8 if quantize else None)
+    quantizer = quantize_int8 if quantize else None
+
+    def export() -> Path:
+        path = Path(out) if out else cache_dir() / f"ner-{model_key(directory)}.onnx"
+        return cached_export(path, lambda p: export_token_classifier(directory, p), quantizer)
+
+    return export() if out else graph_path("ner", model_sources(directory), export, quantizer)
 
 
 def load_onnx_parts(directory: str | Path, quantize: bool = False, threads: int | None = None,

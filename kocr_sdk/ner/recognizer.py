@@ -57,7 +57,7 @@ class HuggingFaceEntityRecognizer(EntityRecognizer):
                                   "Hugging Face token-classification model (config.json, weights, tokenizer.json)")
         if not directory.is_dir():
             raise KocrModelError(f"NER model directory not found: {directory}")
-        if threads:
+        if threads and runtime != "onnx":  # onnxruntime sessions take the count themselves, no torch
             import torch
 
             torch.set_num_threads(threads)
@@ -71,7 +71,8 @@ class HuggingFaceEntityRecognizer(EntityRecognizer):
             else:
                 quantize = self.quantize_by_default
         self.tagger = TokenTagger.from_directory(directory, runtime=runtime, label_map=label_map, device=device,
-                                                 batch_size=batch_size, quantize=quantize)
+                                                 batch_size=batch_size, quantize=quantize,
+                                                 threads=threads if runtime == "onnx" else None)
         self.labels = set(labels) if labels else None
         self.min_confidence = min_confidence
 

@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from ..errors import KocrConfigError, KocrModelError
-from .hf_loading import loading_from
 
 Span = tuple[int, int, str]
 
@@ -55,7 +53,11 @@ class TokenTagger:
         if not getattr(tokenizer, "is_fast", False):
             raise KocrModelError("NER needs a fast tokenizer (tokenizer.json) to map tokens back to characters")
         self.model = model.to(device).eval()
-        if quantize and device == "cpu":  # int8 weights for the Linear layers: ~2x faster on CPU
+        #: an onnxruntime stand-in takes and returns numpy arrays; a transformers model, tensors
+        self.takes_arrays = bool(getattr(model, "takes_arrays", False))
+        if quantize and device == "cpu" and not self.takes_arrays:  # int8 Linear weights: ~2x faster on CPU
+            import torch
+
             with warnings.catch_warnings():  # torch deprecates torch.ao (for torchao), still the one built-in way
                 warnings.simplefilter("ignore")
                 self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
@@ -88,11 +90,15 @@ class TokenTagger:
             from .onnx import load_onnx_parts
 
             model, tokenizer = load_onnx_parts(path, quantize=bool(kwargs.pop("quantize", False)),
-                                               device=kwargs.get("device", "cpu"))
+                                               threads=kwargs.pop("threads", None), device=kwargs.get("device", "cpu"))
             return cls(model, tokenizer, **kwargs)
         if runtime != "torch":
             raise KocrConfigError(f"NER runtime {runtime!r} is not one of torch, onnx")
+        kwargs.pop("threads", None)  # torch's own setting, made by the caller
+        import torch
         from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        from .hf_loading import loading_from
 
         path = Path(path)
         if not (path / "config.json").is_file():
@@ -105,7 +111,6 @@ class TokenTagger:
                                                                     use_safetensors=True, trust_remote_code=False)
         return cls(model, tokenizer, **kwargs)
 
-    @torch.no_grad()
     def tag(self, texts: list[str]) -> list[list[TaggedSpan]]:
         """Entity spans of each text, in order of their start."""
         if not texts:
@@ -120,14 +125,13 @@ class TokenTagger:
         for b in range(0, n_chunks, self.batch_size):
             idx = order[b:b + self.batch_size]
             width = max(len(enc["input_ids"][k]) for k in idx)
-            ids = torch.full((len(idx), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            ids = np.full((len(idx), width), pad, dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
             for row, k in enumerate(idx):
                 seq = enc["input_ids"][k]
-                ids[row, :len(seq)] = torch.tensor(seq)
+                ids[row, :len(seq)] = seq
                 mask[row, :len(seq)] = 1
-            logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-            p = logits.float().softmax(-1).cpu().numpy()
+            p = self._probabilities(ids, mask)
             for row, k in enumerate(idx):
                 probs[k] = p[row, :len(enc["input_ids"][k])]
         # per text: char start -> (edge distance, probabilities, end)
@@ -143,6 +147,19 @@ class TokenTagger:
                 if s not in slot or slot[s][0] < edge:
                     slot[s] = (edge, probs[k][t], e)
         return [self._decode(slot, text) for slot, text in zip(best, texts)]
+
+    def _probabilities(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """(B, T, tags) float32 softmax of the model's logits for a padded batch."""
+        if self.takes_arrays:  # onnxruntime: numpy in and out, no torch
+            from ..runtime.onnx import softmax
+
+            return softmax(self.model(input_ids=ids, attention_mask=mask).logits)
+        import torch
+
+        with torch.no_grad():
+            logits = self.model(input_ids=torch.from_numpy(ids).to(self.device),
+                                attention_mask=torch.from_numpy(mask).to(self.device)).logits
+            return logits.float().softmax(-1).cpu().numpy()
 
     def _merged(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """Tag → label matrix (column 0: outside), and which tags begin or end an entity."""

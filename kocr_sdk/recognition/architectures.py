@@ -11,8 +11,13 @@ A weights file records its architecture's name; ``create_model`` rebuilds it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from torch import nn
+from .crnn.config import ARCHS as CONV_ARCHS
+from .vitstr.config import ARCHS as VIT_ARCHS
+
+if TYPE_CHECKING:  # the networks are torch modules; listing their names needs no torch
+    from torch import nn
 
 _BUILDERS: dict[str, Callable[[int], nn.Module]] = {}
 
@@ -33,7 +38,10 @@ def _builtin() -> dict[str, Callable[[int], nn.Module]]:
 
 
 def list_architectures() -> list[str]:
-    return sorted(_builtin())
+    """Every architecture's name, without building or importing a network (the built-in families'
+    size tables and the registered builders): recognisers are registered from weights files this way
+    even where torch is not installed."""
+    return sorted({*CONV_ARCHS, *VIT_ARCHS, *_BUILDERS})
 
 
 def create_model(arch: str, n_classes: int) -> nn.Module:

@@ -17,9 +17,13 @@ thousands of crops.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # batches become tensors only on the torch runtime
+    import torch
 
 HEIGHT = 32
 
@@ -99,11 +103,19 @@ def normalise(crop: np.ndarray, height: int = HEIGHT, max_width: int = 512, patc
     return img
 
 
-def batch_tensors(images: list[np.ndarray], pad_to: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack normalised crops into (B, 1, H, W) zero-padded on the right, and their widths."""
+def batch_arrays(images: list[np.ndarray], pad_to: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Stack normalised crops into (B, 1, H, W) float32 zero-padded on the right, and their int64 widths."""
     widths = [im.shape[1] for im in images]
     width = max(widths) if pad_to is None else max(pad_to, max(widths))
     batch = np.zeros((len(images), 1, images[0].shape[0], width), dtype=np.float32)
     for i, im in enumerate(images):
         batch[i, 0, :, : im.shape[1]] = im
-    return torch.from_numpy(batch), torch.tensor(widths, dtype=torch.long)
+    return batch, np.asarray(widths, dtype=np.int64)
+
+
+def batch_tensors(images: list[np.ndarray], pad_to: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`batch_arrays` as torch tensors (the torch runtime and training)."""
+    import torch
+
+    batch, widths = batch_arrays(images, pad_to)
+    return torch.from_numpy(batch), torch.from_numpy(widths)

@@ -16,22 +16,21 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 
 from ..errors import KocrModelError
 from ..interfaces import Reading, Recognizer
 from ..resources import WEIGHTS_DIR
-from ..weights_file import read_weights
+from ..weights_file import read_meta, read_weights
 from .architectures import create_model, list_architectures
 from .charset import CHARSETS
 from .spec import spec_of
-from .preprocess import HEIGHT, batch_tensors, normalise
+from .preprocess import HEIGHT, batch_arrays, batch_tensors, normalise
+from .vitstr import config as vit_config
 from .vitstr.decode import greedy_decode
-from .vitstr.model import ColumnViT
 
 
 def load_weights(path: Path, device: str = "cpu"):
-    """(model, charset, meta) from a weights file written by ``training.recognizer.export_weights``."""
+    """(model, charset, meta) from a weights file written by ``training.recognizer.export_weights``. Needs torch."""
     state, meta = read_weights(path, "recogniser")  # safetensors (or an older .pt, weights only): never code
     try:
         charset = CHARSETS[meta["charset"]]()
@@ -55,6 +54,10 @@ class CtcRecognizer(Recognizer):
                  runtime: str = "torch", **options: Any):
         super().__init__(device=device, **options)
         path = Path(weights) if weights else self.weights_dir / self.weights
+        meta = read_meta(path, "recogniser")
+        if runtime == "onnx" and meta.get("arch") in vit_config.ARCHS:  # other architectures stay on torch
+            self._start_onnx(path, meta, quantize, device)
+            return
         self.model, self.charset, self.meta = load_weights(path, device)
         # The AS-IS baseline declares ``quantize_by_default = False``: it is measured as it ran, fp32.
         if quantize is None:
@@ -63,23 +66,40 @@ class CtcRecognizer(Recognizer):
         # never trained, and a squeezed long word reads far better than untrained positions. A
         # model without learned positions (the CNN baseline) says how wide it may go instead.
         self.max_width = int(getattr(self.model, "max_input_width", None) or spec_of(path, self.meta).max_width)
-        if runtime == "onnx" and isinstance(self.model, ColumnViT):  # other architectures stay on torch
-            # onnxruntime's own dynamic int8 (MatMul weights) stands in for torch's below.
-            from ..runtime.onnx import export_recognizer, onnx_module, quantize_int8
-
-            frames = self.model.frames
-            self.model = onnx_module("recognizer", self.model, export_recognizer, path,
-                                     quantize_int8 if quantize else None, device=device)
-            self.model.frames = frames  # CTC decoding needs the valid frame counts
-            return
         # Dynamic int8 on the Linear layers is ~2.5x faster on CPU for a ~0.2 point accuracy cost
         # (measured when it was introduced); it is the default CPU path.
         if quantize:
+            import torch
+
             with warnings.catch_warnings():  # torch deprecates eager quantisation in favour of torchao
                 warnings.simplefilter("ignore", (DeprecationWarning, UserWarning))
                 self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
 
-    @torch.inference_mode()
+    def _start_onnx(self, path: Path, meta: dict[str, Any], quantize: bool | None, device: str) -> None:
+        """The column ViT on onnxruntime: its graph (shipped, or exported with torch), the charset
+        and frame counts from the header — no torch. onnxruntime's own dynamic int8 (MatMul
+        weights) stands in for torch's, the CPU default as on the torch runtime."""
+        from ..runtime.onnx import OnnxModule, graph_path, quantize_int8
+
+        try:
+            self.charset = CHARSETS[meta["charset"]]()
+        except KeyError as exc:
+            raise KocrModelError(f"{path}: not valid recogniser weights (KeyError: {exc})") from None
+        self.meta = meta
+        arch = str(meta["arch"])
+        if quantize is None:
+            quantize = device == "cpu"
+        self.max_width = int(spec_of(path, meta).max_width)  # a ViT's learned positions: the trained width
+        quantizer = quantize_int8 if quantize else None
+
+        def export() -> Path:  # weights without a shipped graph: exported with torch, cached
+            from ..runtime.export import export_recognizer, exported_graph
+
+            return exported_graph("recognizer", load_weights(path)[0], export_recognizer, path, quantizer)
+
+        self.model = OnnxModule(graph_path("recognizer", [path], export, quantizer), device=device)
+        self.model.frames = lambda widths: vit_config.frames(arch, widths)  # CTC decoding needs valid frame counts
+
     def recognize(self, crops: list[np.ndarray]) -> list[Reading]:
         """Read each crop: its text, the word's confidence, and one confidence per character of the text.
 
@@ -95,12 +115,21 @@ class CtcRecognizer(Recognizer):
         out: list[Reading | None] = [None] * len(images)
         for s in range(0, len(order), 64):
             idx = order[s:s + 64]
-            x, widths = batch_tensors([images[i] for i in idx])
-            x, widths = x.to(self.device), widths.to(self.device)
-            decoded = greedy_decode(self.model(x, widths), self.model.frames(widths), self.charset)
+            decoded = self._read_batch([images[i] for i in idx])
             for i, (text, conf, char_conf) in zip(idx, decoded):
                 out[i] = Reading(text=text, confidence=float(conf), char_confidences=[float(c) for c in char_conf])
         return out  # type: ignore[return-value]
+
+    def _read_batch(self, images: list[np.ndarray]) -> list[tuple[str, float, list[float]]]:
+        if getattr(self.model, "takes_arrays", False):  # onnxruntime: numpy in and out, no torch
+            x, widths = batch_arrays(images)
+            return greedy_decode(self.model(x, widths), self.model.frames(widths), self.charset)
+        import torch
+
+        with torch.inference_mode():
+            x, widths = batch_tensors(images)
+            x, widths = x.to(self.device), widths.to(self.device)
+            return greedy_decode(self.model(x, widths), self.model.frames(widths), self.charset)
 
 
 def recognizers_in(directory: Path) -> list[type[CtcRecognizer]]:

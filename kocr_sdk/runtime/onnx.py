@@ -1,33 +1,59 @@
-"""ONNX export of the three built-in networks, and onnxruntime sessions that stand in for them.
+"""onnxruntime sessions for the built-in networks, and the graphs they run: shipped or exported.
 
-The stages keep all their pre- and post-processing (resizing, padding, width batching, CTC
-decoding) and swap only the network call: :class:`OnnxModule` is called like the torch module
-it replaces and returns torch tensors, so a page goes through the same code on either runtime
-and the two can be compared output for output (tests/test_onnx.py states the tolerances).
+This module never imports torch. On the ``onnx`` runtime the stages do their pre- and
+post-processing in numpy around an :class:`OnnxModule` (numpy arrays in, numpy arrays out), so
+a user who installs kocr without torch reads pages with ``runtime: onnx`` on a CPU.
 
-Exported files are cached by the content hash of the weights they came from
-(``$KOCR_ONNX_CACHE``, default ``~/.cache/kocr/onnx``), so the first engine that asks for ONNX
-pays the export once, and ``kocr export onnx`` can prepare them ahead (e.g. in a container image).
+Where a graph comes from (:func:`graph_path`):
+
+1. **Shipped.** The package carries the graphs the onnx runtime uses by default on a CPU in
+   ``kocr_sdk/weights/onnx/`` with a manifest holding, for each, the sha256 of the weights it
+   was exported from (``kocr export onnx --package`` writes both). A weights file whose content
+   hash is in the manifest runs its shipped graph: no torch, no export.
+2. **Derived.** An int8 graph asked for where only the fp32 one ships (the detector and NER on
+   a CPU with an int8 dot product) is quantised from the shipped graph by onnxruntime alone,
+   once, into the cache.
+3. **Exported.** Any other weights (a retrained file, a user's own) are exported with torch into
+   the cache (``$KOCR_ONNX_CACHE``, default ``~/.cache/kocr/onnx``), keyed by the weights'
+   content hash, so the first engine that asks pays the export once; ``kocr export onnx`` can
+   prepare them ahead (e.g. in a container image). Without torch this is a
+   :class:`~kocr_sdk.errors.KocrConfigError` saying to install it.
+
+The torch side — tracing the networks to ONNX — lives in :mod:`.export`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
+import json
 import os
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
-import torch
 
 from ..atomic import atomic_path
 from ..errors import KocrConfigError, KocrModelError
+from ..resources import WEIGHTS_DIR
 
 ONNX_HINT = 'install the ONNX extra: pip install "kocr-sdk[onnx]" (onnx, onnxruntime)'
+TORCH_HINT = "install torch (pip install torch; the CPU wheel suffices)"
 OPSET = 17
+#: Where the package's own graphs and their manifest lie.
+SHIPPED_DIR = WEIGHTS_DIR / "onnx"
+MANIFEST = "manifest.json"
+
+_default_threads: int | None = None
+
+
+def set_default_threads(threads: int | None) -> None:
+    """Threads each session created from now on uses when not told (the engine's ``compute.threads``).
+
+    Why here and not torch's setting: the onnx runtime must not need torch to be told how many
+    cores it may take."""
+    global _default_threads
+    _default_threads = threads or None
 
 
 def _ort():
@@ -40,102 +66,6 @@ def _ort():
 
 def cache_dir() -> Path:
     return Path(os.environ.get("KOCR_ONNX_CACHE") or Path.home() / ".cache" / "kocr" / "onnx")
-
-
-# --- export ----------------------------------------------------------------------------------
-def export_graph(module: torch.nn.Module, args: tuple, path: Path, input_names: list[str], output_names: list[str],
-            dynamic_axes: dict[str, dict[int, str]]) -> Path:
-    """torch → ONNX (TorchScript-based exporter: the dynamic shapes here are plain axes), atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    module = module.eval()
-    with atomic_path(path) as tmp, warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(module, args, str(tmp), input_names=input_names, output_names=output_names,
-                          dynamic_axes=dynamic_axes, opset_version=OPSET, dynamo=False)
-    return path
-
-
-class _DetectorOutputs(torch.nn.Module):
-    """The detector's dict of maps as a tuple, in a fixed order ONNX can name."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-        self.names: list[str] = []
-
-    def forward(self, x: torch.Tensor):
-        out = self.model(x)
-        self.names = list(out)
-        return tuple(out.values())
-
-
-DETECTOR_OUTPUTS = ["char_ctr", "char_reg", "char_off", "word_ctr", "word_reg", "word_off", "orient"]
-
-
-def export_detector(model: torch.nn.Module, path: str | Path) -> Path:
-    """(1, 3, H, W) normalised image → the seven stride-4 maps; H and W free (multiples of 32)."""
-    wrapped = _DetectorOutputs(model.float().to(memory_format=torch.contiguous_format))
-    x = torch.zeros(1, 3, 64, 96)
-    axes = {"image": {0: "batch", 2: "height", 3: "width"}, **{n: {0: "batch", 2: "h4", 3: "w4"} for n in DETECTOR_OUTPUTS}}
-    return export_graph(wrapped, (x,), Path(path), ["image"], DETECTOR_OUTPUTS, axes)
-
-
-def export_script_identifier(model: torch.nn.Module, path: str | Path) -> Path:
-    """(B, 1, 32, W) crops + (B,) widths → (B, classes) logits.
-
-    Traced with a padded batch, so the export keeps the padding masks (a batch with no padding
-    multiplies by ones: the same numbers)."""
-    model = model.float().to(memory_format=torch.contiguous_format)
-    x = torch.rand(2, 1, 32, 64)
-    widths = torch.tensor([64, 40])
-    axes = {"crops": {0: "batch", 3: "width"}, "widths": {0: "batch"}, "logits": {0: "batch"}}
-    return export_graph(model, (x, widths), Path(path), ["crops", "widths"], ["logits"], axes)
-
-
-class _RecognizerGraph(torch.nn.Module):
-    """ColumnViT's forward written for export, with the same weights and the same arithmetic.
-
-    Two things in the eager forward do not survive tracing: ``w // patch`` is Python arithmetic
-    (traced as a constant, fixing the export to the width it saw), and ``nn.MultiheadAttention``
-    bakes the traced sequence length into a reshape. Here every length comes from a tensor
-    shape, and attention is spelled out (pre-norm encoder layers, GELU, key padding mask).
-    """
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
-        m = self.model
-        pw = m.cfg.patch_width
-        cols = x[:, 0].reshape(x.shape[0], x.shape[2], -1, pw).permute(0, 2, 1, 3).flatten(2)  # widths are multiples of pw
-        t = cols.shape[1]
-        h = m.embed(cols) + m.pos[:, :t]
-        pad = torch.arange(t, device=x.device)[None, :] >= m.frames(widths)[:, None]
-        bias = torch.zeros(pad.shape, dtype=h.dtype).masked_fill(pad, float("-inf"))[:, None, None, :]
-        for layer in m.encoder.layers:
-            h = h + self._attention(layer.norm1(h), layer.self_attn, bias)
-            h = h + layer.linear2(torch.nn.functional.gelu(layer.linear1(layer.norm2(h))))
-        return m.head(m.norm(h))
-
-    @staticmethod
-    def _attention(x: torch.Tensor, attn: torch.nn.MultiheadAttention, bias: torch.Tensor) -> torch.Tensor:
-        heads = attn.num_heads
-        dim = attn.embed_dim
-        qkv = torch.nn.functional.linear(x, attn.in_proj_weight, attn.in_proj_bias)
-        q, k, v = (z.reshape(x.shape[0], -1, heads, dim // heads).transpose(1, 2) for z in qkv.chunk(3, dim=-1))
-        scores = (q @ k.transpose(-1, -2)) * (dim // heads) ** -0.5 + bias
-        out = (scores.softmax(-1) @ v).transpose(1, 2).reshape(x.shape[0], -1, dim)
-        return attn.out_proj(out)
-
-
-def export_recognizer(model: torch.nn.Module, path: str | Path) -> Path:
-    """(B, 1, 32, W) crops + (B,) widths → (B, W/4, classes) logits (unquantised fp32 model)."""
-    axes = {"crops": {0: "batch", 3: "width"}, "widths": {0: "batch"}, "logits": {0: "batch", 1: "frames"}}
-    x = torch.rand(2, 1, 32, 64)
-    widths = torch.tensor([64, 40])
-    return export_graph(_RecognizerGraph(model.float().eval()), (x, widths), Path(path), ["crops", "widths"], ["logits"], axes)
 
 
 Quantizer = Callable[[Path, Path], Path]
@@ -197,15 +127,16 @@ def quantize_static_int8(src: Path, dst: Path, feeds: Iterable[dict[str, np.ndar
 
 # --- running ---------------------------------------------------------------------------------
 class OnnxModule:
-    """An onnxruntime session called like the torch module it was exported from.
+    """An onnxruntime session called with the network's inputs positionally.
 
-    Takes torch tensors (or arrays) positionally, returns a torch tensor, or a dict of them for
-    a model with several named outputs (the detector).
+    Takes numpy arrays (or anything ``np.asarray`` takes: a CPU torch tensor too) and returns a
+    numpy array, or a dict of them for a model with several named outputs (the detector). The
+    stages' onnx paths test :attr:`takes_arrays` to keep their pre- and post-processing in numpy.
     """
 
-    #: the layout its inputs should arrive in (a graph takes contiguous NCHW; torch's detector channels-last)
-    memory_format = torch.contiguous_format
-    #: always in inference mode: ``eval``/``train`` are accepted so code written for the module runs as is
+    #: marks a stand-in that takes and returns numpy arrays (a torch module takes tensors)
+    takes_arrays = True
+    #: always in inference mode: ``eval``/``train`` are accepted so code written for a module runs as is
     training = False
 
     def eval(self) -> "OnnxModule":
@@ -217,7 +148,7 @@ class OnnxModule:
     def __init__(self, path: str | Path, threads: int | None = None, device: str = "cpu") -> None:
         ort = _ort()
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        opts.intra_op_num_threads = threads or _default_threads or _torch_threads()
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         providers = ["CPUExecutionProvider"]
@@ -234,12 +165,29 @@ class OnnxModule:
     def __call__(self, *args: Any) -> Any:
         feed = {}
         for name, value in zip(self.input_names, args):
-            arr = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
-            feed[name] = np.ascontiguousarray(arr)
+            if hasattr(value, "detach"):  # a torch tensor (callers on the torch side, tests)
+                value = value.detach().cpu().numpy()
+            feed[name] = np.ascontiguousarray(value)
         outs = self.session.run(None, feed)
         if len(outs) == 1:
-            return torch.from_numpy(outs[0])
-        return {name: torch.from_numpy(o) for name, o in zip(self.output_names, outs)}
+            return outs[0]
+        return dict(zip(self.output_names, outs))
+
+
+def _torch_threads() -> int:
+    """torch's thread count when torch is already loaded (the torch stages of the same engine
+    share the cores alike), else 0: onnxruntime's own default, one per physical core."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return int(torch.get_num_threads()) if torch is not None else 0
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """float32 softmax along ``axis`` (max-subtracted, as torch computes it)."""
+    x = np.asarray(x, dtype=np.float32)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 def hash_file(h: Any, path: Path) -> None:
@@ -249,26 +197,70 @@ def hash_file(h: Any, path: Path) -> None:
             h.update(chunk)
 
 
-def weights_key(path: str | Path | None, model: torch.nn.Module) -> str:
-    """A cache key: the weights file's content hash, or the parameters' when there is no file."""
+def content_key(paths: Sequence[str | Path]) -> str:
+    """sha256 (hex) of the files' bytes in order: for one file, what ``sha256sum`` prints.
+
+    The shipped graphs' manifest records this key of the weights each graph came from, so a
+    weights file changed without its graph re-exported is never run with the stale graph."""
     h = hashlib.sha256()
-    if path is not None and Path(path).exists():
+    for path in paths:
         hash_file(h, Path(path))
-    else:
-        buf = io.BytesIO()
-        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buf)
-        h.update(buf.getvalue())
-    h.update(torch.__version__.encode())
-    return h.hexdigest()[:16]
+    return h.hexdigest()
 
 
-def onnx_module(kind: str, model: torch.nn.Module, exporter: Callable[[torch.nn.Module, Path], Path],
-                weights: str | Path | None = None, quantizer: Quantizer | None = None, device: str = "cpu",
-                threads: int | None = None) -> OnnxModule:
-    """The cached ONNX export of ``model`` (exported now if missing), loaded in onnxruntime;
-    its int8 version when a ``quantizer`` is given."""
-    path = cache_dir() / f"{kind}-{weights_key(weights, model)}.onnx"
-    return OnnxModule(cached_export(path, lambda p: exporter(model, p), quantizer), threads, device)
+def read_manifest(directory: Path | None = None) -> dict[str, Any]:
+    """The shipped graphs' manifest (``{"graphs": []}`` where none ships). Read each time (a
+    few hundred bytes, once per stage built): ``kocr export onnx --package`` may just have rewritten it."""
+    try:
+        return json.loads((Path(directory or SHIPPED_DIR) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"graphs": []}
+
+
+def shipped_graph(key: str, int8: bool, directory: Path | None = None) -> Path | None:
+    """The shipped graph exported from weights of content hash ``key`` (int8 or fp32), if any."""
+    directory = Path(directory or SHIPPED_DIR)
+    for entry in read_manifest(directory).get("graphs", []):
+        if entry.get("sha256") == key and bool(entry.get("int8")) == int8 and (directory / entry["file"]).is_file():
+            return directory / entry["file"]
+    return None
+
+
+def int8_cache_path(kind: str, key: str) -> Path:
+    """Where the int8 graph quantised from a shipped fp32 graph (weights of hash ``key``) is cached."""
+    return cache_dir() / f"{kind}-{key[:16]}-int8.onnx"
+
+
+def graph_path(kind: str, sources: Sequence[str | Path], export: Callable[[], Path],
+               quantizer: Quantizer | None = None) -> Path:
+    """The ONNX graph to run for the weights in ``sources``: shipped, derived or exported (module docstring).
+
+    ``export()`` makes the graph with torch (into the cache) when no shipped graph fits; it is
+    called only then, so torch is imported only then. ``quantizer``: the int8 graph is wanted.
+    """
+    _ort()
+    key = content_key(sources)
+    int8 = quantizer is not None
+    found = shipped_graph(key, int8)
+    if found is not None:
+        return found
+    if quantizer is not None:
+        base = shipped_graph(key, False)
+        if base is not None:
+            target = int8_cache_path(kind, key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with _exclusive(target):
+                if not target.exists():
+                    quantizer(base, target)
+            return target
+    try:
+        import torch  # noqa: F401  (the export needs it; checked first for one clear error)
+    except ImportError:
+        names = ", ".join(str(s) for s in sources)
+        raise KocrConfigError(f"runtime 'onnx': no shipped {kind} graph fits {names} (weights not shipped with kocr, "
+                              f"or changed since its graph was exported), and exporting one needs torch: "
+                              f"{TORCH_HINT}, or run `kocr export onnx` where torch is installed") from None
+    return export()
 
 
 def cached_export(path: Path, export: Callable[[Path], Any], quantizer: Quantizer | None = None) -> Path:

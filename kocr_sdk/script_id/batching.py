@@ -8,12 +8,14 @@ crops of similar width, so that little compute is spent on padding.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
-import torch
 
-from ..recognition.preprocess import HEIGHT, batch_tensors, normalise
+from ..recognition.preprocess import HEIGHT, batch_arrays, batch_tensors, normalise
+
+if TYPE_CHECKING:  # tensors only on the torch runtime and in training
+    import torch
 
 #: Crops wider than this (after scaling to 32 px high) are squeezed to it: a script is told
 #: apart within a few characters, and a 48-character line costs no more than 256 px of them.
@@ -27,8 +29,20 @@ def prepare(crop: np.ndarray, max_width: int = MAX_WIDTH) -> np.ndarray:
 
 def width_batches(images: list[np.ndarray], batch_size: int) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
     """(indices, (B, 1, 32, W) tensor, widths) over ``images`` sorted by width."""
-    order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
+    for idx in _width_order(images, batch_size):
         x, widths = batch_tensors([images[i] for i in idx])
         yield idx, x, widths
+
+
+def width_batch_arrays(images: list[np.ndarray], batch_size: int) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+    """:func:`width_batches` as numpy arrays (the onnx runtime, no torch)."""
+    for idx in _width_order(images, batch_size):
+        x, widths = batch_arrays([images[i] for i in idx])
+        yield idx, x, widths
+
+
+def _width_order(images: list[np.ndarray], batch_size: int) -> Iterator[list[int]]:
+    """Index lists of up to ``batch_size`` crops of similar width, narrowest first."""
+    order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
+    for start in range(0, len(order), batch_size):
+        yield order[start:start + batch_size]

@@ -49,12 +49,11 @@ def calibration_images(source: str | Path | None = None, pages: int = CALIBRATIO
 def calibration_feeds(cfg, source: str | Path | None = None,
                       pages: int = CALIBRATION_PAGES) -> Iterator[dict[str, np.ndarray]]:
     """The detector graph's ``image`` input for each calibration page, prepared as ``run_pass`` does."""
-    from .inference import base_scale, prepare
-    from .model import normalise
+    from .inference import base_scale, normalise_array, prepare_array
 
     for image in calibration_images(source, pages):
-        x, _, _ = prepare(image, base_scale(*image.shape[:2], cfg))
-        yield {"image": normalise(x.float()).contiguous().numpy()}
+        x, _, _ = prepare_array(image, base_scale(*image.shape[:2], cfg))
+        yield {"image": normalise_array(x)}
 
 
 def detector_quantizer(inference: dict, source: str | Path | None = None, pages: int = CALIBRATION_PAGES):

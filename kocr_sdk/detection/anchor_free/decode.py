@@ -44,8 +44,11 @@
    text reads*). The page's orientation is the majority over its words, its confidence the share
    of words that agree.
 
-Everything is vectorised (torch for the dense maps, numpy for the few hundred peaks): a page's
-decoding costs milliseconds next to the network's forward pass.
+Everything is vectorised: a page's decoding costs milliseconds next to the network's forward
+pass. The dense steps (candidates, peaks, orientation votes) run in numpy on numpy maps (the
+onnx runtime, which has no torch) and in torch on torch maps (:mod:`.decode_torch`: the torch
+runtime decodes as it always has; the two differ only in the last bit of a float32 ``exp``);
+the steps after them are numpy for both.
 """
 
 from __future__ import annotations
@@ -53,14 +56,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Mapping
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
-from .model import STRIDE
+from .constants import STRIDE
 from .targets import ORIENTATIONS
 
 
@@ -158,7 +159,12 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _level(out: dict[str, torch.Tensor], level: str, threshold: float, kernel: int, cfg: DecodeConfig, stride: int,
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """float32 logistic function."""
+    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32, copy=False)
+
+
+def _level(out: Mapping[str, np.ndarray], level: str, threshold: float, kernel: int, cfg: DecodeConfig, stride: int,
            height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boxes (pixels), scores and peak cells (ys, xs) of one level, clipped to the image.
 
@@ -167,20 +173,21 @@ def _level(out: dict[str, torch.Tensor], level: str, threshold: float, kernel: i
     the ``peaks`` rule (module docstring).
     """
     ctr, reg, off = out[f"{level}_ctr"][0], out[f"{level}_reg"], out[f"{level}_off"]
-    ys, xs = (ctr >= _logit(threshold)).nonzero(as_tuple=True)
+    ys, xs = np.nonzero(ctr >= np.float32(_logit(threshold)))
     value = ctr[ys, xs]
-    d = reg[:, ys, xs].clamp(-cfg.max_log_distance, cfg.max_log_distance).exp()  # cells: l, t, r, b
+    d = np.exp(np.clip(reg[:, ys, xs], -cfg.max_log_distance, cfg.max_log_distance))  # cells: l, t, r, b
     o = off[:, ys, xs]
-    cx, cy = xs.to(o.dtype) + 0.5 + o[0], ys.to(o.dtype) + 0.5 + o[1]  # centres, in cells
-    hw, hh = (d[0] + d[2]) / 2, (d[1] + d[3]) / 2
-    boxes_t = torch.stack([cx - hw, cy - hh, cx + hw, cy + hh], dim=1)  # cells
+    cx = xs.astype(np.float32) + np.float32(0.5) + o[0]  # centres, in cells
+    cy = ys.astype(np.float32) + np.float32(0.5) + o[1]
+    hw, hh = (d[0] + d[2]) / np.float32(2), (d[1] + d[3]) / np.float32(2)
+    boxes_c = np.stack([cx - hw, cy - hh, cx + hw, cy + hh], axis=1)  # cells
     if cfg.peaks == "votes":
-        boxes_t, scores_t, cells_t = _vote_peaks(ctr.shape, ys, xs, value.sigmoid(), boxes_t, kernel, cfg.same_box)
+        boxes_c, scores_c, cells = _vote_peaks(ctr.shape, ys, xs, _sigmoid(value), boxes_c, kernel, cfg.same_box)
     else:
         keep = _centerness_peaks(ctr, off, ys, xs, value, cx, cy, hw, hh, kernel, cfg.same_box)
-        boxes_t, scores_t, cells_t = boxes_t[keep], value[keep].sigmoid(), torch.stack([ys, xs], dim=1)[keep]
-    boxes = (boxes_t * stride).double().numpy()
-    scores, cells = scores_t.double().numpy(), cells_t.numpy()
+        boxes_c, scores_c, cells = boxes_c[keep], _sigmoid(value[keep]), np.stack([ys, xs], axis=1)[keep]
+    boxes = (boxes_c * np.float32(stride)).astype(np.float64)
+    scores, cells = scores_c.astype(np.float64), cells.astype(np.int64)
     bx, by = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
     inside = (bx >= 0) & (bx < width) & (by >= 0) & (by < height)
     boxes, scores, cells, bx, by = boxes[inside], scores[inside], cells[inside], bx[inside], by[inside]
@@ -196,29 +203,34 @@ def _level(out: dict[str, torch.Tensor], level: str, threshold: float, kernel: i
     return boxes[ok], scores[ok], cells[ok]
 
 
-def _same_box(dx: torch.Tensor, dy: torch.Tensor, tol_x: torch.Tensor, tol_y: torch.Tensor) -> torch.Tensor:
-    return (dx.abs() < tol_x) & (dy.abs() < tol_y)
+def _same_box(dx: np.ndarray, dy: np.ndarray, tol_x: np.ndarray, tol_y: np.ndarray) -> np.ndarray:
+    return (np.abs(dx) < tol_x) & (np.abs(dy) < tol_y)
 
 
-def _centerness_peaks(ctr, off, ys, xs, value, cx, cy, hw, hh, kernel: int, same_box: float) -> torch.Tensor:
+def _centerness_peaks(ctr, off, ys, xs, value, cx, cy, hw, hh, kernel: int, same_box: float) -> np.ndarray:
     """Mask of the candidates that no higher location of their window *predicting the same box*
     beats (``same_box <= 0``: any higher location — the plain max-pool rule)."""
     h, w = ctr.shape
     r = kernel // 2
-    if same_box <= 0:
-        pooled = F.max_pool2d(ctr[None, None], kernel, stride=1, padding=r)[0, 0]
+    if same_box <= 0:  # k×k max-pool, the border padded with -inf
+        padded = np.pad(ctr, r, constant_values=-np.inf)
+        pooled = np.full_like(ctr, -np.inf)
+        for dy in range(kernel):
+            for dx in range(kernel):
+                np.maximum(pooled, padded[dy:dy + h, dx:dx + w], out=pooled)
         return pooled[ys, xs] <= value
-    tol_x, tol_y = (same_box * 2 * hw).clamp(min=1.0), (same_box * 2 * hh).clamp(min=1.0)
-    suppressed = torch.zeros_like(value, dtype=torch.bool)
+    tol_x = np.maximum(np.float32(same_box) * 2 * hw, np.float32(1.0))
+    tol_y = np.maximum(np.float32(same_box) * 2 * hh, np.float32(1.0))
+    suppressed = np.zeros(value.shape, dtype=bool)
     for dy in range(-r, r + 1):
         for dx in range(-r, r + 1):
             if dy == 0 and dx == 0:
                 continue
             ny, nx = ys + dy, xs + dx
             inside = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
-            ny, nx = ny.clamp(0, h - 1), nx.clamp(0, w - 1)
-            ncx = nx.to(cx.dtype) + 0.5 + off[0, ny, nx]
-            ncy = ny.to(cy.dtype) + 0.5 + off[1, ny, nx]
+            ny, nx = ny.clip(0, h - 1), nx.clip(0, w - 1)
+            ncx = nx.astype(cx.dtype) + np.float32(0.5) + off[0, ny, nx]
+            ncy = ny.astype(cy.dtype) + np.float32(0.5) + off[1, ny, nx]
             suppressed |= inside & (ctr[ny, nx] > value) & _same_box(ncx - cx, ncy - cy, tol_x, tol_y)
     return ~suppressed
 
@@ -230,31 +242,33 @@ def _vote_peaks(shape: tuple[int, int], ys, xs, score, boxes, kernel: int, same_
     cell of its window has more votes *and a box centred within* ``same_box`` of its size (at
     least a cell) — the same word, split across neighbouring cells by noisy offsets."""
     h, w = shape
-    kx, ky = boxes[:, [0, 2]].mean(dim=1).floor().long(), boxes[:, [1, 3]].mean(dim=1).floor().long()
+    kx = np.floor((boxes[:, 0] + boxes[:, 2]) / np.float32(2)).astype(np.int64)
+    ky = np.floor((boxes[:, 1] + boxes[:, 3]) / np.float32(2)).astype(np.int64)
     inmap = (kx >= 0) & (kx < w) & (ky >= 0) & (ky < h)
     ys, xs, score, boxes, kx, ky = ys[inmap], xs[inmap], score[inmap], boxes[inmap], kx[inmap], ky[inmap]
     if not len(score):
-        return boxes, score, torch.zeros((0, 2), dtype=torch.long)
+        return boxes, score, np.zeros((0, 2), dtype=np.int64)
     key = ky * w + kx
-    votes = torch.zeros(h * w, dtype=score.dtype).index_add_(0, key, score)
-    summed = torch.zeros(h * w, 4, dtype=boxes.dtype).index_add_(0, key, boxes * score[:, None])
-    order = torch.argsort(score, descending=True, stable=True)
-    keys_sorted = key[order].numpy()
-    _, first = np.unique(keys_sorted, return_index=True)
-    best = order[torch.from_numpy(first)]  # best voter of each occupied cell
+    votes = np.zeros(h * w, dtype=score.dtype)
+    np.add.at(votes, key, score)  # in candidate order, as a float32 running sum
+    summed = np.zeros((h * w, 4), dtype=boxes.dtype)
+    np.add.at(summed, key, boxes * score[:, None])
+    order = np.argsort(-score, kind="stable")
+    _, first = np.unique(key[order], return_index=True)
+    best = order[first]  # best voter of each occupied cell
     cells_key = key[best]
     mean_box = summed[cells_key] / votes[cells_key, None]
-    mcx, mcy = (mean_box[:, 0] + mean_box[:, 2]) / 2, (mean_box[:, 1] + mean_box[:, 3]) / 2
-    centre_x = torch.zeros(h * w, dtype=boxes.dtype)
-    centre_y = torch.zeros(h * w, dtype=boxes.dtype)
+    mcx, mcy = (mean_box[:, 0] + mean_box[:, 2]) / np.float32(2), (mean_box[:, 1] + mean_box[:, 3]) / np.float32(2)
+    centre_x = np.zeros(h * w, dtype=boxes.dtype)
+    centre_y = np.zeros(h * w, dtype=boxes.dtype)
     centre_x[cells_key], centre_y[cells_key] = mcx, mcy
-    occupied = torch.zeros(h * w, dtype=torch.bool)
+    occupied = np.zeros(h * w, dtype=bool)
     occupied[cells_key] = True
-    tol_x = (same_box * (mean_box[:, 2] - mean_box[:, 0])).clamp(min=1.0)
-    tol_y = (same_box * (mean_box[:, 3] - mean_box[:, 1])).clamp(min=1.0)
+    tol_x = np.maximum(np.float32(same_box) * (mean_box[:, 2] - mean_box[:, 0]), np.float32(1.0))
+    tol_y = np.maximum(np.float32(same_box) * (mean_box[:, 3] - mean_box[:, 1]), np.float32(1.0))
     cy0, cx0 = cells_key // w, cells_key % w
     mine = votes[cells_key]
-    suppressed = torch.zeros(len(cells_key), dtype=torch.bool)
+    suppressed = np.zeros(len(cells_key), dtype=bool)
     r = kernel // 2
     for dy in range(-r, r + 1):
         for dx in range(-r, r + 1):
@@ -262,11 +276,11 @@ def _vote_peaks(shape: tuple[int, int], ys, xs, score, boxes, kernel: int, same_
                 continue
             ny, nx = cy0 + dy, cx0 + dx
             inside = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
-            nk = ny.clamp(0, h - 1) * w + nx.clamp(0, w - 1)
+            nk = ny.clip(0, h - 1) * w + nx.clip(0, w - 1)
             suppressed |= (inside & occupied[nk] & (votes[nk] > mine)
                            & _same_box(centre_x[nk] - mcx, centre_y[nk] - mcy, tol_x, tol_y))
     keep = ~suppressed
-    return mean_box[keep], score[best][keep], torch.stack([ys[best], xs[best]], dim=1)[keep]
+    return mean_box[keep], score[best][keep], np.stack([ys[best], xs[best]], axis=1)[keep]
 
 
 def _not_contained(boxes: np.ndarray, share: float) -> np.ndarray:
@@ -462,43 +476,59 @@ def _grow_to_chars(char_boxes: np.ndarray, word_boxes: np.ndarray, word_orient: 
     return out
 
 
-def _orientation_votes(orient: torch.Tensor, cells: np.ndarray, window: int) -> np.ndarray:
+def _orientation_votes(orient: np.ndarray, cells: np.ndarray, window: int) -> np.ndarray:
     """(N, 4) mean orientation probabilities over the ``window``² cells around each peak."""
     if not len(cells):
         return np.zeros((0, 4))
     _, h, w = orient.shape
-    ys, xs = torch.from_numpy(cells[:, 0]), torch.from_numpy(cells[:, 1])
-    total = torch.zeros(len(cells), 4)
-    count = torch.zeros(len(cells), 1)
+    ys, xs = cells[:, 0], cells[:, 1]
+    total = np.zeros((len(cells), 4), np.float32)
+    count = np.zeros((len(cells), 1), np.float32)
     r = window // 2
     for dy in range(-r, r + 1):
         for dx in range(-r, r + 1):
             ny, nx = ys + dy, xs + dx
-            inside = ((ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)).float()[:, None]
-            p = orient[:, ny.clamp(0, h - 1), nx.clamp(0, w - 1)].T.sigmoid()
+            inside = ((ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)).astype(np.float32)[:, None]
+            p = _sigmoid(orient[:, ny.clip(0, h - 1), nx.clip(0, w - 1)].T)
             total += p * inside
             count += inside
-    return (total / count).double().numpy()
+    return (total / count).astype(np.float64)
+
+
+def _as_maps(out: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each map as a float32 (C, H', W') array."""
+    maps = {}
+    for k, v in out.items():
+        v = np.asarray(v, dtype=np.float32)
+        maps[k] = v[0] if v.ndim == 4 else v
+    return maps
 
 
 # Unit vector of the reading direction for each orientation index (image y grows downwards).
 _READING_DIRECTION = np.array([[1.0, 0.0], [0.0, -1.0], [-1.0, 0.0], [0.0, 1.0]])
 
 
-@torch.inference_mode()
-def decode(out: dict[str, torch.Tensor], height: int, width: int, cfg: DecodeConfig | None = None,
+def decode(out: Mapping[str, Any], height: int, width: int, cfg: DecodeConfig | None = None,
            stride: int = STRIDE) -> Decoded:
-    """Decode one image's maps (each (1, C, H', W') or (C, H', W')); boxes are clipped to the
-    ``height``×``width`` image the maps were computed on (padding beyond it is ignored)."""
+    """Decode one image's maps (each (1, C, H', W') or (C, H', W'), numpy arrays or torch
+    tensors); boxes are clipped to the ``height``×``width`` image the maps were computed on
+    (padding beyond it is ignored)."""
     cfg = cfg or DecodeConfig()
-    out = {k: (v[0] if v.ndim == 4 else v).float().cpu() for k, v in out.items()}
-    word_boxes, word_scores, word_cells = _level(out, "word", cfg.word_threshold, cfg.word_kernel, cfg, stride, height, width)
-    char_boxes, char_scores, _ = _level(out, "char", cfg.char_threshold, cfg.char_kernel, cfg, stride, height, width)
+    level, orientation_votes = _level, _orientation_votes
+    if all(isinstance(v, np.ndarray) for v in out.values()):
+        out = _as_maps(out)
+    else:  # torch maps: torch's own arithmetic for the dense steps (:mod:`.decode_torch`)
+        from . import decode_torch
+
+        out = {k: (v[0] if v.ndim == 4 else v).float().cpu() for k, v in out.items()}
+        level, orientation_votes = decode_torch.level, decode_torch.orientation_votes
+    word_boxes, word_scores, word_cells = level(out, "word", cfg.word_threshold, cfg.word_kernel, cfg, stride, height, width)
+    char_boxes, char_scores, _ = level(out, "char", cfg.char_threshold, cfg.char_kernel, cfg, stride, height, width)
     if cfg.contained > 0 and len(word_boxes) > 1:
         keep = _not_contained(word_boxes, cfg.contained)
         word_boxes, word_scores, word_cells = word_boxes[keep], word_scores[keep], word_cells[keep]
 
-    orient_p = _orientation_votes(out["orient"], word_cells, cfg.orientation_window)
+    orient_p = orientation_votes(out["orient"], word_cells, cfg.orientation_window)
     word_orient = orient_p.argmax(axis=1) if len(orient_p) else np.zeros(0, np.int64)
     word_orient_score = orient_p.max(axis=1) if len(orient_p) else np.zeros(0)
 

@@ -27,17 +27,21 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import KocrModelError
 from ...interfaces import DetectedChar, DetectedWord, Detection
 from ...weights_file import read_weights
+from .constants import PAD_VALUE
 from .decode import DecodeConfig, Decoded, decode
-from .model import PAD_VALUE, AnchorFreeNet, create_model, fuse_batchnorm, normalise
+
+if TYPE_CHECKING:  # torch is imported only on the torch runtime
+    import torch
+
+    from .model import AnchorFreeNet
 
 
 class InferenceConfig(BaseModel):
@@ -55,9 +59,9 @@ class InferenceConfig(BaseModel):
     decode: DecodeConfig = Field(default_factory=DecodeConfig)
 
 
-def prepare(image: np.ndarray, scale: float) -> tuple[torch.Tensor, int, int]:
-    """RGB uint8 (H, W, 3) → a (1, 3, H', W') uint8 tensor at ``scale``, padded with white to a
-    multiple of 32, in channels-last layout; and the unpadded ``(h, w)``."""
+def prepare_array(image: np.ndarray, scale: float) -> tuple[np.ndarray, int, int]:
+    """RGB uint8 (H, W, 3) → (H', W', 3) uint8 at ``scale``, padded with white to a multiple of
+    32; and the unpadded ``(h, w)``."""
     import cv2
 
     h0, w0 = image.shape[:2]
@@ -67,8 +71,25 @@ def prepare(image: np.ndarray, scale: float) -> tuple[torch.Tensor, int, int]:
     ph, pw = -h % 32, -w % 32
     if ph or pw:
         image = cv2.copyMakeBorder(image, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=(PAD_VALUE,) * 3)
+    return np.ascontiguousarray(image), h, w
+
+
+def normalise_array(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 → the network's (1, 3, H, W) float32 input, as :func:`.model.normalise`
+    computes it (``(x - 127.5) / 64`` in float32: both steps exact, so bit-identical)."""
+    x = np.ascontiguousarray(image.transpose(2, 0, 1)[None]).astype(np.float32)
+    x -= np.float32(127.5)
+    x /= np.float32(64.0)
+    return x
+
+
+def prepare(image: np.ndarray, scale: float) -> tuple[torch.Tensor, int, int]:
+    """:func:`prepare_array` as a (1, 3, H', W') uint8 tensor in channels-last layout (the torch runtime)."""
+    import torch
+
+    array, h, w = prepare_array(image, scale)
     # HWC memory *is* channels-last NCHW: no copy
-    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None], h, w
+    return torch.from_numpy(array).permute(2, 0, 1)[None], h, w
 
 
 def text_height(decoded: Decoded) -> float | None:
@@ -78,21 +99,32 @@ def text_height(decoded: Decoded) -> float | None:
     return float(np.median(decoded.text_heights()))
 
 
-Decoder = Callable[[dict[str, torch.Tensor], int, int, Any, int], Decoded]
+Decoder = Callable[[Any, int, int, Any, int], Decoded]
 """``(maps, height, width, decode config, stride) -> Decoded``: how a detector family reads its
-maps (:func:`.anchor_free.decode.decode` by default; :mod:`.craft` brings its own)."""
+maps (a dict of torch tensors or numpy arrays; :func:`.anchor_free.decode.decode` by default;
+:mod:`.craft` brings its own)."""
 
 
-@torch.inference_mode()
-def run_pass(model: torch.nn.Module, image: np.ndarray, scale: float, cfg: InferenceConfig, device: str = "cpu",
+def run_pass(model: Any, image: np.ndarray, scale: float, cfg: InferenceConfig, device: str = "cpu",
              stride: int = 4, decoder: Decoder = decode) -> Decoded:
-    """One forward pass and decoding at ``scale``; boxes in the pixels of ``image``."""
-    x, h, w = prepare(image, scale)
-    # Laid out as the model wants it while still uint8 (a quarter of the bytes to move): torch's
-    # convolutions run channels-last, an onnxruntime graph takes plain NCHW.
-    x = x.contiguous(memory_format=getattr(model, "memory_format", torch.channels_last))
-    out = model(normalise(x.to(device)))
-    decoded = decoder(out, h, w, cfg.decode, stride)
+    """One forward pass and decoding at ``scale``; boxes in the pixels of ``image``.
+
+    ``model`` is a torch module, or an onnxruntime stand-in (``takes_arrays``) that runs with no
+    torch: then the page goes in as a plain NCHW numpy array and the maps come back as arrays."""
+    array, h, w = prepare_array(image, scale)
+    if getattr(model, "takes_arrays", False):
+        decoded = decoder(model(normalise_array(array)), h, w, cfg.decode, stride)
+        return decoded.scaled(1.0 / scale)
+    import torch
+
+    from .model import normalise
+
+    with torch.inference_mode():
+        # Laid out channels-last while still uint8 (a quarter of the bytes to move): torch's
+        # convolutions run fastest that way. HWC memory *is* channels-last NCHW: no copy.
+        x = torch.from_numpy(array).permute(2, 0, 1)[None].contiguous(memory_format=torch.channels_last)
+        out = model(normalise(x.to(device)))
+        decoded = decoder(out, h, w, cfg.decode, stride)
     return decoded.scaled(1.0 / scale)
 
 
@@ -103,7 +135,7 @@ def base_scale(height: int, width: int, cfg: InferenceConfig) -> float:
     return max(scale, min(1.0, cfg.min_side / min(height, width)))
 
 
-def detect_array(model: torch.nn.Module, image: np.ndarray, cfg: InferenceConfig, device: str = "cpu",
+def detect_array(model: Any, image: np.ndarray, cfg: InferenceConfig, device: str = "cpu",
                  stride: int = 4, decoder: Decoder = decode) -> tuple[Decoded, float]:
     """Detect on an RGB page; returns the decoding (original pixels) and the scale it ran at."""
     h, w = image.shape[:2]
@@ -147,9 +179,15 @@ def _quad(points: list[list[float]]):
 
 
 def load_weights(path: Path, device: str = "cpu",
-                 create: Callable[[str], torch.nn.Module] = create_model) -> tuple[AnchorFreeNet, dict[str, Any]]:
+                 create: Callable[[str], torch.nn.Module] | None = None) -> tuple[AnchorFreeNet, dict[str, Any]]:
     """(model ready for inference, meta) from a file written by ``training.detector.export_weights``;
-    ``create`` builds the network of ``meta["arch"]`` (another family's constructor for its weights)."""
+    ``create`` builds the network of ``meta["arch"]`` (another family's constructor for its weights;
+    default: the anchor-free one). Needs torch."""
+    import torch
+
+    from .model import create_model, fuse_batchnorm
+
+    create = create or create_model
     state, meta = read_weights(path, "detector")  # safetensors (or an older .pt, weights only): never code
     try:
         model = create(meta["arch"])

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-STRIDE = 4
+from .constants import PAD_VALUE, STRIDE  # noqa: F401  (PAD_VALUE re-exported: training imports it from here)
 OUTPUT_CHANNELS = {
     "char_ctr": 1,
     "word_ctr": 1,
@@ -300,9 +300,6 @@ def fuse_batchnorm(model: nn.Module) -> nn.Module:
             module[0] = fused
             module[1] = nn.Identity()
     return model
-
-
-PAD_VALUE = 255  # pages are padded with white to a multiple of 32 (the deepest stride)
 
 
 def normalise(images: torch.Tensor) -> torch.Tensor:

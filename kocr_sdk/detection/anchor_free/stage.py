@@ -40,7 +40,12 @@ class AnchorFreeDetector(TextDetector):
                  quantize: bool | None = None, **options: Any) -> None:
         super().__init__(device=device, **options)
         path = Path(weights) if weights else WEIGHTS_PATH
-        self.model, self.meta = load_weights(path, device)
+        if runtime == "onnx":  # the settings from the header; the network from its graph, no torch
+            from ...weights_file import read_meta
+
+            self.meta = read_meta(path, "detector")
+        else:
+            self.model, self.meta = load_weights(path, device)
         settings = dict(self.meta.get("inference", {}))
         opts = dict(options)
         decode_opts = {**settings.pop("decode", {}), **(opts.pop("decode", None) or {})}
@@ -48,13 +53,19 @@ class AnchorFreeDetector(TextDetector):
         self.stride = int(self.meta.get("targets", {}).get("stride", 4))
         if runtime == "onnx":  # the same scaling and decoding around an onnxruntime session
             from ...runtime.cpu import int8_by_default
-            from ...runtime.onnx import export_detector, onnx_module
+            from ...runtime.onnx import OnnxModule, graph_path
             from .calibration import detector_quantizer
 
             if quantize is None:
                 quantize = int8_by_default(device)
             quantizer = detector_quantizer(self.meta.get("inference", {})) if quantize else None
-            self.model = onnx_module("detector", self.model, export_detector, path, quantizer, device=device)
+
+            def export() -> Path:  # weights without a shipped graph: exported with torch, cached
+                from ...runtime.export import export_detector, exported_graph
+
+                return exported_graph("detector", load_weights(path)[0], export_detector, path, quantizer)
+
+            self.model = OnnxModule(graph_path("detector", [path], export, quantizer), device=device)
         elif quantize:
             raise KocrConfigError("detector option quantize: true needs runtime: onnx (the torch path runs fp32)")
 

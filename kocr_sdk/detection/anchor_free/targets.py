@@ -45,7 +45,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...geometry import rotate_points
-from .model import STRIDE
+from .constants import STRIDE
 
 ORIENTATIONS = (0, 90, 180, 270)
 

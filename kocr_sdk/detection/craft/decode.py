@@ -32,8 +32,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from typing import Any
+
 import numpy as np
-import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..anchor_free.decode import Decoded
@@ -138,16 +139,22 @@ def _empty() -> CraftDecoded:
     return CraftDecoded(z4, z, np.zeros(0, np.int64), z, z4.copy(), z.copy(), np.zeros(0, np.int64), 0, None)
 
 
-@torch.inference_mode()
-def decode(out: dict[str, torch.Tensor], height: int, width: int, cfg: CraftDecodeConfig | None = None,
+def _map(value: Any) -> np.ndarray:
+    """One (…, H', W') heatmap as a float32 (H', W') array; torch tensors are converted (this
+    module imports no torch, so registering the stage does not load it)."""
+    if not isinstance(value, np.ndarray):
+        value = value.detach().float().cpu().numpy()
+    return np.asarray(value, dtype=np.float32).reshape(value.shape[-2:])
+
+
+def decode(out: dict[str, Any], height: int, width: int, cfg: CraftDecodeConfig | None = None,
            stride: int = 2, sigma: float = 0.5) -> CraftDecoded:
     """Decode one image's heatmaps (each (1, 1, H', W') or (1, H', W')); ``sigma`` is the
     training targets' (:class:`~.targets.CraftTargetConfig`)."""
     import cv2
 
     cfg = cfg or CraftDecodeConfig()
-    region = out["region"].reshape(out["region"].shape[-2:]).float().cpu().numpy()
-    affinity = out["affinity"].reshape(out["affinity"].shape[-2:]).float().cpu().numpy()
+    region, affinity = _map(out["region"]), _map(out["affinity"])
     mh, mw = min(region.shape[0], math.ceil(height / stride)), min(region.shape[1], math.ceil(width / stride))
     region, affinity = region[:mh, :mw], affinity[:mh, :mw]  # the padding holds no text
 

@@ -26,7 +26,6 @@ from ...interfaces import Detection, TextDetector
 from ...resources import WEIGHTS_DIR
 from ..anchor_free.inference import InferenceConfig, detect_array, load_weights, to_detection
 from .decode import CraftDecodeConfig, decode
-from .model import ARCHS, create_model
 from .targets import CraftTargetConfig
 
 WEIGHTS_PATH = WEIGHTS_DIR / "detector-craft.safetensors"
@@ -56,6 +55,8 @@ class CraftDetector(TextDetector):
     def __init__(self, device: str = "cpu", weights: str | Path | None = None, **options: Any) -> None:
         options.pop("runtime", None)  # torch only
         super().__init__(device=device, **options)
+        from .model import ARCHS, create_model  # torch: imported when the stage is built, not registered
+
         path = Path(weights) if weights else WEIGHTS_PATH
         self.model, self.meta = load_weights(path, device, create=create_model)
         if self.meta.get("arch") not in ARCHS:  # load_weights would have failed already; kept explicit

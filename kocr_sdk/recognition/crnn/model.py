@@ -14,26 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-
-
-@dataclass(frozen=True)
-class ConvConfig:
-    channels: tuple[int, ...] = (64, 128, 256, 256)
-    dim: int = 256
-    depth: int = 2
-    heads: int = 4
-    dropout: float = 0.1
-    height: int = 32
-
-
-ARCHS: dict[str, ConvConfig] = {
-    "crnn-sa": ConvConfig(),
-}
+from .config import ARCHS, ConvConfig
 
 
 def _block(cin: int, cout: int) -> list[nn.Module]:

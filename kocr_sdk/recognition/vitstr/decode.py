@@ -8,18 +8,30 @@ characters' — a word is only as sure as its least sure letter.
 
 from __future__ import annotations
 
-import torch
+from typing import Any
 
+import numpy as np
+
+from ...runtime.onnx import softmax
 from ..charset import Charset
 
 
-def greedy_decode(logits: torch.Tensor, frames: torch.Tensor, charset: Charset) -> list[tuple[str, float, list[float]]]:
-    """``logits`` (B, T, C), ``frames`` (B,) valid lengths → [(text, confidence, char confidences)]."""
-    probs = logits.detach().float().softmax(-1)
-    conf, best = probs.max(-1)
+def greedy_decode(logits: Any, frames: Any, charset: Charset) -> list[tuple[str, float, list[float]]]:
+    """``logits`` (B, T, C), ``frames`` (B,) valid lengths → [(text, confidence, char confidences)].
+
+    Numpy arrays (the onnx runtime, no torch) or torch tensors (the torch runtime: its own
+    softmax, as trained and measured); the decoding after the softmax is one code path."""
+    if isinstance(logits, np.ndarray):
+        probs = softmax(logits)
+        conf, best = probs.max(-1), probs.argmax(-1)
+        lengths = np.asarray(frames).tolist()
+    else:
+        probs = logits.detach().float().softmax(-1)
+        conf, best = probs.max(-1)
+        lengths = frames.tolist()
     # Python lists, not tensor indexing: one ``best[b, t]`` costs about a microsecond, and a page's
     # crops hold tens of thousands of frames
-    conf_rows, best_rows, lengths = conf.tolist(), best.tolist(), frames.tolist()
+    conf_rows, best_rows = conf.tolist(), best.tolist()
     out = []
     for b in range(logits.shape[0]):
         n = int(lengths[b])

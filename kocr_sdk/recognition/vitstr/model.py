@@ -13,29 +13,12 @@ Sizes are data, not subclasses: ``ARCHS`` maps a name to its hyper-parameters (t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from .config import ARCHS, ArchConfig
 
-
-@dataclass(frozen=True)
-class ArchConfig:
-    dim: int
-    depth: int
-    heads: int
-    mlp_ratio: float = 4.0
-    height: int = 32
-    patch_width: int = 4
-    max_width: int = 512
-    dropout: float = 0.1
-
-
-ARCHS: dict[str, ArchConfig] = {
-    "vitstr-tiny": ArchConfig(dim=192, depth=6, heads=3),
-    "vitstr-small": ArchConfig(dim=384, depth=6, heads=6),
-}
 
 
 class ColumnViT(nn.Module):
