@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pages", type=Path, help="folder of page images (e.g. from `kocr synth pages`)")
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--workers", type=int, nargs="+", default=[machine_cores()])
-    parser.add_argument("--runtime", nargs="+", default=["torch"], choices=["torch", "onnx"])
+    parser.add_argument("--runtime", nargs="+", default=["auto"], choices=["auto", "torch", "onnx"])
     parser.add_argument("--threads", type=int, help="threads per worker (default: cores / workers)")
     parser.add_argument("--ray", action="store_true", help="also run on a local Ray and compare the bytes")
     parser.add_argument("--skip-tesseract", action="store_true")

@@ -6,7 +6,7 @@ Three figures, each timed from outside as the wall time of whole processes (star
 model loading, reading and writing included) and the peak resident memory of the largest one:
 
 - **pages**: ``kocr read`` of the first ``--n`` images of the folder in one process (``--out``
-  a temporary folder, JSON), against ``tesseract IMAGE OUT`` (``eng``, plain text) run once
+  a temporary folder, JSON), against ``tesseract IMAGE OUT -l LANG`` (``--lang``, default ``eng``; plain text) run once
   per page — how each is used on a folder of scans;
 - **cold start**: ``kocr read`` of the one page shipped with kocr (``kocr_sdk/data/sample_ko.png``);
 - **per page**: the first figure divided by ``--n``.
@@ -55,11 +55,11 @@ def kocr_pages(images: list[Path], out: Path, config: Path | None, env: dict[str
     return timed([*KOCR, "read", *map(str, images), "--out", str(out), "-q", *extra], env)
 
 
-def tesseract_pages(images: list[Path], out: Path, env: dict[str, str]) -> tuple[float, float]:
+def tesseract_pages(images: list[Path], out: Path, env: dict[str, str], lang: str = "eng") -> tuple[float, float]:
     out.mkdir(parents=True, exist_ok=True)
     wall, peak = 0.0, 0.0
     for image in images:
-        w, m = timed(["tesseract", str(image), str(out / image.stem), "-l", "eng"], env)
+        w, m = timed(["tesseract", str(image), str(out / image.stem), "-l", lang], env)
         wall, peak = wall + w, max(peak, m)
     return wall, peak
 
@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--config", type=Path)
+    ap.add_argument("--lang", default="eng", help="Tesseract's languages (kor+eng for Korean pages)")
     ap.add_argument("--no-tesseract", action="store_true")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             row: dict[str, float] = {}
             row["kocr_wall"], row["kocr_peak_mb"] = kocr_pages(images, tmpdir / "k", args.config, env)
             if not args.no_tesseract:
-                row["tesseract_wall"], row["tesseract_peak_mb"] = tesseract_pages(images, tmpdir / "t", env)
+                row["tesseract_wall"], row["tesseract_peak_mb"] = tesseract_pages(images, tmpdir / "t", env, args.lang)
                 row["ratio"] = row["kocr_wall"] / row["tesseract_wall"]
             row["cold_wall"], row["cold_peak_mb"] = kocr_pages([SAMPLE], tmpdir / "c", args.config, env)
             rounds.append(row)
