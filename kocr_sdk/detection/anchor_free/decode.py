@@ -45,10 +45,8 @@
    of words that agree.
 
 Everything is vectorised: a page's decoding costs milliseconds next to the network's forward
-pass. The dense steps (candidates, peaks, orientation votes) run in numpy on numpy maps (the
-onnx runtime, which has no torch) and in torch on torch maps (:mod:`.decode_torch`: the torch
-runtime decodes as it always has; the two differ only in the last bit of a float32 ``exp``);
-the steps after them are numpy for both.
+pass. It is numpy throughout, whichever runtime computed the maps (torch maps are converted first):
+one implementation, and the onnx runtime needs no torch.
 """
 
 from __future__ import annotations
@@ -515,13 +513,9 @@ def decode(out: Mapping[str, Any], height: int, width: int, cfg: DecodeConfig | 
     (padding beyond it is ignored)."""
     cfg = cfg or DecodeConfig()
     level, orientation_votes = _level, _orientation_votes
-    if all(isinstance(v, np.ndarray) for v in out.values()):
-        out = _as_maps(out)
-    else:  # torch maps: torch's own arithmetic for the dense steps (:mod:`.decode_torch`)
-        from . import decode_torch
-
-        out = {k: (v[0] if v.ndim == 4 else v).float().cpu() for k, v in out.items()}
-        level, orientation_votes = decode_torch.level, decode_torch.orientation_votes
+    if not all(isinstance(v, np.ndarray) for v in out.values()):  # torch maps (the torch runtime, training)
+        out = {k: v.detach().float().cpu().numpy() for k, v in out.items()}
+    out = _as_maps(out)
     word_boxes, word_scores, word_cells = level(out, "word", cfg.word_threshold, cfg.word_kernel, cfg, stride, height, width)
     char_boxes, char_scores, _ = level(out, "char", cfg.char_threshold, cfg.char_kernel, cfg, stride, height, width)
     if cfg.contained > 0 and len(word_boxes) > 1:
