@@ -114,6 +114,12 @@ class ScriptsConfig(_Section):
         description="Scripts a page must show some evidence of (`min_page_share`) before a word is read as one: "
         "a lone Han or Kana guess on a Korean or English page is far more often a misread than a word.",
     )
+    minority_check: list[str] = Field(
+        default_factory=lambda: ["hangul", "han", "kana"],
+        description="Scripts whose words, where the script holds less than `min_page_share` of the page's words and "
+        "the page's main script's recogniser cannot read it (a `hangul` guess among English words), are also read by "
+        "the main script's recogniser, and take that reading and script when it is the more confident. [] turns it off.",
+    )
     routes: dict[str, str] = Field(
         default_factory=lambda: {"digits": "latin", "other": "hangul"},
         description="script -> script whose recogniser reads it, when `recognition.recognizers` names none for it: "
@@ -230,6 +236,7 @@ FLAT_NAMES: dict[str, tuple[str, str]] = {
     "detector": ("detection", "implementation"), "upright_redetect": ("detection", "upright_redetect"),
     "script_identifier": ("scripts", "identifier"), "default_script": ("scripts", "default"),
     "script_fallback_threshold": ("scripts", "fallback_threshold"), "script_routes": ("scripts", "routes"),
+    "script_minority_check": ("scripts", "minority_check"),
     "recognizers": ("recognition", "recognizers"), "batch_size": ("recognition", "batch_size"),
     "crop_margin": ("recognition", "crop_margin"), "trim_neighbours": ("recognition", "trim_neighbours"),
     "orientation_check": ("orientation", "check"), "orientation_probes": ("orientation", "probes"),

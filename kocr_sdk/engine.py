@@ -39,6 +39,7 @@ from .io import PageImage, iter_pages
 from .io.images import count_pages, expand_inputs
 from .plugins import Registration, Registry, collect, create_plugin_manager
 from .script_id.page_prior import adapt_to_page
+from .vocabulary.scripts import has_script, script_of
 from .recognition import choice
 from .templates import Template, discover_templates, load_template
 
@@ -558,6 +559,10 @@ class Engine:
                         regs.append(alt)
             for r in regs:
                 groups[r.name].append(i)
+        main_script, second = self._minority_readers(scripts, choose) if predictions is not None else (None, {})
+        for i, reg in second.items():
+            if i not in groups[reg.name]:
+                groups[reg.name].append(i)
         start = time.perf_counter()
         names = sorted(groups)
         found: list[list[tuple[str, Reading]]] = [[] for _ in crops]
@@ -575,11 +580,48 @@ class Engine:
                 results[i].recognizer, results[i].reading = choice.choose(readings, self.config.recognition.calibration)
             elif readings:  # the higher confidence
                 results[i].recognizer, results[i].reading = max(readings, key=lambda nr: nr[1].confidence)
+            if i in second and readings:
+                # The stray is the page's script when the page's reader was the surer, or when its own
+                # script's reader found none of that script in the crop (a "hangul" word read "001").
+                # The text stays the surer reading; the label becomes what the main reader reads.
+                main = second[i]
+                stray = next((r for n, r in readings if n != main.name), None)
+                if results[i].recognizer == main.name or (stray is not None and not has_script(stray.text, scripts[i])):
+                    found_script = script_of(results[i].reading.text) if results[i].reading is not None else main_script
+                    results[i].script = found_script if found_script in main.scripts else main_script
+                    results[i].unsupported_script = False
         records.append(
             StageRecord(stage="recognizer", implementation=",".join(names) or None, status="ran",
                         seconds=time.perf_counter() - start)
         )
         return results
+
+    def _minority_readers(self, scripts: list[str], choose: dict[str, list[str]]
+                          ) -> tuple[str | None, dict[int, Registration]]:
+        """The page's main script, and the words whose script is a stray on it with the main script's
+        reader to read them too.
+
+        Why: the page prior (kocr_sdk.script_id.page_prior) lets a Korean name on an English form keep
+        its Hangul label, so a lone Hangul guess on an English word keeps it as well, and is read by a
+        recogniser that cannot read English. Which of the two it is, the two readers tell: a Hangul
+        reader is sure of a real Korean word, the Latin reader of a real English one. Only scripts
+        the main reader cannot read are checked (a Latin word on a Korean page is read by the Hangul
+        weights anyway), and only on pages where the stray script is rare (``min_page_share``).
+        """
+        if not self.config.scripts.minority_check or not scripts:
+            return None, {}
+        counts: dict[str, int] = defaultdict(int)
+        for script in scripts:
+            counts[script] += 1
+        main = max(counts, key=lambda s: counts[s])
+        main_reg = self.recognizer_for(main)
+        if main_reg is None or main in choose:
+            return None, {}
+        readable = set(main_reg.scripts)
+        checked = set(self.config.scripts.minority_check)
+        rare = {s for s, n in counts.items() if s in checked and s != main and s not in readable and s not in choose
+                and n < self.config.scripts.min_page_share * len(scripts)}
+        return main, {i: main_reg for i, s in enumerate(scripts) if s in rare}
 
     def _recognize(self, page: Page, crops: list[np.ndarray], records: list[StageRecord]) -> Page:
         predictions = self._identify_scripts(page.source, crops, records)

@@ -43,3 +43,12 @@ def script_of(text: str) -> str:
         if script in found:
             return script
     return "other"
+
+
+def has_script(text: str, script: str) -> bool:
+    """Whether any character of ``text`` is of ``script`` (``hangul``, ``latin``, ``han``, ``kana``, ``digits``).
+
+    >>> has_script("2019년", "hangul"), has_script("001", "hangul")
+    (True, False)
+    """
+    return any(_char_script(ch) == script for ch in text)
