@@ -55,6 +55,30 @@ def crops_of(seed: int, n: int, profile: str) -> tuple[list[np.ndarray], list[st
     return images, texts
 
 
+def page_crops_of(seed: int, n: int, capture: str) -> tuple[list[np.ndarray], list[str]]:
+    """``n`` Latin and digit word crops cut, as the engine cuts them, from whole generated pages
+    in held-out fonts sent through ``capture`` (``scan``: office scans, typewritten and tightly
+    spaced pages among them): crops that look like real scans' words, not like the recogniser's
+    own training crops."""
+    from kocr_sdk.engine import CROP_HEIGHT
+    from kocr_sdk.geometry import crop_quad
+    from kocr_sdk.lab.synth.pages import PageGenerator
+
+    gen = PageGenerator(split="heldout", seed=seed, capture=capture, rotate_prob=0.0, typewriter_prob=0.3,
+                        tight_spacing_prob=0.3)
+    images: list[np.ndarray] = []
+    texts: list[str] = []
+    index = 0
+    while len(images) < n:
+        image, record = gen.sample(index)
+        index += 1
+        for word in record["words"]:
+            if word.get("script") in ("latin", "digits") and len(images) < n:
+                images.append(crop_quad(image, word["poly"], height=CROP_HEIGHT, margin=0.15))
+                texts.append(word["text"])
+    return images, texts
+
+
 def read_with(name: str, crops: list[np.ndarray], threads: int) -> tuple[list[str], list[float]]:
     """``name``'s readings of ``crops`` through the engine (detector and script identifier off)."""
     from kocr_sdk import Engine
@@ -72,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=3000, help="crops in each half (fit, test)")
     ap.add_argument("--seed", type=int, default=301, help="seed of the fit half; the test half uses seed + 1")
     ap.add_argument("--profile", default="latin", help="CropGenerator profile the crops are drawn from")
+    ap.add_argument("--capture", help="cut the crops from whole generated pages sent through this capture kind "
+                                      "(e.g. scan) instead of drawing them with CropGenerator")
     ap.add_argument("--scripts", nargs="+", default=["latin", "digits"], help="scripts the written config chooses for")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--config-out", type=Path, help="write the engine config (choose + calibration) here")
@@ -86,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     from kocr_sdk.recognition import choice
 
     try:
-        halves = {"fit": crops_of(args.seed, args.n, args.profile), "test": crops_of(args.seed + 1, args.n, args.profile)}
+        if args.capture:
+            halves = {"fit": page_crops_of(args.seed, args.n, args.capture),
+                      "test": page_crops_of(args.seed + 1, args.n, args.capture)}
+        else:
+            halves = {"fit": crops_of(args.seed, args.n, args.profile), "test": crops_of(args.seed + 1, args.n, args.profile)}
         reads: dict[str, dict[str, tuple[list[str], list[float]]]] = {}
         seconds: dict[str, float] = {}
         for name in args.recognizers:
@@ -117,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {
         "crops": {"fit": {"split": "heldout", "seed": args.seed, "n": args.n},
-                  "test": {"split": "heldout", "seed": args.seed + 1, "n": args.n}, "profile": args.profile,
-                  "height": 32},
+                  "test": {"split": "heldout", "seed": args.seed + 1, "n": args.n},
+                  **({"pages_capture": args.capture} if args.capture else {"profile": args.profile}), "height": 32},
         "word_accuracy_test": {
             **{f"{n} alone": accuracy(reads[n]["test"][0]) for n in args.recognizers},
             "choice, raw confidence": accuracy(chosen({})),
@@ -142,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         EngineConfig.model_validate(config)  # what is written loads
         header = ("# Per-word choice between recognisers for Latin and digit words, written by\n"
                   f"#   python benchmarks/choice_calibration.py --recognizers {' '.join(args.recognizers)} "
-                  f"--n {args.n} --seed {args.seed} --config-out {args.config_out}\n"
+                  f"--n {args.n} --seed {args.seed}{f' --capture {args.capture}' if args.capture else ''} "
+                  f"--config-out {args.config_out}\n"
                   "# The maps were fitted on generated crops in kocr's held-out fonts, never on evaluation data.\n")
         args.config_out.parent.mkdir(parents=True, exist_ok=True)
         args.config_out.write_text(header + yaml.safe_dump(config, sort_keys=False, default_flow_style=None, width=100))
