@@ -217,10 +217,12 @@ def templates_validate(paths) -> None:
 from .batch import batch  # noqa: E402
 from .config import config  # noqa: E402
 from .export import export  # noqa: E402
+from .models import models  # noqa: E402
 
 cli.add_command(batch)
 cli.add_command(config)
 cli.add_command(export)
+cli.add_command(models)
 
 
 def main() -> None:
