@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -587,7 +587,7 @@ class Engine:
                 main = second[i]
                 stray = next((r for n, r in readings if n != main.name), None)
                 if results[i].recognizer == main.name or (stray is not None and not has_script(stray.text, scripts[i])):
-                    found_script = script_of(results[i].reading.text) if results[i].reading is not None else main_script
+                    found_script = script_of(results[i].reading.text)  # set above: ``readings`` is not empty
                     results[i].script = found_script if found_script in main.scripts else main_script
                     results[i].unsupported_script = False
         records.append(
@@ -610,10 +610,8 @@ class Engine:
         """
         if not self.config.scripts.minority_check or not scripts:
             return None, {}
-        counts: dict[str, int] = defaultdict(int)
-        for script in scripts:
-            counts[script] += 1
-        main = max(counts, key=lambda s: counts[s])
+        counts = Counter(scripts)
+        main = counts.most_common(1)[0][0]
         main_reg = self.recognizer_for(main)
         if main_reg is None or main in choose:
             return None, {}

@@ -29,32 +29,12 @@ def describe(path: Path, graphs: list[dict[str, Any]]) -> dict[str, Any]:
     kind = next((name for key, name in _KINDS if key in meta), "weights")
     key = content_key([path])
     shipped = [g["file"] for g in graphs if g.get("sha256") == key]
-    info: dict[str, Any] = {"file": path.name, "kind": kind, "arch": meta.get("arch"), "step": _number(meta.get("step")),
+    info: dict[str, Any] = {"file": path.name, "kind": kind, "arch": meta.get("arch"), "step": meta.get("step"),
                             "megabytes": round(path.stat().st_size / 1e6, 2), "onnx": shipped}
     for name in ("inference", "stage", "classes", "charset", "max_width"):
         if name in meta:
-            info[name] = _parsed(meta[name])
+            info[name] = meta[name]
     return info
-
-
-def _parsed(value: Any) -> Any:
-    """Metadata values are strings in a safetensors header; JSON ones come back as what they hold."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            try:  # older files wrote Python reprs of dicts and lists
-                import ast
-
-                return ast.literal_eval(value)
-            except (ValueError, SyntaxError):
-                return value
-    return value
-
-
-def _number(value: Any) -> Any:
-    parsed = _parsed(value)
-    return parsed if isinstance(parsed, (int, float)) else value
 
 
 def _flat(prefix: str, value: Any) -> list[str]:

@@ -14,7 +14,6 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import KocrConfigError
-
 from .config import ClusterConfig
 
 # DBSCAN reads stored entries as neighbours; a distance of exactly 0 must not look like "absent"
