@@ -179,6 +179,11 @@ class RecognitionConfig(_Section):
         description="End a word crop's side margin where a neighbouring word begins, so a recogniser does not "
         "read a letter of the next word (kocr_sdk.geometry.crop_quad).",
     )
+    split_at_spaces: bool = Field(
+        True,
+        description="Split a word whose reading holds a space into one word per piece, each with its part of the "
+        "box: the detector boxes words with narrow gaps between them as one (kocr_sdk.recognition.spaces).",
+    )
 
     @model_validator(mode="after")
     def _check_choose(self) -> "RecognitionConfig":

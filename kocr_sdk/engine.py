@@ -41,6 +41,7 @@ from .plugins import Registration, Registry, collect, create_plugin_manager
 from .script_id.page_prior import adapt_to_page
 from .vocabulary.scripts import has_script, script_of
 from .recognition import choice
+from .recognition.spaces import split_spaced_words
 from .templates import Template, discover_templates, load_template
 
 STAGES = ("rectifier", "detector", "script_identifier", "recognizer", "clusterer", "entity_recognizer", "template_matcher")
@@ -333,6 +334,8 @@ class Engine:
         records: list[StageRecord] = []
         page, crops = self._upright_crops(page, pim, records)
         page = self._recognize(page, crops, records)
+        if self.config.recognition.split_at_spaces:
+            page = split_spaced_words(page, pim.image)
         page = self._understand(page, records)
         page = page.model_copy(update={"stages": records})
         for result in self._pm.hook.postprocess_page(page=page, image=pim.image):
