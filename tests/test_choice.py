@@ -100,3 +100,12 @@ def test_fit_is_monotone_and_reproduces_the_rates():
     for c in (0.3, 0.6, 0.9):
         assert choice.calibrated(c, mapping) == pytest.approx(c ** 2, abs=0.08)
     assert choice.calibrated(0.5, None) == 0.5
+
+
+def test_readings_that_differ_only_in_spaces_agree_and_the_spaced_one_is_kept():
+    readings = [("a", Reading(text="DATE:12/03", confidence=0.5)), ("b", Reading(text="DATE: 12/03", confidence=0.3)),
+                ("c", Reading(text="DATE:12/08", confidence=0.6))]
+    name, reading = choice.choose(readings, {})
+    assert (name, reading.text) == ("b", "DATE: 12/03")  # 1 - 0.5 * 0.7 = 0.65 beats 0.6
+    name, reading = choice.choose(readings[1:], {})
+    assert (name, reading.text) == ("c", "DATE:12/08")  # alone, the spaced reading is the less likely

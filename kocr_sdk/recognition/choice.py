@@ -6,7 +6,8 @@ keeping the better reading is right more often than either alone. Their raw conf
 on one scale, so each is first mapped to the probability that its reading is right
 (``recognition.calibration``, isotonic fits on generated crops, never on evaluation data).
 Readings that agree pool their evidence, as in ROVER's word-level voting: the score of a text is
-``1 - prod(1 - p)`` over the recognisers that read it, which matters from three readers on.
+``1 - prod(1 - p)`` over the recognisers that read it. Readings that differ only in spaces agree
+(one reader sees the gap in ``DATE: 12/03``, the other not), and the one with the spaces is kept.
 """
 
 from __future__ import annotations
@@ -37,15 +38,24 @@ def choose(readings: Sequence[tuple[str, Reading]], calibration: Mapping[str, Co
     probs = [calibrated(r.confidence, calibration.get(name)) for name, r in readings]
     miss: dict[str, float] = {}
     for (_, reading), p in zip(readings, probs):
-        miss[reading.text] = miss.get(reading.text, 1.0) * (1.0 - p)
-    best_text = max(miss, key=lambda text: (1.0 - miss[text], -_first(readings, text)))
-    k = max((i for i, (_, r) in enumerate(readings) if r.text == best_text), key=lambda i: (probs[i], -i))
+        key = _letters(reading.text)
+        miss[key] = miss.get(key, 1.0) * (1.0 - p)
+    best = max(miss, key=lambda key: (1.0 - miss[key], -_first(readings, key)))
+    # Among readings of the same letters, the one that sees most word gaps: a space is what
+    # splits a box the detector put over two words (kocr_sdk.recognition.spaces).
+    k = max((i for i, (_, r) in enumerate(readings) if _letters(r.text) == best),
+            key=lambda i: (len(readings[i][1].text.split()), probs[i], -i))
     name, reading = readings[k]
     return name, reading.model_copy(update={"confidence": min(1.0, max(0.0, probs[k]))})
 
 
-def _first(readings: Sequence[tuple[str, Reading]], text: str) -> int:
-    return next(i for i, (_, r) in enumerate(readings) if r.text == text)
+def _letters(text: str) -> str:
+    """What two readings must share to agree: their characters, spaces aside."""
+    return "".join(text.split())
+
+
+def _first(readings: Sequence[tuple[str, Reading]], key: str) -> int:
+    return next(i for i, (_, r) in enumerate(readings) if _letters(r.text) == key)
 
 
 def fit(confidences: Sequence[float], correct: Sequence[bool], decimals: int = 4) -> ConfidenceMap:
