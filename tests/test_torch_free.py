@@ -191,3 +191,26 @@ def test_shipped_graphs_are_a_fresh_export(tmp_path):
                 else:
                     tol = 1e-4
                 assert float(np.abs(u - v).max()) <= tol, entry["file"]
+
+
+def test_sessions_share_one_arena_and_still_run_when_it_cannot_be_registered(monkeypatch):
+    """One CPU arena for every session (the memory peak of a large page); where onnxruntime refuses
+    to register it, sessions fall back to their own arenas and give the same outputs."""
+    import onnxruntime as ort
+
+    from kocr_sdk.runtime import onnx as runtime
+
+    crops = np.random.default_rng(0).random((2, 1, 32, 64), dtype=np.float32)
+    widths = np.array([64, 40], dtype=np.int64)
+    path = SHIPPED_DIR / "script-id.onnx"
+    shared = OnnxModule(path, threads=1)(crops, widths)
+    assert runtime._arena in ([True], [False])
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("an allocator is already registered")
+
+    monkeypatch.setattr(runtime, "_arena", [])
+    monkeypatch.setattr(ort, "create_and_register_allocator", refuse)
+    alone = OnnxModule(path, threads=1)(crops, widths)
+    assert runtime._arena == [False]
+    np.testing.assert_allclose(alone, shared, atol=1e-6)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -155,6 +156,8 @@ class OnnxModule:
         # shape (page sizes, crop widths, batch sizes), so the plan is never reused and only
         # raises the peak (a FUNSD page: 924 -> 742 MB, the same speed).
         opts.enable_mem_pattern = False
+        if _shared_cpu_arena(ort):
+            opts.add_session_config_entry("session.use_env_allocators", "1")
         providers = ["CPUExecutionProvider"]
         if device == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
@@ -176,6 +179,31 @@ class OnnxModule:
         if len(outs) == 1:
             return outs[0]
         return dict(zip(self.output_names, outs))
+
+
+_arena_lock = threading.Lock()
+_arena: list[bool] = []  # [registered?] once tried
+
+
+def _shared_cpu_arena(ort: Any) -> bool:
+    """Register one CPU memory arena for all of this process's sessions; True when it is there.
+
+    Why: each session's own arena grows by doubling and keeps what it grew to, so the detector's
+    activations at 2560 px (a FUNSD page) left a 750 MB peak. One arena shared by every session,
+    grown by exactly what is asked (``arena_extend_strategy`` 1, kSameAsRequested), reads at the
+    same speed with 570 MB; without an arena at all the peak is 600 MB but reading is 20 % slower
+    (docs/benchmarks.md, "Speed and memory"). If the registration fails (another library in the
+    process registered one already), sessions keep their own arenas.
+    """
+    with _arena_lock:
+        if not _arena:
+            try:
+                info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+                ort.create_and_register_allocator(info, ort.OrtArenaCfg({"arena_extend_strategy": 1}))
+                _arena.append(True)
+            except Exception:  # noqa: BLE001 - an arena already registered, or an older onnxruntime
+                _arena.append(False)
+        return _arena[0]
 
 
 def _torch_threads() -> int:
