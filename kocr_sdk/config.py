@@ -120,6 +120,11 @@ class ScriptsConfig(_Section):
         "the page's main script's recogniser cannot read it (a `hangul` guess among English words), are also read by "
         "the main script's recogniser, and take that reading and script when it is the more confident. [] turns it off.",
     )
+    relabel_by_reading: list[str] = Field(
+        default_factory=lambda: ["hangul", "han", "kana"],
+        description="Scripts with letters of their own: a word labelled with one whose reading holds none of its "
+        "letters (a `hangul` word read `001`) takes the script of what was read. [] turns it off.",
+    )
     routes: dict[str, str] = Field(
         default_factory=lambda: {"digits": "latin", "other": "hangul"},
         description="script -> script whose recogniser reads it, when `recognition.recognizers` names none for it: "

@@ -593,11 +593,29 @@ class Engine:
                     found_script = script_of(results[i].reading.text)  # set above: ``readings`` is not empty
                     results[i].script = found_script if found_script in main.scripts else main_script
                     results[i].unsupported_script = False
+        self._relabel_by_reading(results)
         records.append(
             StageRecord(stage="recognizer", implementation=",".join(names) or None, status="ran",
                         seconds=time.perf_counter() - start)
         )
         return results
+
+    def _relabel_by_reading(self, results: list[CropReading]) -> None:
+        """A word labelled Hangul (Han, Kana: ``scripts.relabel_by_reading``) whose reading holds no
+        Hangul takes the script of what was read. In place.
+
+        Why: such a label is contradicted by its own reader, which reads Latin letters and digits
+        as well (a Hangul-labelled `001` on an English form). Empty readings keep their label
+        (nothing was read to contradict it), and so do words no reader of their script read (a
+        best effort by another script's reader says nothing about the script).
+        """
+        relabel = set(self.config.scripts.relabel_by_reading)
+        for res in results:
+            text = res.reading.text if res.reading is not None else ""
+            if res.script in relabel and not res.unsupported_script and text.strip() and not has_script(text, res.script):
+                res.script, res.script_confidence = script_of(text), None  # the identifier's no longer applies
+                reg = self.registry.get("recognizer", res.recognizer) if res.recognizer else None
+                res.unsupported_script = reg is None or res.script not in reg.scripts
 
     def _minority_readers(self, scripts: list[str], choose: dict[str, list[str]]
                           ) -> tuple[str | None, dict[int, Registration]]:

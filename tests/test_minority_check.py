@@ -115,3 +115,20 @@ def test_a_stray_its_own_reader_finds_none_of_its_script_in_takes_the_page_s_lab
     Hangul.confidence, FirstIsHangul.strays = 0.99, 1  # surer than the Latin reader, but "001" is no Hangul
     words = read(page, hangul_text="001")
     assert words[0].script == "digits" and words[0].text == "001" and words[0].recognizer == "ko"
+
+
+def test_a_hangul_label_its_own_reading_contradicts_takes_the_script_of_the_reading(page):
+    # Hangul is not a stray here (min_page_share 0): the page-share check leaves it alone,
+    # but its reader read "001", which holds no Hangul.
+    Hangul.confidence, FirstIsHangul.strays = 0.9, 1
+    words = read(page, hangul_text="001", min_page_share=0.0)
+    assert (words[0].text, words[0].script, words[0].recognizer) == ("001", "digits", "ko")
+    assert words[0].script_confidence is None
+    assert words[0].unsupported_script  # the reader that read it declares Hangul only
+
+
+def test_a_label_is_kept_when_the_reading_holds_its_script_or_nothing_or_relabelling_is_off(page):
+    FirstIsHangul.strays = 1
+    assert read(page, hangul_text="11/32/앵원", min_page_share=0.0)[0].script == "hangul"
+    assert read(page, hangul_text="", min_page_share=0.0)[0].script == "hangul"
+    assert read(page, hangul_text="001", min_page_share=0.0, relabel_by_reading=[])[0].script == "hangul"
