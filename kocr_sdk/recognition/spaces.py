@@ -14,6 +14,7 @@ map linearly onto the quad's top and bottom edges, so rotated words split the sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,11 +35,12 @@ def split_spaced_words(page: Page, image: np.ndarray) -> Page:
     words: list[Word] = []
     changed = False
     for word in page.words:
-        pieces = word.text.split() if word.text else []
+        text = word.text or ""
+        pieces = text.split()
         if len(pieces) < 2:
             words.append(word)
             continue
-        spans = piece_spans(word.text or "", _upright(image, word.quad))
+        spans = piece_spans(text, _upright(image, word.quad))
         words.extend(_pieces(word, pieces, spans))
         changed = True
     if not changed:
@@ -53,8 +55,8 @@ def piece_spans(text: str, crop: np.ndarray | None) -> list[tuple[float, float]]
     character counts (spaces counted as characters).
     """
     n = len(text)
-    starts = [i for i, ch in enumerate(text) if not ch.isspace() and (i == 0 or text[i - 1].isspace())]
-    ends = [i + 1 for i, ch in enumerate(text) if not ch.isspace() and (i == n - 1 or text[i + 1].isspace())]
+    pieces = [m.span() for m in re.finditer(r"\S+", text)]
+    starts, ends = [s for s, _ in pieces], [e for _, e in pieces]
     ink = _ink_columns(crop) if crop is not None else None
     if ink is None or not ink.any():
         return [(s / n, e / n) for s, e in zip(starts, ends)]
@@ -76,23 +78,14 @@ def piece_spans(text: str, crop: np.ndarray | None) -> list[tuple[float, float]]
 
 def _blank_run(ink: np.ndarray, expected: float, per_char: float, lo: int, hi: int) -> tuple[float, float]:
     """The blank column run (start, end) nearest ``expected`` within a character or so of it,
-    preferring wide runs; the least inked column there when none is blank."""
+    preferring wide runs; a zero-width cut at ``expected`` when none is blank."""
     a = max(lo + 1, int(round(expected - 1.5 * per_char)))
     b = min(hi - 1, int(round(expected + 1.5 * per_char)))
     if b <= a:
         x = min(max(expected, lo), hi)
         return x, x
-    window = ~ink[a:b]
-    runs: list[tuple[int, int]] = []
-    k = 0
-    while k < window.size:
-        if window[k]:
-            j = k
-            while j < window.size and window[j]:
-                j += 1
-            runs.append((a + k, a + j))
-            k = j
-        k += 1
+    edges = np.diff(np.concatenate(([0], (~ink[a:b]).astype(np.int8), [0])))
+    runs = list(zip(a + np.flatnonzero(edges == 1), a + np.flatnonzero(edges == -1)))
     if runs:
         s, e = max(runs, key=lambda r: (r[1] - r[0]) - abs((r[0] + r[1]) / 2 - expected) / max(per_char, 1.0))
         return float(s), float(e)
