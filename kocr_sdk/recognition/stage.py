@@ -17,12 +17,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import KocrModelError
+from ..errors import KocrConfigError, KocrModelError
 from ..interfaces import Reading, Recognizer
 from ..resources import WEIGHTS_DIR
 from ..weights_file import read_meta, read_weights
 from .architectures import create_model, list_architectures
 from .charset import CHARSETS
+from .ctc import log_likelihood, log_softmax
+from .lexicon import LEXICON_CONFIDENCE, LEXICON_MARGIN, Lexicon, correct_reading, load_lexicon
 from .spec import spec_of
 from .preprocess import HEIGHT, batch_arrays, batch_tensors, normalise
 from .vitstr import config as vit_config
@@ -51,8 +53,11 @@ class CtcRecognizer(Recognizer):
     runtimes: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
     def __init__(self, device: str = "cpu", weights: str | None = None, quantize: bool | None = None,
-                 runtime: str = "torch", **options: Any):
+                 runtime: str = "torch", lexicon: str | None = "en", lexicon_words: list[str] | tuple[str, ...] = (),
+                 lexicon_confidence: float = LEXICON_CONFIDENCE, lexicon_margin: float = LEXICON_MARGIN,
+                 **options: Any):
         super().__init__(device=device, **options)
+        self._lexicon = _lexicon_option(lexicon, lexicon_words, lexicon_confidence, lexicon_margin)
         path = Path(weights) if weights else self.weights_dir / self.weights
         meta = read_meta(path, "recogniser")
         if runtime == "onnx" and meta.get("arch") in vit_config.ARCHS:  # other architectures stay on torch
@@ -115,21 +120,64 @@ class CtcRecognizer(Recognizer):
         out: list[Reading | None] = [None] * len(images)
         for s in range(0, len(order), 64):
             idx = order[s:s + 64]
-            decoded = self._read_batch([images[i] for i in idx])
-            for i, (text, conf, char_conf) in zip(idx, decoded):
-                out[i] = Reading(text=text, confidence=float(conf), char_confidences=[float(c) for c in char_conf])
+            logits, frames = self._logits([images[i] for i in idx])
+            decoded = greedy_decode(logits, frames, self.charset)
+            log_probs = None
+            for b, (i, (text, conf, char_conf)) in enumerate(zip(idx, decoded)):
+                reading = Reading(text=text, confidence=float(conf), char_confidences=[float(c) for c in char_conf])
+                if self._lexicon is not None and text:
+                    if log_probs is None:  # once a batch, and only when some word is checked
+                        log_probs = _log_probs(logits)
+                    reading = self._corrected(reading, log_probs[b, :int(frames[b])])
+                out[i] = reading
         return out  # type: ignore[return-value]
 
-    def _read_batch(self, images: list[np.ndarray]) -> list[tuple[str, float, list[float]]]:
+    def _logits(self, images: list[np.ndarray]) -> tuple[Any, Any]:
+        """(B, T, C) logits and the valid frame count of each crop."""
         if getattr(self.model, "takes_arrays", False):  # onnxruntime: numpy in and out, no torch
             x, widths = batch_arrays(images)
-            return greedy_decode(self.model(x, widths), self.model.frames(widths), self.charset)
+            return self.model(x, widths), self.model.frames(widths)
         import torch
 
         with torch.inference_mode():
             x, widths = batch_tensors(images)
             x, widths = x.to(self.device), widths.to(self.device)
-            return greedy_decode(self.model(x, widths), self.model.frames(widths), self.charset)
+            return self.model(x, widths), self.model.frames(widths)
+
+    def _corrected(self, reading: Reading, log_probs: np.ndarray) -> Reading:
+        """``reading`` after the lexicon correction (:mod:`.lexicon`), scored on this crop's frames."""
+        lexicon, confidence, margin = self._lexicon  # type: ignore[misc]
+
+        def score(text: str) -> float:
+            try:
+                return log_likelihood(log_probs, self.charset.encode(text))
+            except ValueError:  # a character outside the charset: this recogniser cannot have read it
+                return float("-inf")
+
+        new = correct_reading(reading, lexicon, score, confidence, margin)
+        if new is not reading:
+            new = new.model_copy(update={"confidence": min(new.char_confidences or [reading.confidence])})
+        return new
+
+
+def _log_probs(logits: Any) -> np.ndarray:
+    if isinstance(logits, np.ndarray):
+        return log_softmax(logits.astype(np.float32))
+    return logits.detach().float().log_softmax(-1).cpu().numpy()
+
+
+def _lexicon_option(language: str | None, words: list[str] | tuple[str, ...], confidence: float,
+                    margin: float) -> tuple[Lexicon, float, float] | None:
+    """The stage's lexicon options checked: (word list, confidence gate, margin), or None when off."""
+    if language is None:
+        return None
+    if not 0.0 < float(confidence) <= 1.0:
+        raise KocrConfigError(f"lexicon_confidence must be in (0, 1], not {confidence!r}")
+    if float(margin) < 0:
+        raise KocrConfigError(f"lexicon_margin must be 0 or more (nats), not {margin!r}")
+    if isinstance(words, str):
+        words = (words,)
+    return load_lexicon(str(language), tuple(str(w) for w in words)), float(confidence), float(margin)
 
 
 def recognizers_in(directory: Path) -> list[type[CtcRecognizer]]:

@@ -57,6 +57,10 @@ class CropConfig(BaseModel):
     whole_phrase_prob: float = Field(0.5, ge=0, le=1, description="A multi-word phrase kept whole, else one word of it.")
     tracking_prob: float = Field(0.06, ge=0, le=1, description="Letter-spaced words (titles: 사 업 자).")
     mono_prob: float = Field(0.05, ge=0, le=1, description="Monospaced grid, as POS receipts print.")
+    narrow_space_prob: float = Field(0.0, ge=0, le=1, description=(
+        "Share of crops holding a space whose word gaps are narrowed (typewritten and tightly set "
+        "text: FUNSD's gaps are often a fraction of a font's space), so the recogniser still reads the space."))
+    space_scale: tuple[float, float] = Field((0.2, 0.7), description="Range of a narrowed space's share of the font's own.")
     rule_prob: float = Field(0.05, ge=0, le=1, description="A table rule along the top or bottom edge.")
     margin: tuple[float, float] = Field((0.0, 0.3), description="Margin range, in units of the font size.")
     native_font_prob: float = Field(0.65, ge=0, le=1, description="Latin/digit text drawn with a Korean font.")
@@ -117,13 +121,16 @@ class CropGenerator:
             if face is None:
                 continue
             size = rng.choice(cfg.sizes)
-            tracking, cell = 0.0, None
+            tracking, cell, space_scale = 0.0, None, 1.0
             one_word = " " not in phrase.text and len(phrase.text) <= 8
             if one_word and rng.random() < cfg.tracking_prob:
                 tracking = size * rng.uniform(0.12, 0.7)
             elif rng.random() < cfg.mono_prob:
                 cell = round(size * rng.uniform(0.5, 0.62))
-            layout = layout_text(phrase.text, face, size, tracking, cell)
+            # Only draw from ``rng`` for this when asked to, so that every existing stream stays the same.
+            if cfg.narrow_space_prob > 0 and " " in phrase.text and cell is None and rng.random() < cfg.narrow_space_prob:
+                space_scale = rng.uniform(*cfg.space_scale)
+            layout = layout_text(phrase.text, face, size, tracking, cell, space_scale)
             if layout is not None and layout.ink_box() is not None:
                 break
         else:

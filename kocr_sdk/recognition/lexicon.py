@@ -1,0 +1,206 @@
+"""Lexicon correction: an unsure letter that keeps a reading out of the dictionary is changed.
+
+Why: on worn scans and faxes a recogniser trained on generated text loses strokes — ``e``
+without its bar reads ``c`` (``thc``, ``mcssage``, ``Ncvember``), ``i`` reads ``l`` — and
+these are the commonest substitutions kocr makes on real English forms. The recogniser
+usually knows: the character it got wrong is the one it was least sure of. So a word is
+corrected only where (a) its letters are not an English word, (b) changing, dropping or
+adding a letter at a position the recogniser was unsure of (character confidence below
+``max_confidence``) makes one, and (c) one such word is the clear choice (fewest edits,
+then the least confident letters changed, then the commoner word). Names, codes and words
+read with confidence are left as read: the recogniser's certainty, not the dictionary,
+decides which letters may move.
+
+The word lists (``kocr_sdk/data/lexicons/<language>.txt.gz``: one ``word<TAB>tier`` a line,
+tier 1 the commoner words) are built by ``python -m kocr_sdk.lab.lexicon`` from SCOWL's
+English lists; users add their own words (company names, product codes) with
+``recognition.lexicon.extra_words``.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import re
+import string
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz.distance.Levenshtein import opcodes as _opcodes
+
+from ..errors import KocrError
+from ..interfaces import Reading
+from ..resources import DATA_DIR
+
+__all__ = ["LEXICON_CONFIDENCE", "LEXICON_DIR", "LEXICON_MARGIN", "Lexicon", "load_lexicon", "correct_reading"]
+
+LEXICON_DIR = DATA_DIR / "lexicons"
+#: Largest word-list file read from a user (a list of a million words is ~10 MB).
+MAX_WORDS_FILE_BYTES = 32 * 1024 * 1024
+#: A word's core: letters, with what surrounds them (quotes, punctuation, digits) kept as read.
+_CORE = re.compile(r"^([^A-Za-z]*)([A-Za-z](?:[A-Za-z'-]*[A-Za-z])?)([^A-Za-z]*)$")
+_LETTERS = string.ascii_lowercase
+#: Letters the recogniser was less sure of than this may change (the stage's ``lexicon_confidence``).
+LEXICON_CONFIDENCE = 0.99
+#: How far (nats of CTC log-likelihood) a dictionary spelling may fall below what was read and
+#: still replace it (the stage's ``lexicon_margin``): the prior that a word on a page is a word.
+LEXICON_MARGIN = 8.0
+#: A word with more unsure letters than this is left as read: too little of it is known.
+_MAX_UNSURE = 3
+#: At most this many letters change in one word: the candidates grow ~53-fold with each.
+_MAX_CHANGES = 2
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Words (lower case) with their tier: 1 common, 2 less so, 0 added by the user (always preferred)."""
+
+    tiers: dict[str, int]
+
+    def __contains__(self, word: str) -> bool:
+        return word.lower() in self.tiers
+
+    def tier(self, word: str) -> int:
+        return self.tiers[word.lower()]
+
+
+def _read_words_file(path: Path) -> Iterator[tuple[str, int]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        if path.stat().st_size > MAX_WORDS_FILE_BYTES:
+            raise KocrError(f"word list {path} is larger than {MAX_WORDS_FILE_BYTES // (1024 * 1024)} MB")
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                word, _, tier = line.strip().partition("\t")
+                if word:
+                    yield word, int(tier) if tier.isdigit() else 0
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise KocrError(f"cannot read word list {path}: {exc}") from None
+
+
+@functools.lru_cache(maxsize=8)
+def load_lexicon(language: str, extra_words: tuple[str, ...] = ()) -> Lexicon:
+    """The shipped word list of ``language`` plus the words in ``extra_words`` files (one a line)."""
+    path = LEXICON_DIR / f"{language}.txt.gz"
+    if not path.is_file():
+        shipped = sorted(p.name.split(".")[0] for p in LEXICON_DIR.glob("*.txt.gz"))
+        raise KocrError(f"no word list for language {language!r}: kocr ships {', '.join(shipped) or 'none'}")
+    tiers = {w.lower(): t for w, t in _read_words_file(path)}
+    for extra in extra_words:
+        for word, _ in _read_words_file(Path(extra)):
+            tiers[word.lower()] = 0
+    return Lexicon(tiers)
+
+
+def _edits(core: str, unsure: Sequence[int]) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """Every word made from ``core`` by one change at each of some unsure positions: the letter
+    replaced or dropped, or a letter added right after it. Yields (word, positions changed)."""
+    def at(word: str, i: int) -> Iterator[str]:
+        for c in _LETTERS:
+            if c != word[i]:
+                yield word[:i] + c + word[i + 1:]
+            yield word[:i + 1] + c + word[i + 1:]
+        yield word[:i] + word[i + 1:]
+
+    # Right to left, so a change never shifts a position still to be changed.
+    for n in range(1, min(len(unsure), _MAX_CHANGES) + 1):
+        for chosen in _subsets(sorted(unsure, reverse=True), n):
+            words = [core]
+            for i in chosen:
+                words = [w for base in words for w in at(base, i)]
+            for w in words:
+                yield w, tuple(chosen)
+
+
+def _subsets(items: list[int], n: int) -> Iterator[tuple[int, ...]]:
+    if n == 0:
+        yield ()
+        return
+    for k in range(len(items) - n + 1):
+        for rest in _subsets(items[k + 1:], n - 1):
+            yield (items[k], *rest)
+
+
+def _cased(new: str, old: str) -> str:
+    """``new`` in ``old``'s case: all capitals, a capital first, or letter by letter where aligned."""
+    if old.isupper() and len(old) > 1:
+        return new.upper()
+    if len(new) == len(old):
+        return "".join(n.upper() if o.isupper() else n for o, n in zip(old, new))
+    return new[0].upper() + new[1:] if old[0].isupper() else new
+
+
+def correct_reading(reading: Reading, lexicon: Lexicon, score: Callable[[str], float], max_confidence: float,
+                    margin: float, min_letters: int = 3) -> Reading:
+    """``reading`` with each of its space-separated words corrected as the module docstring says.
+
+    ``score(text)`` is the recogniser's log-likelihood of a whole reading (:func:`.ctc.log_likelihood`
+    over the crop's frames); a dictionary spelling replaces what was read when its score is at
+    most ``margin`` (nats) below the reading's. Readings without per-character confidences are
+    never changed, nor are words with digits inside or shorter than ``min_letters`` letters. A
+    changed letter carries the confidence of the letter it replaces (an added one that of the
+    letter before it).
+    """
+    text, confs = reading.text, reading.char_confidences
+    if confs is None or len(confs) != len(text):
+        return reading
+    old_pieces = text.split(" ")
+    pieces = list(old_pieces)
+    starts = [0]
+    for piece in old_pieces[:-1]:
+        starts.append(starts[-1] + len(piece) + 1)
+    base: float | None = None
+    for k, piece in enumerate(old_pieces):
+        candidates = _candidates(piece, confs[starts[k]:starts[k] + len(piece)], lexicon, max_confidence, min_letters)
+        if not candidates:
+            continue
+        if base is None:
+            base = score(text)
+        scored = [(score(" ".join(pieces[:k] + [c] + pieces[k + 1:])), -tier, c) for c, tier in candidates]
+        best, _, word = max(scored)
+        if best >= base - margin:
+            pieces[k] = word
+    if pieces == old_pieces:
+        return reading
+    new_confs: list[float] = []
+    for k, (old, new) in enumerate(zip(old_pieces, pieces)):
+        if k:
+            new_confs.append(float(confs[starts[k] - 1]))
+        new_confs.extend(_aligned_confidences(old, new, confs[starts[k]:starts[k] + len(old)]))
+    return reading.model_copy(update={"text": " ".join(pieces), "char_confidences": new_confs})
+
+
+def _candidates(text: str, confs: Sequence[float], lexicon: Lexicon, max_confidence: float,
+                min_letters: int) -> list[tuple[str, int]]:
+    """Dictionary spellings of ``text`` reached by changing only its unsure letters: (text, tier)."""
+    m = _CORE.match(text)
+    if m is None:
+        return []
+    head, core, tail = m.groups()
+    if len(core) < min_letters or core in lexicon:
+        return []
+    core_confs = confs[len(head):len(head) + len(core)]
+    unsure = sorted((i for i, c in enumerate(core_confs) if c < max_confidence), key=lambda i: core_confs[i])
+    if not unsure or len(unsure) > _MAX_UNSURE:
+        return []
+    found: dict[str, int] = {}
+    for word, _ in _edits(core.lower(), unsure):
+        tier = lexicon.tiers.get(word)
+        if tier is not None and len(word) >= min_letters:
+            found.setdefault(head + _cased(word, core) + tail, tier)
+    return list(found.items())
+
+
+def _aligned_confidences(old: str, new: str, confs: Sequence[float]) -> list[float]:
+    """One confidence per letter of ``new``: kept letters keep theirs, a replaced letter takes
+    the lowest of those it replaces, an added one that of the letter before it."""
+    out: list[float] = []
+    for tag, i1, i2, j1, j2 in _opcodes(old.lower(), new.lower()):
+        if tag == "equal":
+            out.extend(float(c) for c in confs[i1:i2])
+        elif tag == "replace":
+            out.extend([float(min(confs[i1:i2]))] * (j2 - j1))
+        elif tag == "insert":
+            out.extend([float(confs[max(0, i1 - 1)])] * (j2 - j1))
+    return out

@@ -1,0 +1,121 @@
+"""The lexicon correction: CTC likelihoods, which words change and which never do, word lists."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from kocr_sdk.errors import KocrConfigError, KocrError
+from kocr_sdk.interfaces import Reading
+from kocr_sdk.recognition.ctc import log_likelihood, log_softmax
+from kocr_sdk.recognition.lexicon import Lexicon, correct_reading, load_lexicon
+
+LEX = Lexicon({"the": 1, "message": 1, "massage": 2, "november": 1, "please": 1, "date": 1})
+
+
+def _collapse(path: tuple[int, ...]) -> tuple[int, ...]:
+    out, prev = [], -1
+    for k in path:
+        if k != prev and k != 0:
+            out.append(k)
+        prev = k
+    return tuple(out)
+
+
+@pytest.mark.parametrize("labels", [(1,), (1, 2), (2, 2), (1, 2, 1)])
+def test_ctc_likelihood_is_the_sum_over_paths(labels):
+    rng = np.random.default_rng(len(labels))
+    log_probs = log_softmax(rng.normal(size=(5, 3)) * 2)
+    total = sum(math.exp(sum(log_probs[t, k] for t, k in enumerate(path)))
+                for path in itertools.product(range(3), repeat=5) if _collapse(path) == labels)
+    assert log_likelihood(log_probs, list(labels)) == pytest.approx(math.log(total))
+
+
+def test_ctc_likelihood_of_labels_longer_than_the_frames_allow():
+    assert log_likelihood(log_softmax(np.zeros((2, 3))), [1, 1]) == float("-inf")
+
+
+def _reading(text: str, unsure: dict[int, float] | None = None) -> Reading:
+    confs = [0.999] * len(text)
+    for i, c in (unsure or {}).items():
+        confs[i] = c
+    return Reading(text=text, confidence=min(confs), char_confidences=confs)
+
+
+def _prefers(*texts: str):
+    """A scorer that ranks ``texts`` in order and everything else far below."""
+    return lambda text: -float(texts.index(text)) if text in texts else -100.0
+
+
+def test_an_unsure_letter_that_keeps_a_reading_out_of_the_dictionary_is_changed():
+    out = correct_reading(_reading("thc", {2: 0.4}), LEX, _prefers("thc", "the"), 0.99, 8.0)
+    assert out.text == "the"
+    assert len(out.char_confidences) == 3
+
+
+def test_the_recognisers_likelihood_picks_between_dictionary_words():
+    reading = _reading("mcssage", {1: 0.5})
+    assert correct_reading(reading, LEX, _prefers("mcssage", "message", "massage"), 0.99, 8.0).text == "message"
+    assert correct_reading(reading, LEX, _prefers("mcssage", "massage", "message"), 0.99, 8.0).text == "massage"
+
+
+def test_confident_letters_never_change():
+    assert correct_reading(_reading("thc"), LEX, _prefers("the", "thc"), 0.99, 8.0).text == "thc"
+
+
+def test_a_spelling_far_less_likely_than_the_reading_is_not_taken():
+    far = lambda text: 0.0 if text == "thc" else -20.0  # noqa: E731
+    assert correct_reading(_reading("thc", {2: 0.4}), LEX, far, 0.99, 8.0).text == "thc"
+
+
+def test_words_in_the_dictionary_names_and_digits_stay_as_read():
+    for text in ("the", "Zolot", "A1c", "12"):
+        reading = _reading(text, {0: 0.3})
+        assert correct_reading(reading, LEX, _prefers(text), 0.99, 8.0) is reading
+
+
+def test_case_and_punctuation_are_kept():
+    assert correct_reading(_reading("THC:", {2: 0.3}), LEX, _prefers("THC:", "THE:"), 0.99, 8.0).text == "THE:"
+    assert correct_reading(_reading("Ncvember,", {1: 0.3}), LEX, _prefers("Ncvember,", "November,"), 0.99, 8.0).text == "November,"
+
+
+def test_each_word_of_a_spaced_reading_is_corrected_on_its_own():
+    reading = _reading("DATE: picase", {7: 0.4, 8: 0.5})
+    out = correct_reading(reading, LEX, _prefers("DATE: picase", "DATE: please"), 0.99, 8.0)
+    assert out.text == "DATE: please"
+    assert len(out.char_confidences) == len(out.text)
+
+
+def test_a_reading_without_character_confidences_is_left_alone():
+    reading = Reading(text="thc", confidence=0.4)
+    assert correct_reading(reading, LEX, _prefers("the"), 0.99, 8.0) is reading
+
+
+def test_the_shipped_english_list_and_a_users_own_words(tmp_path):
+    lexicon = load_lexicon("en")
+    assert "message" in lexicon and "november" in lexicon and "thc" not in lexicon
+    words = tmp_path / "company.txt"
+    words.write_text("Lorillard\nKocrsoft\n")
+    assert "kocrsoft" in load_lexicon("en", (str(words),))
+
+
+def test_unknown_languages_and_unreadable_word_lists_are_clear_errors(tmp_path):
+    with pytest.raises(KocrError, match="no word list for language 'xx'"):
+        load_lexicon("xx")
+    bad = tmp_path / "words.txt.gz"
+    bad.write_bytes(b"not gzip at all")
+    with pytest.raises(KocrError, match="cannot read word list"):
+        load_lexicon("en", (str(bad),))
+
+
+def test_the_recogniser_refuses_bad_lexicon_options():
+    from kocr_sdk.recognition.stage import _lexicon_option
+
+    with pytest.raises(KocrConfigError, match="lexicon_confidence"):
+        _lexicon_option("en", (), 0.0, 8.0)
+    with pytest.raises(KocrConfigError, match="lexicon_margin"):
+        _lexicon_option("en", (), 0.99, -1.0)
+    assert _lexicon_option(None, (), 0.99, 8.0) is None
