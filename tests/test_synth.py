@@ -161,6 +161,25 @@ def test_handwriting_prob_draws_handwriting_and_leaves_the_default_stream_alone(
     assert all(zero.sample(i)[1] == crops.sample(i)[1] for i in range(10))
 
 
+def test_narrow_space_prob_narrows_word_gaps_and_leaves_the_default_stream_alone(crops):
+    def gaps(gen):
+        out = []
+        for i in range(40):
+            _, label = gen.sample(i)
+            if label.get("mono") or label.get("spaced"):
+                continue
+            words = label["words"]
+            out += [(b["poly"][0][0] - a["poly"][1][0]) / label["size"] for a, b in zip(words, words[1:])]
+        return out
+
+    wide = gaps(CropGenerator("train", seed=3, profile="latin", line_prob=1.0))
+    narrow = gaps(CropGenerator("train", seed=3, profile="latin", line_prob=1.0, narrow_space_prob=1.0,
+                                space_scale=(0.3, 0.3)))
+    assert wide and narrow and np.median(narrow) < 0.7 * np.median(wide)
+    zero = CropGenerator("train", seed=3, narrow_space_prob=0.0)
+    assert all(zero.sample(i)[1] == crops.sample(i)[1] for i in range(10))
+
+
 def test_heldout_crops_use_only_heldout_fonts():
     gen = CropGenerator("heldout", seed=1)
     assert all(is_heldout(gen.sample(i)[1]["font"]) for i in range(40))
