@@ -38,9 +38,8 @@ def main() -> None:
     from kocr_sdk.io import iter_pages
     from kocr_sdk.lab.eval.format import read_pages
     from kocr_sdk.lab.eval.runner import resolve_image
-    from kocr_sdk.recognition.ctc import log_likelihood
     from kocr_sdk.recognition.lexicon import correct_reading, load_lexicon
-    from kocr_sdk.recognition.stage import _log_probs, recognizers_in
+    from kocr_sdk.recognition.stage import _log_probs, ctc_scorer, recognizers_in
     from kocr_sdk.recognition.vitstr.decode import greedy_decode
     from kocr_sdk.interfaces import Reading
     from kocr_sdk.resources import WEIGHTS_DIR
@@ -80,12 +79,7 @@ def main() -> None:
             fixed = broken = other = 0
             examples: list[list[str]] = []
             for (reading, lp), truth in zip(read, truths):  # type: ignore[misc]
-                def score(text: str, lp=lp) -> float:
-                    try:
-                        return log_likelihood(lp, stage.charset.encode(text))
-                    except ValueError:
-                        return float("-inf")
-                new = correct_reading(reading, lexicon, score, conf, m)
+                new = correct_reading(reading, lexicon, ctc_scorer(stage.charset, lp), conf, m)
                 if new.text == reading.text:
                     continue
                 if new.text == truth:

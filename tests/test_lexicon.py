@@ -10,7 +10,7 @@ import pytest
 
 from kocr_sdk.errors import KocrConfigError, KocrError
 from kocr_sdk.interfaces import Reading
-from kocr_sdk.recognition.ctc import log_likelihood, log_softmax
+from kocr_sdk.recognition.ctc import log_likelihood, log_likelihoods, log_softmax
 from kocr_sdk.recognition.lexicon import Lexicon, correct_reading, load_lexicon
 
 LEX = Lexicon({"the": 1, "message": 1, "massage": 2, "november": 1, "please": 1, "date": 1})
@@ -34,6 +34,12 @@ def test_ctc_likelihood_is_the_sum_over_paths(labels):
     assert log_likelihood(log_probs, list(labels)) == pytest.approx(math.log(total))
 
 
+def test_ctc_likelihoods_of_several_sequences_at_once_match_one_at_a_time():
+    log_probs = log_softmax(np.random.default_rng(7).normal(size=(9, 5)))
+    labels = [[1], [2, 2], [], [1, 3, 4, 3], [4] * 6]
+    assert log_likelihoods(log_probs, labels) == pytest.approx([log_likelihood(log_probs, lab) for lab in labels])
+
+
 def test_ctc_likelihood_of_labels_longer_than_the_frames_allow():
     assert log_likelihood(log_softmax(np.zeros((2, 3))), [1, 1]) == float("-inf")
 
@@ -47,7 +53,7 @@ def _reading(text: str, unsure: dict[int, float] | None = None) -> Reading:
 
 def _prefers(*texts: str):
     """A scorer that ranks ``texts`` in order and everything else far below."""
-    return lambda text: -float(texts.index(text)) if text in texts else -100.0
+    return lambda batch: [-float(texts.index(t)) if t in texts else -100.0 for t in batch]
 
 
 def test_an_unsure_letter_that_keeps_a_reading_out_of_the_dictionary_is_changed():
@@ -67,7 +73,7 @@ def test_confident_letters_never_change():
 
 
 def test_a_spelling_far_less_likely_than_the_reading_is_not_taken():
-    far = lambda text: 0.0 if text == "thc" else -20.0  # noqa: E731
+    far = lambda batch: [0.0 if t == "thc" else -20.0 for t in batch]  # noqa: E731
     assert correct_reading(_reading("thc", {2: 0.4}), LEX, far, 0.99, 8.0).text == "thc"
 
 

@@ -94,13 +94,16 @@ def load_lexicon(language: str, extra_words: tuple[str, ...] = ()) -> Lexicon:
 
 
 def _edits(core: str, unsure: Sequence[int]) -> Iterator[tuple[str, tuple[int, ...]]]:
-    """Every word made from ``core`` by one change at each of some unsure positions: the letter
-    replaced or dropped, or a letter added right after it. Yields (word, positions changed)."""
-    def at(word: str, i: int) -> Iterator[str]:
+    """Every word made from ``core`` by a change at each of one or two unsure positions: the
+    letter replaced or dropped, or (one change only) a letter added right after it. Yields
+    (word, positions changed). Two changes with additions would be four times as many words
+    to look up, for a kind of error (two letters lost in one word) the recogniser rarely makes."""
+    def at(word: str, i: int, add: bool) -> Iterator[str]:
         for c in _LETTERS:
             if c != word[i]:
                 yield word[:i] + c + word[i + 1:]
-            yield word[:i + 1] + c + word[i + 1:]
+            if add:
+                yield word[:i + 1] + c + word[i + 1:]
         yield word[:i] + word[i + 1:]
 
     # Right to left, so a change never shifts a position still to be changed.
@@ -108,7 +111,7 @@ def _edits(core: str, unsure: Sequence[int]) -> Iterator[tuple[str, tuple[int, .
         for chosen in _subsets(sorted(unsure, reverse=True), n):
             words = [core]
             for i in chosen:
-                words = [w for base in words for w in at(base, i)]
+                words = [w for base in words for w in at(base, i, add=n == 1)]
             for w in words:
                 yield w, tuple(chosen)
 
@@ -131,12 +134,12 @@ def _cased(new: str, old: str) -> str:
     return new[0].upper() + new[1:] if old[0].isupper() else new
 
 
-def correct_reading(reading: Reading, lexicon: Lexicon, score: Callable[[str], float], max_confidence: float,
+def correct_reading(reading: Reading, lexicon: Lexicon, score: Callable[[list[str]], Sequence[float]], max_confidence: float,
                     margin: float, min_letters: int = 3) -> Reading:
     """``reading`` with each of its space-separated words corrected as the module docstring says.
 
-    ``score(text)`` is the recogniser's log-likelihood of a whole reading (:func:`.ctc.log_likelihood`
-    over the crop's frames); a dictionary spelling replaces what was read when its score is at
+    ``score(texts)`` gives the recogniser's log-likelihood of each whole reading
+    (:func:`.ctc.log_likelihoods` over the crop's frames); a dictionary spelling replaces what was read when its score is at
     most ``margin`` (nats) below the reading's. Readings without per-character confidences are
     never changed, nor are words with digits inside or shorter than ``min_letters`` letters. A
     changed letter carries the confidence of the letter it replaces (an added one that of the
@@ -155,10 +158,12 @@ def correct_reading(reading: Reading, lexicon: Lexicon, score: Callable[[str], f
         candidates = _candidates(piece, confs[starts[k]:starts[k] + len(piece)], lexicon, max_confidence, min_letters)
         if not candidates:
             continue
+        texts = [" ".join(pieces[:k] + [c] + pieces[k + 1:]) for c, _ in candidates]
         if base is None:
-            base = score(text)
-        scored = [(score(" ".join(pieces[:k] + [c] + pieces[k + 1:])), -tier, c) for c, tier in candidates]
-        best, _, word = max(scored)
+            *scores, base = score(texts + [text])
+        else:
+            scores = list(score(texts))
+        best, _, word = max((float(sc), -tier, c) for sc, (c, tier) in zip(scores, candidates))
         if best >= base - margin:
             pieces[k] = word
     if pieces == old_pieces:
@@ -174,6 +179,8 @@ def correct_reading(reading: Reading, lexicon: Lexicon, score: Callable[[str], f
 def _candidates(text: str, confs: Sequence[float], lexicon: Lexicon, max_confidence: float,
                 min_letters: int) -> list[tuple[str, int]]:
     """Dictionary spellings of ``text`` reached by changing only its unsure letters: (text, tier)."""
+    if not confs or min(confs) >= max_confidence:  # the common case, decided before any parsing
+        return []
     m = _CORE.match(text)
     if m is None:
         return []
