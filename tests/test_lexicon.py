@@ -125,3 +125,26 @@ def test_the_recogniser_refuses_bad_lexicon_options():
     with pytest.raises(KocrConfigError, match="lexicon_margin"):
         _lexicon_option("en", (), 0.99, -1.0)
     assert _lexicon_option(None, (), 0.99, 8.0) is None
+
+
+def test_the_shipped_latin_recogniser_corrects_on_its_own_frames():
+    """The stage's wiring: frames that read ``thc`` with ``e`` a close second give ``the``;
+    with the option off they give what was read."""
+    from kocr_sdk.recognition.stage import _log_probs, recognizers_in
+    from kocr_sdk.recognition.vitstr.decode import greedy_decode
+    from kocr_sdk.resources import WEIGHTS_DIR
+
+    cls = next(c for c in recognizers_in(WEIGHTS_DIR) if c.name == "vitstr-tiny-latin")
+    on, off = cls(runtime="onnx"), cls(runtime="onnx", lexicon=None)
+    index = on.charset.index
+    logits = np.full((1, 7, len(on.charset)), -9.0, dtype=np.float32)
+    for t, ch in enumerate("t_h_c__"):
+        logits[0, t, 0 if ch == "_" else index[ch]] = 5.0
+    logits[0, 4, index["e"]] = 4.6  # the frame that reads "c" is nearly an "e"
+
+    (text, conf, char_conf), = greedy_decode(logits, np.array([7]), on.charset)
+    reading = Reading(text=text, confidence=conf, char_confidences=list(char_conf))
+    assert reading.text == "thc"
+    fixed = on._corrected(reading, _log_probs(logits)[0])
+    assert fixed.text == "the" and fixed.confidence == pytest.approx(min(fixed.char_confidences))
+    assert off._lexicon is None

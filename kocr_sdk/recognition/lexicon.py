@@ -3,18 +3,20 @@
 Why: on worn scans and faxes a recogniser trained on generated text loses strokes — ``e``
 without its bar reads ``c`` (``thc``, ``mcssage``, ``Ncvember``), ``i`` reads ``l`` — and
 these are the commonest substitutions kocr makes on real English forms. The recogniser
-usually knows: the character it got wrong is the one it was least sure of. So a word is
-corrected only where (a) its letters are not an English word, (b) changing, dropping or
-adding a letter at a position the recogniser was unsure of (character confidence below
-``max_confidence``) makes one, and (c) one such word is the clear choice (fewest edits,
-then the least confident letters changed, then the commoner word). Names, codes and words
-read with confidence are left as read: the recogniser's certainty, not the dictionary,
-decides which letters may move.
+usually knows: the character it got wrong is one it was unsure of. So a word is corrected
+only where (a) its letters are not an English word, (b) changing or dropping one or two
+letters the recogniser was unsure of (character confidence below ``max_confidence``), or
+adding one after such a letter, makes one, and (c) the recogniser itself finds that
+spelling nearly as likely as what it read: the CTC likelihood of the whole reading on the
+crop's frames (:mod:`.ctc`) may fall at most ``margin`` nats, the prior that a word on a
+page is a word; among several spellings the likeliest wins. Names, codes and words read
+with confidence are left as read: the recogniser's certainty, not the dictionary, decides
+which letters may move.
 
 The word lists (``kocr_sdk/data/lexicons/<language>.txt.gz``: one ``word<TAB>tier`` a line,
-tier 1 the commoner words) are built by ``python -m kocr_sdk.lab.lexicon`` from SCOWL's
-English lists; users add their own words (company names, product codes) with
-``recognition.lexicon.extra_words``.
+tier 1 the commoner words, which break ties) are built by ``python -m kocr_sdk.lab.lexicon``
+from SCOWL's English lists; users add their own words (company names, product codes) with
+the recogniser's ``lexicon_words`` option.
 """
 
 from __future__ import annotations
