@@ -57,47 +57,52 @@ def _prefers(*texts: str):
 
 
 def test_an_unsure_letter_that_keeps_a_reading_out_of_the_dictionary_is_changed():
-    out = correct_reading(_reading("thc", {2: 0.4}), LEX, _prefers("thc", "the"), 0.99, 8.0)
+    out = correct_reading(_reading("thc", {2: 0.4}), LEX, _prefers("thc", "the"), 0.99, 8.0, 3)
     assert out.text == "the"
     assert len(out.char_confidences) == 3
 
 
 def test_the_recognisers_likelihood_picks_between_dictionary_words():
     reading = _reading("mcssage", {1: 0.5})
-    assert correct_reading(reading, LEX, _prefers("mcssage", "message", "massage"), 0.99, 8.0).text == "message"
-    assert correct_reading(reading, LEX, _prefers("mcssage", "massage", "message"), 0.99, 8.0).text == "massage"
+    assert correct_reading(reading, LEX, _prefers("mcssage", "message", "massage"), 0.99, 8.0, 3).text == "message"
+    assert correct_reading(reading, LEX, _prefers("mcssage", "massage", "message"), 0.99, 8.0, 3).text == "massage"
+
+
+def test_words_under_four_letters_stay_as_read_by_default():
+    reading = _reading("GST", {0: 0.3})
+    assert correct_reading(reading, Lexicon({"cst": 1, "get": 1}), _prefers("CST", "GST"), 0.99, 8.0) is reading
 
 
 def test_confident_letters_never_change():
-    assert correct_reading(_reading("thc"), LEX, _prefers("the", "thc"), 0.99, 8.0).text == "thc"
+    assert correct_reading(_reading("thc"), LEX, _prefers("the", "thc"), 0.99, 8.0, 3).text == "thc"
 
 
 def test_a_spelling_far_less_likely_than_the_reading_is_not_taken():
     far = lambda batch: [0.0 if t == "thc" else -20.0 for t in batch]  # noqa: E731
-    assert correct_reading(_reading("thc", {2: 0.4}), LEX, far, 0.99, 8.0).text == "thc"
+    assert correct_reading(_reading("thc", {2: 0.4}), LEX, far, 0.99, 8.0, 3).text == "thc"
 
 
 def test_words_in_the_dictionary_names_and_digits_stay_as_read():
     for text in ("the", "Zolot", "A1c", "12"):
         reading = _reading(text, {0: 0.3})
-        assert correct_reading(reading, LEX, _prefers(text), 0.99, 8.0) is reading
+        assert correct_reading(reading, LEX, _prefers(text), 0.99, 8.0, 3) is reading
 
 
 def test_case_and_punctuation_are_kept():
-    assert correct_reading(_reading("THC:", {2: 0.3}), LEX, _prefers("THC:", "THE:"), 0.99, 8.0).text == "THE:"
-    assert correct_reading(_reading("Ncvember,", {1: 0.3}), LEX, _prefers("Ncvember,", "November,"), 0.99, 8.0).text == "November,"
+    assert correct_reading(_reading("THC:", {2: 0.3}), LEX, _prefers("THC:", "THE:"), 0.99, 8.0, 3).text == "THE:"
+    assert correct_reading(_reading("Ncvember,", {1: 0.3}), LEX, _prefers("Ncvember,", "November,"), 0.99, 8.0, 3).text == "November,"
 
 
 def test_each_word_of_a_spaced_reading_is_corrected_on_its_own():
     reading = _reading("DATE: picase", {7: 0.4, 8: 0.5})
-    out = correct_reading(reading, LEX, _prefers("DATE: picase", "DATE: please"), 0.99, 8.0)
+    out = correct_reading(reading, LEX, _prefers("DATE: picase", "DATE: please"), 0.99, 8.0, 3)
     assert out.text == "DATE: please"
     assert len(out.char_confidences) == len(out.text)
 
 
 def test_a_reading_without_character_confidences_is_left_alone():
     reading = Reading(text="thc", confidence=0.4)
-    assert correct_reading(reading, LEX, _prefers("the"), 0.99, 8.0) is reading
+    assert correct_reading(reading, LEX, _prefers("the"), 0.99, 8.0, 3) is reading
 
 
 def test_the_shipped_english_list_and_a_users_own_words(tmp_path):
@@ -128,7 +133,7 @@ def test_the_recogniser_refuses_bad_lexicon_options():
 
 
 def test_the_shipped_latin_recogniser_corrects_on_its_own_frames():
-    """The stage's wiring: frames that read ``thc`` with ``e`` a close second give ``the``;
+    """The stage's wiring: frames that read ``thcm`` with ``e`` a close second give ``them``;
     with the option off they give what was read."""
     from kocr_sdk.recognition.stage import _log_probs, recognizers_in
     from kocr_sdk.recognition.vitstr.decode import greedy_decode
@@ -137,14 +142,14 @@ def test_the_shipped_latin_recogniser_corrects_on_its_own_frames():
     cls = next(c for c in recognizers_in(WEIGHTS_DIR) if c.name == "vitstr-tiny-latin")
     on, off = cls(runtime="onnx"), cls(runtime="onnx", lexicon=None)
     index = on.charset.index
-    logits = np.full((1, 7, len(on.charset)), -9.0, dtype=np.float32)
-    for t, ch in enumerate("t_h_c__"):
+    logits = np.full((1, 8, len(on.charset)), -9.0, dtype=np.float32)
+    for t, ch in enumerate("t_h_c_m_"):
         logits[0, t, 0 if ch == "_" else index[ch]] = 5.0
     logits[0, 4, index["e"]] = 4.6  # the frame that reads "c" is nearly an "e"
 
-    (text, conf, char_conf), = greedy_decode(logits, np.array([7]), on.charset)
+    (text, conf, char_conf), = greedy_decode(logits, np.array([8]), on.charset)
     reading = Reading(text=text, confidence=conf, char_confidences=list(char_conf))
-    assert reading.text == "thc"
+    assert reading.text == "thcm"
     fixed = on._corrected(reading, _log_probs(logits)[0])
-    assert fixed.text == "the" and fixed.confidence == pytest.approx(min(fixed.char_confidences))
+    assert fixed.text == "them" and fixed.confidence == pytest.approx(min(fixed.char_confidences))
     assert off._lexicon is None

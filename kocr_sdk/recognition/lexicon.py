@@ -47,7 +47,10 @@ _LETTERS = string.ascii_lowercase
 LEXICON_CONFIDENCE = 0.99
 #: How far (nats of CTC log-likelihood) a dictionary spelling may fall below what was read and
 #: still replace it (the stage's ``lexicon_margin``): the prior that a word on a page is a word.
-LEXICON_MARGIN = 8.0
+LEXICON_MARGIN = 5.0
+#: Shorter words stay as read: three letters are mostly abbreviations (``GST``, ``SDN``, ``QTY``)
+#: one change away from some English word, and a dictionary knows too little about them.
+LEXICON_MIN_LETTERS = 4
 #: A word with more unsure letters than this is left as read: too little of it is known.
 _MAX_UNSURE = 3
 #: At most this many letters change in one word: the candidates grow ~53-fold with each.
@@ -137,7 +140,7 @@ def _cased(new: str, old: str) -> str:
 
 
 def correct_reading(reading: Reading, lexicon: Lexicon, score: Callable[[list[str]], Sequence[float]], max_confidence: float,
-                    margin: float, min_letters: int = 3) -> Reading:
+                    margin: float, min_letters: int = LEXICON_MIN_LETTERS) -> Reading:
     """``reading`` with each of its space-separated words corrected as the module docstring says.
 
     ``score(texts)`` gives the recogniser's log-likelihood of each whole reading
