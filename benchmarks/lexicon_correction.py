@@ -45,7 +45,8 @@ def main() -> None:
     from kocr_sdk.lab.eval.format import read_pages
     from kocr_sdk.lab.eval.runner import resolve_image
     from kocr_sdk.recognition.lexicon import correct_reading, load_lexicon
-    from kocr_sdk.recognition.stage import _log_probs, ctc_scorer, recognizers_in
+    from kocr_sdk.recognition.ctc import scorer
+    from kocr_sdk.recognition.stage import _log_probs, recognizers_in
     from kocr_sdk.recognition.vitstr.decode import greedy_decode
     from kocr_sdk.interfaces import Reading
     from kocr_sdk.resources import WEIGHTS_DIR
@@ -86,7 +87,7 @@ def main() -> None:
         fixed = broken = other = 0
         examples: list[list[str]] = []
         for (reading, lp), truth in zip(read, truths):  # type: ignore[misc]
-            new = correct_reading(reading, lexicon, ctc_scorer(stage.charset, lp), conf, m, min_letters)
+            new = correct_reading(reading, lexicon, scorer(stage.charset, lp), conf, m, min_letters)
             if new.text == reading.text:
                 continue
             if new.text == truth:

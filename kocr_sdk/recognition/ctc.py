@@ -7,11 +7,12 @@ installed. A word has tens of frames and tens of labels, so one candidate costs 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["log_likelihood", "log_likelihoods", "log_softmax"]
+__all__ = ["log_likelihood", "log_likelihoods", "log_softmax", "scorer"]
 
 BLANK = 0
 
@@ -69,3 +70,21 @@ def log_likelihoods(log_probs: np.ndarray, label_lists: Sequence[Sequence[int]])
     out = np.logaddexp(last, before)
     out[ends > 2 * T] = -np.inf  # more labels than the frames can hold
     return out
+
+
+def scorer(charset: Any, log_probs: np.ndarray) -> Callable[[list[str]], np.ndarray]:
+    """Scores texts by their CTC log-likelihood on one crop's frames (``log_probs``, (T, C), class
+    0 the blank); ``charset.encode(text)`` gives a text's class ids and raises ``ValueError`` for a
+    character outside the charset, which scores -inf: the recogniser cannot have read it."""
+    def score(texts: list[str]) -> np.ndarray:
+        labels, readable = [], []
+        for text in texts:
+            try:
+                labels.append(charset.encode(text))
+                readable.append(True)
+            except ValueError:
+                labels.append([])
+                readable.append(False)
+        return np.where(readable, log_likelihoods(log_probs, labels), -np.inf)
+
+    return score

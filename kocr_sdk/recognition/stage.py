@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -24,7 +23,7 @@ from ..resources import WEIGHTS_DIR
 from ..weights_file import read_meta, read_weights
 from .architectures import create_model, list_architectures
 from .charset import CHARSETS
-from .ctc import log_likelihoods, log_softmax
+from .ctc import log_softmax, scorer
 from .lexicon import LEXICON_CONFIDENCE, LEXICON_MARGIN, Lexicon, correct_reading, load_lexicon
 from .spec import spec_of
 from .preprocess import HEIGHT, batch_arrays, batch_tensors, normalise
@@ -149,27 +148,10 @@ class CtcRecognizer(Recognizer):
         """``reading`` after the lexicon correction (:mod:`.lexicon`), scored on this crop's frames."""
         lexicon, confidence, margin = self._lexicon  # type: ignore[misc]
 
-        new = correct_reading(reading, lexicon, ctc_scorer(self.charset, log_probs), confidence, margin)
+        new = correct_reading(reading, lexicon, scorer(self.charset, log_probs), confidence, margin)
         if new is not reading:
             new = new.model_copy(update={"confidence": min(new.char_confidences or [reading.confidence])})
         return new
-
-
-def ctc_scorer(charset: Any, log_probs: np.ndarray) -> Callable[[list[str]], np.ndarray]:
-    """Scores texts by their CTC log-likelihood on one crop's frames (``log_probs``, (T, C));
-    a text with a character outside ``charset`` scores -inf: the recogniser cannot have read it."""
-    def score(texts: list[str]) -> np.ndarray:
-        labels, readable = [], []
-        for text in texts:
-            try:
-                labels.append(charset.encode(text))
-                readable.append(True)
-            except ValueError:
-                labels.append([])
-                readable.append(False)
-        return np.where(readable, log_likelihoods(log_probs, labels), -np.inf)
-
-    return score
 
 
 def _log_probs(logits: Any) -> np.ndarray:
