@@ -88,6 +88,13 @@ def test_words_in_the_dictionary_names_and_digits_stay_as_read():
         assert correct_reading(reading, LEX, _prefers(text), 0.99, 8.0, 3) is reading
 
 
+def test_a_hyphen_or_apostrophe_inside_a_word_is_never_dropped_to_make_one():
+    lexicon = Lexicon({"email": 1, "dont": 1})
+    for text in ("e-mail", "don't"):
+        reading = _reading(text, {1: 0.3, 2: 0.3, 3: 0.3})
+        assert correct_reading(reading, lexicon, _prefers("email", "dont", text), 0.99, 8.0) is reading
+
+
 def test_case_and_punctuation_are_kept():
     assert correct_reading(_reading("THC:", {2: 0.3}), LEX, _prefers("THC:", "THE:"), 0.99, 8.0, 3).text == "THE:"
     assert correct_reading(_reading("Ncvember,", {1: 0.3}), LEX, _prefers("Ncvember,", "November,"), 0.99, 8.0, 3).text == "November,"

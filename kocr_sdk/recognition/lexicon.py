@@ -40,8 +40,10 @@ __all__ = ["LEXICON_CONFIDENCE", "LEXICON_DIR", "LEXICON_MARGIN", "Lexicon", "lo
 LEXICON_DIR = DATA_DIR / "lexicons"
 #: Largest word-list file read from a user (a list of a million words is ~10 MB).
 MAX_WORDS_FILE_BYTES = 32 * 1024 * 1024
-#: A word's core: letters, with what surrounds them (quotes, punctuation, digits) kept as read.
-_CORE = re.compile(r"^([^A-Za-z]*)([A-Za-z](?:[A-Za-z'-]*[A-Za-z])?)([^A-Za-z]*)$")
+#: A word's core: letters only, with what surrounds them (quotes, punctuation, digits) kept as
+#: read. Words with a hyphen or an apostrophe inside (``e-mail``, ``don't``) are not matched:
+#: the list holds neither, and dropping the mark would make one of a word that was right.
+_CORE = re.compile(r"^([^A-Za-z]*)([A-Za-z]+)([^A-Za-z]*)$")
 _LETTERS = string.ascii_lowercase
 #: Letters the recogniser was less sure of than this may change (the stage's ``lexicon_confidence``).
 LEXICON_CONFIDENCE = 0.99
