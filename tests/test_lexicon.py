@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import math
 
@@ -160,3 +161,18 @@ def test_the_shipped_latin_recogniser_corrects_on_its_own_frames():
     fixed = on._corrected(reading, _log_probs(logits)[0])
     assert fixed.text == "them" and fixed.confidence == pytest.approx(min(fixed.char_confidences))
     assert off._lexicon is None
+
+
+def test_word_lists_are_built_in_tiers_of_letter_words(tmp_path):
+    from kocr_sdk.lab.lexicon import build
+
+    common, more = tmp_path / "common.txt", tmp_path / "more.txt"
+    common.write_text("The\nmessage\ndog's\n")
+    more.write_text("message\nNovember\ncafé\ne-mail\n")
+    out = tmp_path / "en.txt.gz"
+    assert build([common, more], out) == 3
+    first = out.read_bytes()
+    build([common, more], out)
+    assert out.read_bytes() == first  # the same inputs give the same bytes
+    with gzip.open(out, "rt") as fh:
+        assert dict(line.split() for line in fh) == {"the": "1", "message": "1", "november": "2"}
