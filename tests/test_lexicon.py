@@ -143,7 +143,7 @@ def test_the_recogniser_refuses_bad_lexicon_options():
 def test_the_shipped_latin_recogniser_corrects_on_its_own_frames():
     """The stage's wiring: frames that read ``thcm`` with ``e`` a close second give ``them``;
     with the option off they give what was read."""
-    from kocr_sdk.recognition.stage import _log_probs, recognizers_in
+    from kocr_sdk.recognition.stage import recognizers_in
     from kocr_sdk.recognition.vitstr.decode import greedy_decode
     from kocr_sdk.resources import WEIGHTS_DIR
 
@@ -158,7 +158,7 @@ def test_the_shipped_latin_recogniser_corrects_on_its_own_frames():
     (text, conf, char_conf), = greedy_decode(logits, np.array([8]), on.charset)
     reading = Reading(text=text, confidence=conf, char_confidences=list(char_conf))
     assert reading.text == "thcm"
-    fixed = on._corrected(reading, _log_probs(logits)[0])
+    fixed = on._corrected(reading, logits[0])
     assert fixed.text == "them" and fixed.confidence == pytest.approx(min(fixed.char_confidences))
     assert off._lexicon is None
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import itertools
 import re
 import string
 from collections.abc import Callable, Iterator, Sequence
@@ -68,9 +69,6 @@ class Lexicon:
     def __contains__(self, word: str) -> bool:
         return word.lower() in self.tiers
 
-    def tier(self, word: str) -> int:
-        return self.tiers[word.lower()]
-
 
 def _read_words_file(path: Path) -> Iterator[tuple[str, int]]:
     opener = gzip.open if path.suffix == ".gz" else open
@@ -100,11 +98,11 @@ def load_lexicon(language: str, extra_words: tuple[str, ...] = ()) -> Lexicon:
     return Lexicon(tiers)
 
 
-def _edits(core: str, unsure: Sequence[int]) -> Iterator[tuple[str, tuple[int, ...]]]:
+def _edits(core: str, unsure: Sequence[int]) -> Iterator[str]:
     """Every word made from ``core`` by a change at each of one or two unsure positions: the
-    letter replaced or dropped, or (one change only) a letter added right after it. Yields
-    (word, positions changed). Two changes with additions would be four times as many words
-    to look up, for a kind of error (two letters lost in one word) the recogniser rarely makes."""
+    letter replaced or dropped, or (one change only) a letter added right after it. Two changes
+    with additions would be four times as many words to look up, for a kind of error (two
+    letters lost in one word) the recogniser rarely makes."""
     def at(word: str, i: int, add: bool) -> Iterator[str]:
         for c in _LETTERS:
             if c != word[i]:
@@ -115,21 +113,11 @@ def _edits(core: str, unsure: Sequence[int]) -> Iterator[tuple[str, tuple[int, .
 
     # Right to left, so a change never shifts a position still to be changed.
     for n in range(1, min(len(unsure), _MAX_CHANGES) + 1):
-        for chosen in _subsets(sorted(unsure, reverse=True), n):
+        for chosen in itertools.combinations(sorted(unsure, reverse=True), n):
             words = [core]
             for i in chosen:
                 words = [w for base in words for w in at(base, i, add=n == 1)]
-            for w in words:
-                yield w, tuple(chosen)
-
-
-def _subsets(items: list[int], n: int) -> Iterator[tuple[int, ...]]:
-    if n == 0:
-        yield ()
-        return
-    for k in range(len(items) - n + 1):
-        for rest in _subsets(items[k + 1:], n - 1):
-            yield (items[k], *rest)
+            yield from words
 
 
 def _cased(new: str, old: str) -> str:
@@ -199,7 +187,7 @@ def _candidates(text: str, confs: Sequence[float], lexicon: Lexicon, max_confide
     if not unsure or len(unsure) > _MAX_UNSURE:
         return []
     found: dict[str, int] = {}
-    for word, _ in _edits(core.lower(), unsure):
+    for word in _edits(core.lower(), unsure):
         tier = lexicon.tiers.get(word)
         if tier is not None and len(word) >= min_letters:
             found.setdefault(head + _cased(word, core) + tail, tier)

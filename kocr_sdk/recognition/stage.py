@@ -122,13 +122,10 @@ class CtcRecognizer(Recognizer):
             idx = order[s:s + 64]
             logits, frames = self._logits([images[i] for i in idx])
             decoded = greedy_decode(logits, frames, self.charset)
-            log_probs = None
             for b, (i, (text, conf, char_conf)) in enumerate(zip(idx, decoded)):
                 reading = Reading(text=text, confidence=float(conf), char_confidences=[float(c) for c in char_conf])
                 if self._lexicon is not None and text:
-                    if log_probs is None:  # once a batch, and only when some word is checked
-                        log_probs = _log_probs(logits)
-                    reading = self._corrected(reading, log_probs[b, :int(frames[b])])
+                    reading = self._corrected(reading, logits[b, :int(frames[b])])
                 out[i] = reading
         return out  # type: ignore[return-value]
 
@@ -144,11 +141,16 @@ class CtcRecognizer(Recognizer):
             x, widths = x.to(self.device), widths.to(self.device)
             return self.model(x, widths), self.model.frames(widths)
 
-    def _corrected(self, reading: Reading, log_probs: np.ndarray) -> Reading:
-        """``reading`` after the lexicon correction (:mod:`.lexicon`), scored on this crop's frames."""
+    def _corrected(self, reading: Reading, logits: Any) -> Reading:
+        """``reading`` after the lexicon correction (:mod:`.lexicon`), scored on this crop's frames
+        (``logits``, (T, C)). Their log-softmax is taken only when a spelling is to be scored:
+        most words never are."""
         lexicon, confidence, margin = self._lexicon  # type: ignore[misc]
 
-        new = correct_reading(reading, lexicon, scorer(self.charset, log_probs), confidence, margin)
+        def score(texts: list[str]) -> np.ndarray:
+            return scorer(self.charset, _log_probs(logits))(texts)
+
+        new = correct_reading(reading, lexicon, score, confidence, margin)
         if new is not reading:
             new = new.model_copy(update={"confidence": min(new.char_confidences or [reading.confidence])})
         return new
