@@ -108,6 +108,37 @@ def test_each_word_of_a_spaced_reading_is_corrected_on_its_own():
     assert len(out.char_confidences) == len(out.text)
 
 
+SPLITS = Lexicon({"of": 1, "this": 2, "name": 2, "it": 1, "is": 1, "and": 1, "nameof": 3, "ax": 2, "e": 1, "rare": 3,
+                  "win": 1, "ton": 1})
+
+
+def test_a_missed_space_between_common_words_is_put_back():
+    out = correct_reading(_reading("ofthis"), SPLITS, _prefers("ofthis", "of this"), 0.99, 8.0, space_margin=6.0)
+    assert out.text == "of this"
+    assert len(out.char_confidences) == len(out.text)
+    three = correct_reading(_reading("anditis"), SPLITS, _prefers("anditis", "and it is"), 0.99, 8.0, space_margin=6.0)
+    assert three.text == "and it is"
+
+
+def test_a_split_keeps_case_and_punctuation_and_only_whole_common_words():
+    assert correct_reading(_reading("NAMEOF:"), Lexicon({"name": 1, "of": 1}), _prefers("NAMEOF:", "NAME OF:"), 0.99,
+                           8.0, space_margin=6.0).text == "NAME OF:"
+    for text, lexicon in (("NAMEOF", SPLITS),                                   # a word in the list stays whole
+                          ("thisax", SPLITS), ("rareof", SPLITS),               # a short piece not of the commonest
+                                                                                # or a rare longer one is not a split
+                          ("thise", SPLITS)):                                   # nor a lone letter other than a/I
+        reading = _reading(text)
+        spaced = lambda batch: [0.0] * len(batch)  # noqa: E731  every spelling as likely as the reading
+        assert correct_reading(reading, lexicon, spaced, 0.99, 8.0, space_margin=6.0) is reading, text
+
+
+def test_a_split_the_frames_do_not_support_or_with_splitting_off_is_not_made():
+    far = lambda batch: [0.0 if t == "winton" else -7.0 for t in batch]  # noqa: E731
+    assert correct_reading(_reading("winton"), SPLITS, far, 0.99, 8.0, space_margin=6.0).text == "winton"
+    assert correct_reading(_reading("winton"), SPLITS, far, 0.99, 8.0, space_margin=8.0).text == "win ton"
+    assert correct_reading(_reading("winton"), SPLITS, far, 0.99, 8.0).text == "winton"
+
+
 def test_a_reading_without_character_confidences_is_left_alone():
     reading = Reading(text="thc", confidence=0.4)
     assert correct_reading(reading, LEX, _prefers("the"), 0.99, 8.0, 3) is reading
@@ -137,6 +168,8 @@ def test_the_recogniser_refuses_bad_lexicon_options():
         _lexicon_option("en", (), 0.0, 8.0)
     with pytest.raises(KocrConfigError, match="lexicon_margin"):
         _lexicon_option("en", (), 0.99, -1.0)
+    with pytest.raises(KocrConfigError, match="lexicon_space_margin"):
+        _lexicon_option("en", (), 0.99, 5.0, -2.0)
     assert _lexicon_option(None, (), 0.99, 8.0) is None
 
 
@@ -163,6 +196,30 @@ def test_the_shipped_latin_recogniser_corrects_on_its_own_frames():
     assert off._lexicon is None
 
 
+def test_the_shipped_latin_recogniser_puts_back_a_space_its_frames_half_saw():
+    """Frames that read ``ofthis`` with a weak space between ``f`` and ``t`` give ``of this``;
+    with no sign of a space, or with splitting off, they give what was read."""
+    from kocr_sdk.recognition.stage import recognizers_in
+    from kocr_sdk.recognition.vitstr.decode import greedy_decode
+    from kocr_sdk.resources import WEIGHTS_DIR
+
+    cls = next(c for c in recognizers_in(WEIGHTS_DIR) if c.name == "vitstr-tiny-latin")
+    on, off = cls(runtime="onnx"), cls(runtime="onnx", lexicon_space_margin=None)
+    index = on.charset.index
+    logits = np.full((1, 12, len(on.charset)), -9.0, dtype=np.float32)
+    for t, ch in enumerate("o_f__t_h_i_s"):
+        logits[0, t, 0 if ch == "_" else index[ch]] = 5.0
+
+    def read(frames: np.ndarray, stage) -> str:
+        (text, conf, char_conf), = greedy_decode(frames, np.array([12]), stage.charset)
+        return stage._corrected(Reading(text=text, confidence=conf, char_confidences=list(char_conf)), frames[0]).text
+
+    assert read(logits, on) == "ofthis"  # no sign of a space: 14 nats short
+    logits[0, 3, index[" "]] = 0.0  # the gap's frame gives the space ~1 %
+    assert read(logits, on) == "of this"
+    assert read(logits, off) == "ofthis"
+
+
 def test_word_lists_are_built_in_tiers_of_letter_words(tmp_path):
     from kocr_sdk.lab.lexicon import build
 
@@ -176,3 +233,6 @@ def test_word_lists_are_built_in_tiers_of_letter_words(tmp_path):
     assert out.read_bytes() == first  # the same inputs give the same bytes
     with gzip.open(out, "rt") as fh:
         assert dict(line.split() for line in fh) == {"the": "1", "message": "1", "november": "2"}
+    build([["the", "of"], common, more], out)  # the commonest words first, as --commonest puts them
+    with gzip.open(out, "rt") as fh:
+        assert dict(line.split() for line in fh) == {"the": "1", "of": "1", "message": "2", "november": "3"}

@@ -3,11 +3,15 @@
 Each input file holds one word a line; the first file's words get tier 1 (common), the next
 file's new words tier 2, and so on. Only ASCII letter words are kept (possessives such as
 ``dog's`` and accented entries are dropped: the correction changes letters only), lower-cased.
-The shipped English list comes from SCOWL as Debian packages it (``wamerican-small``, size 35,
-then ``wamerican``, size 50)::
+``--commonest N`` puts the language's N commonest words (by wordfreq) in a tier of their own
+before the files: the only words of two or three letters that a missed-space split may make
+(:mod:`kocr_sdk.recognition.lexicon`), since a dictionary's short words are mostly abbreviations
+(``re``, ``tot``, ``os``) that would cut names and misreadings in two. The shipped English list
+is wordfreq's 500 commonest, then SCOWL as Debian packages it (``wamerican-small``, size 35, then
+``wamerican``, size 50)::
 
     apt-get install wamerican-small wamerican
-    python -m kocr_sdk.lab.lexicon /usr/share/dict/american-english-small \\
+    python -m kocr_sdk.lab.lexicon --commonest 500 /usr/share/dict/american-english-small \\
         /usr/share/dict/american-english --out kocr_sdk/data/lexicons/en.txt.gz
 """
 
@@ -15,14 +19,17 @@ from __future__ import annotations
 
 import argparse
 import gzip
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def build(inputs: list[Path], out: Path) -> int:
-    """Write the tiered list; returns how many words it holds."""
+def build(inputs: list[Path | Iterable[str]], out: Path) -> int:
+    """Write the tiered list (each input a word-list file or the words themselves, commonest
+    first); returns how many words it holds."""
     tiers: dict[str, int] = {}
-    for tier, path in enumerate(inputs, start=1):
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for tier, source in enumerate(inputs, start=1):
+        words = source.read_text(encoding="utf-8", errors="replace").splitlines() if isinstance(source, Path) else source
+        for line in words:
             word = line.strip()
             if word.isascii() and word.isalpha():
                 tiers.setdefault(word.lower(), tier)
@@ -37,8 +44,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("inputs", nargs="+", type=Path, help="word-list files, commonest first")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--commonest", type=int, default=0, help="first tier: the N commonest words (wordfreq)")
+    parser.add_argument("--language", default="en", help="wordfreq's language code for --commonest")
     args = parser.parse_args(argv)
-    print(f"{build(args.inputs, args.out):,} words -> {args.out}")
+    inputs: list[Path | Iterable[str]] = list(args.inputs)
+    if args.commonest:
+        from wordfreq import top_n_list
+
+        inputs.insert(0, top_n_list(args.language, args.commonest))
+    print(f"{build(inputs, args.out):,} words -> {args.out}")
 
 
 if __name__ == "__main__":

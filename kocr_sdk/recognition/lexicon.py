@@ -13,8 +13,19 @@ page is a word; among several spellings the likeliest wins. Names, codes and wor
 with confidence are left as read: the recogniser's certainty, not the dictionary, decides
 which letters may move.
 
+A second correction puts back spaces the recogniser missed (``ofthis``, ``NAMEOF``): a word of
+four or more letters that is not in the list but splits into two or three common words (the
+first two tiers, or the user's; a piece of two or three letters only from the first tier, the
+language's commonest words: a dictionary's other short words are abbreviations such as ``re``
+and ``tot`` that would cut names in two) is split when the spaced reading is at most ``space_margin`` nats less likely on
+the frames. Why: on typewritten forms the gap between two words can be as narrow as a letter
+gap, the detector then boxes both words as one, and the recogniser, unsure, leaves the space out;
+a spaced reading is what lets the engine cut the box in two (:mod:`.spaces`). The margin is
+separate from the letters' because the two are different errors: a missed space is not an
+unsure letter, and the frames at a narrow gap give the space a low but telling probability.
+
 The word lists (``kocr_sdk/data/lexicons/<language>.txt.gz``: one ``word<TAB>tier`` a line,
-tier 1 the commoner words, which break ties) are built by ``python -m kocr_sdk.lab.lexicon``
+lower tiers the commoner words, which break ties) are built by ``python -m kocr_sdk.lab.lexicon``
 from SCOWL's English lists; users add their own words (company names, product codes) with
 the recogniser's ``lexicon_words`` option.
 """
@@ -36,7 +47,8 @@ from ..errors import KocrError
 from ..interfaces import Reading
 from ..resources import DATA_DIR
 
-__all__ = ["LEXICON_CONFIDENCE", "LEXICON_DIR", "LEXICON_MARGIN", "Lexicon", "load_lexicon", "correct_reading"]
+__all__ = ["LEXICON_CONFIDENCE", "LEXICON_DIR", "LEXICON_MARGIN", "LEXICON_SPACE_MARGIN", "Lexicon", "load_lexicon",
+           "correct_reading"]
 
 LEXICON_DIR = DATA_DIR / "lexicons"
 #: Largest word-list file read from a user (a list of a million words is ~10 MB).
@@ -51,6 +63,15 @@ LEXICON_CONFIDENCE = 0.99
 #: How far (nats of CTC log-likelihood) a dictionary spelling may fall below what was read and
 #: still replace it (the stage's ``lexicon_margin``): the prior that a word on a page is a word.
 LEXICON_MARGIN = 5.0
+#: How far (nats) a reading with spaces put back may fall below what was read (the stage's
+#: ``lexicon_space_margin``).
+LEXICON_SPACE_MARGIN = 10.0
+#: A missed space splits a word into at most this many words.
+_MAX_PIECES = 3
+#: Words of one letter a split may make: other single letters are initials or codes.
+_ONE_LETTER_WORDS = frozenset({"a", "i"})
+#: The least common tier a split may make a word of two or three letters from, and a longer one.
+_SHORT_PIECE_TIER, _PIECE_TIER = 1, 2
 #: Shorter words stay as read: three letters are mostly abbreviations (``GST``, ``SDN``, ``QTY``)
 #: one change away from some English word, and a dictionary knows too little about them.
 LEXICON_MIN_LETTERS = 4
@@ -62,7 +83,8 @@ _MAX_CHANGES = 2
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Words (lower case) with their tier: 1 common, 2 less so, 0 added by the user (always preferred)."""
+    """Words (lower case) with their tier: 1 the commonest, higher less common, 0 added by the user
+    (always preferred)."""
 
     tiers: dict[str, int]
 
@@ -130,15 +152,16 @@ def _cased(new: str, old: str) -> str:
 
 
 def correct_reading(reading: Reading, lexicon: Lexicon, score: Callable[[list[str]], Sequence[float]], max_confidence: float,
-                    margin: float, min_letters: int = LEXICON_MIN_LETTERS) -> Reading:
+                    margin: float, min_letters: int = LEXICON_MIN_LETTERS, space_margin: float | None = None) -> Reading:
     """``reading`` with each of its space-separated words corrected as the module docstring says.
 
     ``score(texts)`` gives the recogniser's log-likelihood of each whole reading
     (:func:`.ctc.log_likelihoods` over the crop's frames); a dictionary spelling replaces what was read when its score is at
-    most ``margin`` (nats) below the reading's. Readings without per-character confidences are
-    never changed, nor are words with digits inside or shorter than ``min_letters`` letters. A
-    changed letter carries the confidence of the letter it replaces (an added one that of the
-    letter before it).
+    most ``margin`` (nats) below the reading's, a split into common words when it is at most
+    ``space_margin`` below (``None``: words are never split). Readings without per-character
+    confidences are never changed, nor are words with digits inside or shorter than
+    ``min_letters`` letters. A changed letter carries the confidence of the letter it replaces
+    (an added one, or an added space, that of the letter before it).
     """
     text, confs = reading.text, reading.char_confidences
     if confs is None or len(confs) != len(text):
@@ -150,17 +173,20 @@ def correct_reading(reading: Reading, lexicon: Lexicon, score: Callable[[list[st
         starts.append(starts[-1] + len(piece) + 1)
     base: float | None = None
     for k, piece in enumerate(old_pieces):
-        candidates = _candidates(piece, confs[starts[k]:starts[k] + len(piece)], lexicon, max_confidence, min_letters)
+        candidates = [(c, tier, margin) for c, tier in
+                      _candidates(piece, confs[starts[k]:starts[k] + len(piece)], lexicon, max_confidence, min_letters)]
+        if space_margin is not None:
+            candidates += [(c, 1, space_margin) for c in _splits(piece, lexicon, min_letters)]
         if not candidates:
             continue
-        texts = [" ".join(pieces[:k] + [c] + pieces[k + 1:]) for c, _ in candidates]
+        texts = [" ".join(pieces[:k] + [c] + pieces[k + 1:]) for c, _, _ in candidates]
         if base is None:
             *scores, base = score(texts + [text])
         else:
             scores = list(score(texts))
-        best, _, word = max((float(sc), -tier, c) for sc, (c, tier) in zip(scores, candidates))
-        if best >= base - margin:
-            pieces[k] = word
+        allowed = [(float(sc), -tier, c) for sc, (c, tier, m) in zip(scores, candidates) if float(sc) >= base - m]
+        if allowed:
+            pieces[k] = max(allowed)[2]
     if pieces == old_pieces:
         return reading
     new_confs: list[float] = []
@@ -169,6 +195,40 @@ def correct_reading(reading: Reading, lexicon: Lexicon, score: Callable[[list[st
             new_confs.append(float(confs[starts[k] - 1]))
         new_confs.extend(_aligned_confidences(old, new, confs[starts[k]:starts[k] + len(old)]))
     return reading.model_copy(update={"text": " ".join(pieces), "char_confidences": new_confs})
+
+
+def _splits(text: str, lexicon: Lexicon, min_letters: int) -> list[str]:
+    """``text`` with spaces put back between common words, two or three of them, every letter
+    kept as read; none for a word in the list or shorter than ``min_letters``."""
+    m = _CORE.match(text)
+    if m is None:
+        return []
+    head, core, tail = m.groups()
+    low = core.lower()
+    if len(core) < min_letters or low in lexicon.tiers:
+        return []
+
+    def common(word: str) -> bool:
+        if len(word) == 1:
+            return word in _ONE_LETTER_WORDS
+        tier = lexicon.tiers.get(word)
+        return tier is not None and tier <= (_SHORT_PIECE_TIER if len(word) <= 3 else _PIECE_TIER)
+
+    found: list[str] = []
+
+    def extend(start: int, cuts: list[int]) -> None:
+        for end in range(start + 1, len(low) + 1):
+            if not common(low[start:end]):
+                continue
+            if end == len(low):
+                if cuts:
+                    bounds = [0, *cuts, end]
+                    found.append(head + " ".join(core[a:b] for a, b in zip(bounds, bounds[1:])) + tail)
+            elif len(cuts) + 1 < _MAX_PIECES:
+                extend(end, cuts + [end])
+
+    extend(0, [])
+    return found
 
 
 def _candidates(text: str, confs: Sequence[float], lexicon: Lexicon, max_confidence: float,

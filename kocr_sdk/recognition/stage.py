@@ -24,7 +24,7 @@ from ..weights_file import read_meta, read_weights
 from .architectures import create_model, list_architectures
 from .charset import CHARSETS
 from .ctc import log_softmax, scorer
-from .lexicon import LEXICON_CONFIDENCE, LEXICON_MARGIN, Lexicon, correct_reading, load_lexicon
+from .lexicon import LEXICON_CONFIDENCE, LEXICON_MARGIN, LEXICON_SPACE_MARGIN, Lexicon, correct_reading, load_lexicon
 from .spec import spec_of
 from .preprocess import HEIGHT, batch_arrays, batch_tensors, normalise
 from .vitstr import config as vit_config
@@ -55,9 +55,9 @@ class CtcRecognizer(Recognizer):
     def __init__(self, device: str = "cpu", weights: str | None = None, quantize: bool | None = None,
                  runtime: str = "torch", lexicon: str | None = "en", lexicon_words: list[str] | tuple[str, ...] = (),
                  lexicon_confidence: float = LEXICON_CONFIDENCE, lexicon_margin: float = LEXICON_MARGIN,
-                 **options: Any):
+                 lexicon_space_margin: float | None = LEXICON_SPACE_MARGIN, **options: Any):
         super().__init__(device=device, **options)
-        self._lexicon = _lexicon_option(lexicon, lexicon_words, lexicon_confidence, lexicon_margin)
+        self._lexicon = _lexicon_option(lexicon, lexicon_words, lexicon_confidence, lexicon_margin, lexicon_space_margin)
         path = Path(weights) if weights else self.weights_dir / self.weights
         meta = read_meta(path, "recogniser")
         if runtime == "onnx" and meta.get("arch") in vit_config.ARCHS:  # other architectures stay on torch
@@ -145,12 +145,12 @@ class CtcRecognizer(Recognizer):
         """``reading`` after the lexicon correction (:mod:`.lexicon`), scored on this crop's frames
         (``logits``, (T, C)). Their log-softmax is taken only when a spelling is to be scored:
         most words never are."""
-        lexicon, confidence, margin = self._lexicon  # type: ignore[misc]
+        lexicon, confidence, margin, space_margin = self._lexicon  # type: ignore[misc]
 
         def score(texts: list[str]) -> np.ndarray:
             return scorer(self.charset, _log_probs(logits))(texts)
 
-        new = correct_reading(reading, lexicon, score, confidence, margin)
+        new = correct_reading(reading, lexicon, score, confidence, margin, space_margin=space_margin)
         if new is not reading:
             new = new.model_copy(update={"confidence": min(new.char_confidences or [reading.confidence])})
         return new
@@ -163,17 +163,22 @@ def _log_probs(logits: Any) -> np.ndarray:
 
 
 def _lexicon_option(language: str | None, words: list[str] | tuple[str, ...], confidence: float,
-                    margin: float) -> tuple[Lexicon, float, float] | None:
-    """The stage's lexicon options checked: (word list, confidence gate, margin), or None when off."""
+                    margin: float, space_margin: float | None = LEXICON_SPACE_MARGIN,
+                    ) -> tuple[Lexicon, float, float, float | None] | None:
+    """The stage's lexicon options checked: (word list, confidence gate, margin, space margin or
+    None when words are never split), or None when the correction is off."""
     if language is None:
         return None
     if not 0.0 < float(confidence) <= 1.0:
         raise KocrConfigError(f"lexicon_confidence must be in (0, 1], not {confidence!r}")
     if float(margin) < 0:
         raise KocrConfigError(f"lexicon_margin must be 0 or more (nats), not {margin!r}")
+    if space_margin is not None and float(space_margin) < 0:
+        raise KocrConfigError(f"lexicon_space_margin must be 0 or more (nats), or null, not {space_margin!r}")
     if isinstance(words, str):
         words = (words,)
-    return load_lexicon(str(language), tuple(str(w) for w in words)), float(confidence), float(margin)
+    return (load_lexicon(str(language), tuple(str(w) for w in words)), float(confidence), float(margin),
+            None if space_margin is None else float(space_margin))
 
 
 def recognizers_in(directory: Path) -> list[type[CtcRecognizer]]:
