@@ -215,6 +215,12 @@ class OrientationConfig(_Section):
         "mean confidence gain is within `sure_margin` of zero (0: read all at once).",
     )
     sure_margin: float = Field(0.3, ge=0.0, le=1.0)
+    other_axis: bool = Field(
+        True,
+        description="Also read each word on the page's other axis (a vertical label or document number on an "
+        "upright page) both ways round and keep the more confident: the detector's per-word 90°/270° call is a "
+        "guess. Costs two recogniser reads of those words only.",
+    )
 
 
 class NerConfig(_Section):

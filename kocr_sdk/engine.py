@@ -487,6 +487,11 @@ class Engine:
             words, crops, page_orientation = orientation.apply(page.words, crops, page.orientation, result.flip)
             record.message = (f"{result.probes} probe words, mean confidence gain when turned 180°: "
                               f"{result.margin:+.3f}; {'turned' if result.flip else 'kept'}")
+            if self.config.orientation.other_axis:
+                n_other = len(orientation.other_axis_words(words, page_orientation))
+                words, crops, flips = orientation.settle_other_axis(words, crops, page_orientation, confidences)
+                if n_other:
+                    record.message += f"; words on the other axis read both ways round: {flips} of {n_other} turned"
         page = page.model_copy(update={"words": words, "orientation": page_orientation,
                                        "orientation_confidence": result.confidence})
         return page, crops
@@ -593,6 +598,9 @@ class Engine:
                     found_script = script_of(results[i].reading.text)  # set above: ``readings`` is not empty
                     results[i].script = found_script if found_script in main.scripts else main_script
                     results[i].unsupported_script = False
+        for res in results:
+            if res.reading is not None:
+                res.reading = _trimmed(res.reading)
         self._relabel_by_reading(results)
         records.append(
             StageRecord(stage="recognizer", implementation=",".join(names) or None, status="ran",
@@ -780,6 +788,24 @@ def _script_shares(results: list[CropReading]) -> dict[str, float]:
             counts[r.script] += 1
     total = sum(counts.values())
     return {s: round(c / total, 4) for s, c in sorted(counts.items())} if total else {}
+
+
+def _trimmed(reading: Reading) -> Reading:
+    """``reading`` without spaces at its ends (and their character confidences).
+
+    Why: a CTC recogniser can emit a space at a crop's edge where the margin shows a sliver of
+    the next word's gap (``INSTRUCTIONS: ``); a word never starts or ends with one, and a space
+    left there makes an exact reading wrong and a searched phrase unfound.
+    """
+    text = reading.text
+    stripped = text.strip()
+    if stripped == text:
+        return reading
+    start = len(text) - len(text.lstrip())
+    confs = reading.char_confidences
+    if confs is not None and len(confs) == len(text):
+        confs = confs[start:start + len(stripped)]
+    return reading.model_copy(update={"text": stripped, "char_confidences": confs})
 
 
 def _label_chars(chars: list[Char], reading: Reading) -> list[Char]:

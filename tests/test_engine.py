@@ -203,6 +203,27 @@ def test_a_recogniser_returning_too_few_readings_is_a_stage_error():
         engine([_width_reader_plugin([], answer=1)]).read_crops(crops, scripts=["hangul"] * 3)
 
 
+def test_spaces_at_a_readings_ends_are_dropped_with_their_confidences():
+    from kocr_sdk import Reading, Recognizer
+
+    class EdgeSpaceReader(Recognizer):
+        name = "edge-space"
+        scripts = ("hangul",)
+
+        def recognize(self, crops):
+            return [Reading(text=" TO: ", confidence=0.8, char_confidences=[0.1, 0.9, 0.8, 0.7, 0.2])
+                    for _ in crops]
+
+    class P:
+        @staticmethod
+        @hookimpl
+        def register_recognizers(register):
+            register(EdgeSpaceReader)
+
+    out = engine([P]).read_crops([np.full((32, 60, 3), 255, np.uint8)], scripts=["hangul"])
+    assert out[0].reading.text == "TO:" and out[0].reading.char_confidences == [0.9, 0.8, 0.7]
+
+
 @pytest.mark.parametrize(
     "requested, cuda, expected",
     [("auto", True, "cuda"), ("auto", False, "cpu"), ("cpu", True, "cpu"), ("cuda", True, "cuda")],

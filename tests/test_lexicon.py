@@ -173,51 +173,51 @@ def test_the_recogniser_refuses_bad_lexicon_options():
     assert _lexicon_option(None, (), 0.99, 8.0) is None
 
 
-def test_the_shipped_latin_recogniser_corrects_on_its_own_frames():
-    """The stage's wiring: frames that read ``thcm`` with ``e`` a close second give ``them``;
-    with the option off they give what was read."""
+def _latin(**options):
+    """The shipped Latin recogniser on onnxruntime, with these stage options."""
     from kocr_sdk.recognition.stage import recognizers_in
-    from kocr_sdk.recognition.vitstr.decode import greedy_decode
     from kocr_sdk.resources import WEIGHTS_DIR
 
     cls = next(c for c in recognizers_in(WEIGHTS_DIR) if c.name == "vitstr-tiny-latin")
-    on, off = cls(runtime="onnx"), cls(runtime="onnx", lexicon=None)
-    index = on.charset.index
-    logits = np.full((1, 8, len(on.charset)), -9.0, dtype=np.float32)
-    for t, ch in enumerate("t_h_c_m_"):
-        logits[0, t, 0 if ch == "_" else index[ch]] = 5.0
-    logits[0, 4, index["e"]] = 4.6  # the frame that reads "c" is nearly an "e"
+    return cls(runtime="onnx", **options)
 
-    (text, conf, char_conf), = greedy_decode(logits, np.array([8]), on.charset)
-    reading = Reading(text=text, confidence=conf, char_confidences=list(char_conf))
-    assert reading.text == "thcm"
-    fixed = on._corrected(reading, logits[0])
+
+def _frames(stage, path: str) -> np.ndarray:
+    """(1, T, C) logits whose best path is ``path`` (``_`` the blank), every class far behind."""
+    logits = np.full((1, len(path), len(stage.charset)), -9.0, dtype=np.float32)
+    for t, ch in enumerate(path):
+        logits[0, t, 0 if ch == "_" else stage.charset.index[ch]] = 5.0
+    return logits
+
+
+def _read(stage, logits: np.ndarray) -> Reading:
+    """What ``stage`` makes of one crop's frames: greedy decoding, then its lexicon correction."""
+    from kocr_sdk.recognition.vitstr.decode import greedy_decode
+
+    (text, conf, char_conf), = greedy_decode(logits, np.array([logits.shape[1]]), stage.charset)
+    return stage._corrected(Reading(text=text, confidence=conf, char_confidences=list(char_conf)), logits[0])
+
+
+def test_the_shipped_latin_recogniser_corrects_on_its_own_frames():
+    """The stage's wiring: frames that read ``thcm`` with ``e`` a close second give ``them``;
+    with the option off there is no correction."""
+    on = _latin()
+    logits = _frames(on, "t_h_c_m_")
+    logits[0, 4, on.charset.index["e"]] = 4.6  # the frame that reads "c" is nearly an "e"
+    fixed = _read(on, logits)
     assert fixed.text == "them" and fixed.confidence == pytest.approx(min(fixed.char_confidences))
-    assert off._lexicon is None
+    assert _latin(lexicon=None)._lexicon is None
 
 
 def test_the_shipped_latin_recogniser_puts_back_a_space_its_frames_half_saw():
     """Frames that read ``ofthis`` with a weak space between ``f`` and ``t`` give ``of this``;
     with no sign of a space, or with splitting off, they give what was read."""
-    from kocr_sdk.recognition.stage import recognizers_in
-    from kocr_sdk.recognition.vitstr.decode import greedy_decode
-    from kocr_sdk.resources import WEIGHTS_DIR
-
-    cls = next(c for c in recognizers_in(WEIGHTS_DIR) if c.name == "vitstr-tiny-latin")
-    on, off = cls(runtime="onnx"), cls(runtime="onnx", lexicon_space_margin=None)
-    index = on.charset.index
-    logits = np.full((1, 12, len(on.charset)), -9.0, dtype=np.float32)
-    for t, ch in enumerate("o_f__t_h_i_s"):
-        logits[0, t, 0 if ch == "_" else index[ch]] = 5.0
-
-    def read(frames: np.ndarray, stage) -> str:
-        (text, conf, char_conf), = greedy_decode(frames, np.array([12]), stage.charset)
-        return stage._corrected(Reading(text=text, confidence=conf, char_confidences=list(char_conf)), frames[0]).text
-
-    assert read(logits, on) == "ofthis"  # no sign of a space: 14 nats short
-    logits[0, 3, index[" "]] = 0.0  # the gap's frame gives the space ~1 %
-    assert read(logits, on) == "of this"
-    assert read(logits, off) == "ofthis"
+    on, off = _latin(), _latin(lexicon_space_margin=None)
+    logits = _frames(on, "o_f__t_h_i_s")
+    assert _read(on, logits).text == "ofthis"  # no sign of a space: 14 nats short
+    logits[0, 3, on.charset.index[" "]] = 0.0  # the gap's frame gives the space ~1 %
+    assert _read(on, logits).text == "of this"
+    assert _read(off, logits).text == "ofthis"
 
 
 def test_word_lists_are_built_in_tiers_of_letter_words(tmp_path):

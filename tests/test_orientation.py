@@ -9,7 +9,7 @@ from kocr_sdk import Engine, TextDetector, hookimpl
 from kocr_sdk.document import Char, Word
 from kocr_sdk.geometry import quad_from_box
 from kocr_sdk.interfaces import DetectedChar, DetectedWord, Detection, Reading, Recognizer
-from kocr_sdk.orientation import apply, choose_probes, flip_quad, flip_word, quad_orientation, vote
+from kocr_sdk.orientation import apply, choose_probes, flip_quad, flip_word, quad_orientation, settle_other_axis, vote
 
 BOXES = [(10, 10, 70, 30), (80, 10, 150, 30), (10, 50, 100, 70)]
 
@@ -189,3 +189,60 @@ def test_a_square_word_on_the_other_axis_is_read_at_the_page_orientation():
     assert np.abs(out_crops[0].astype(int) - upright.astype(int)).mean() < 8  # the same pixels, same way up
     assert out_crops[1] is crops[1] or np.array_equal(out_crops[1], crops[1])
     assert turn_quad(turn_quad(rolled(square, 0), 1), 3) == rolled(square, 0)
+
+
+def test_a_long_word_on_the_other_axis_is_read_both_ways_and_the_surer_direction_kept():
+    """A document number printed up a form's margin: the page is upright, the detector calls the
+    word 90° where it reads at 270°. Read both ways round, the turned crop wins and the word turns;
+    a vertical word read right as cut, and words on the page's axis, stay as they are."""
+    words = [Word(id="up", quad=rolled((10, 10, 30, 90), 1)),          # vertical, cut the wrong way round
+             Word(id="ok", quad=rolled((40, 10, 60, 90), 3)),          # vertical, cut right
+             Word(id="line", quad=rolled((80, 10, 150, 30), 0)),       # on the page's axis
+             Word(id="dot", quad=rolled((160, 10, 180, 28), 1))]       # about square: not settled here
+    crops = [word_crop(False), word_crop(True), word_crop(True), word_crop(False)]
+    calls: list[int] = []
+
+    def counted(batch):
+        calls.append(len(batch))
+        return fake_confidences(batch)
+
+    out, out_crops, flips = settle_other_axis(words, crops, 0, counted)
+    assert flips == 1 and calls == [4]  # the two vertical words, both ways round, in one call
+    assert [quad_orientation(w.quad) for w in out] == [270, 270, 0, 90]
+    assert left_dark(out_crops[0]) and out_crops[2] is crops[2] and out_crops[3] is crops[3]
+    assert settle_other_axis(words[2:3], crops[2:3], 0, counted)[2] == 0 and calls == [4]  # nothing to read
+
+
+class SidewaysDetector(TextDetector):
+    """Finds three upright words and one printed up the margin, which it calls 90° (bottom to
+    top) where its ink, at the top, says it reads top to bottom (270°)."""
+
+    name = "sideways"
+
+    def detect(self, image):
+        words = [DetectedWord(quad=rolled(box, 0), confidence=0.9) for box in BOXES]
+        words.append(DetectedWord(quad=rolled((160, 10, 190, 90), 1), confidence=0.9))
+        return Detection(words=words, orientation=0, orientation_confidence=0.9)
+
+
+class SidewaysPlugin(Plugin):
+    @staticmethod
+    @hookimpl
+    def register_detectors(register):
+        register(SidewaysDetector)
+
+
+@pytest.mark.parametrize("other_axis", [True, False])
+def test_the_engine_settles_a_margin_word_unless_told_not_to(page_image, other_axis):
+    page_image[10:50, 160:190] = 0  # the margin word's ink: its first half from the top
+    engine = Engine(plugins=[SidewaysPlugin], load_entrypoints=False, crop_margin=0.0, detector="sideways",
+                    orientation={"other_axis": other_axis})
+    page = engine.read(page_image).pages[0]
+    margin_word = next(w for w in page.words if quad_orientation(w.quad) % 180 == 90)
+    message = next(r for r in page.stages if r.stage == "orientation_check").message
+    if other_axis:
+        assert margin_word.text == "가나" and quad_orientation(margin_word.quad) == 270
+        assert message.endswith("words on the other axis read both ways round: 1 of 1 turned")
+    else:
+        assert margin_word.text == "ㄴㄱ" and quad_orientation(margin_word.quad) == 90
+        assert "other axis" not in message
