@@ -488,8 +488,7 @@ class Engine:
             record.message = (f"{result.probes} probe words, mean confidence gain when turned 180°: "
                               f"{result.margin:+.3f}; {'turned' if result.flip else 'kept'}")
             if self.config.orientation.other_axis:
-                n_other = len(orientation.other_axis_words(words, page_orientation))
-                words, crops, flips = orientation.settle_other_axis(words, crops, page_orientation, confidences)
+                words, crops, n_other, flips = orientation.settle_other_axis(words, crops, page_orientation, confidences)
                 if n_other:
                     record.message += f"; words on the other axis read both ways round: {flips} of {n_other} turned"
         page = page.model_copy(update={"words": words, "orientation": page_orientation,

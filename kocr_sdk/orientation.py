@@ -190,15 +190,16 @@ def other_axis_words(words: Sequence[Word], orientation: int) -> list[int]:
 
 
 def settle_other_axis(words: Sequence[Word], crops: Sequence[np.ndarray], orientation: int,
-                      read_confidences: Callable[[list[np.ndarray]], list[float]]) -> tuple[list[Word], list[np.ndarray], int]:
+                      read_confidences: Callable[[list[np.ndarray]], list[float]],
+                      ) -> tuple[list[Word], list[np.ndarray], int, int]:
     """Words and crops with every word on the other axis (:func:`other_axis_words`) turned 180°
     where its turned crop reads more confidently than the crop as cut, and at least at
-    :data:`MIN_TURNED_CONFIDENCE`; and how many turned. All those crops, both ways round, are
-    read in one call."""
+    :data:`MIN_TURNED_CONFIDENCE`; how many such words were read, and how many turned. All
+    those crops, both ways round, are read in one call."""
     out_words, out_crops = list(words), list(crops)
     indices = other_axis_words(words, orientation)
     if not indices:
-        return out_words, out_crops, 0
+        return out_words, out_crops, 0, 0
     turned = [np.ascontiguousarray(crops[i][::-1, ::-1]) for i in indices]
     conf = np.asarray(read_confidences([crops[i] for i in indices] + turned), dtype=float)
     flips = 0
@@ -206,7 +207,7 @@ def settle_other_axis(words: Sequence[Word], crops: Sequence[np.ndarray], orient
         if conf[len(indices) + k] > conf[k] and conf[len(indices) + k] >= MIN_TURNED_CONFIDENCE:
             out_words[i], out_crops[i] = flip_word(words[i]), turned[k]
             flips += 1
-    return out_words, out_crops, flips
+    return out_words, out_crops, len(indices), flips
 
 
 __all__ = ["OrientationVote", "apply", "choose_probes", "flip_quad", "flip_word", "other_axis_words", "quad_orientation",

@@ -206,11 +206,11 @@ def test_a_long_word_on_the_other_axis_is_read_both_ways_and_the_surer_direction
         calls.append(len(batch))
         return fake_confidences(batch)
 
-    out, out_crops, flips = settle_other_axis(words, crops, 0, counted)
-    assert flips == 1 and calls == [4]  # the two vertical words, both ways round, in one call
+    out, out_crops, read, flips = settle_other_axis(words, crops, 0, counted)
+    assert read == 2 and flips == 1 and calls == [4]  # the two vertical words, both ways round, in one call
     assert [quad_orientation(w.quad) for w in out] == [270, 270, 0, 90]
     assert left_dark(out_crops[0]) and out_crops[2] is crops[2] and out_crops[3] is crops[3]
-    assert settle_other_axis(words[2:3], crops[2:3], 0, counted)[2] == 0 and calls == [4]  # nothing to read
+    assert settle_other_axis(words[2:3], crops[2:3], 0, counted)[2:] == (0, 0) and calls == [4]  # nothing to read
 
 
 class SidewaysDetector(TextDetector):

@@ -17,12 +17,13 @@ A second correction puts back spaces the recogniser missed (``ofthis``, ``NAMEOF
 four or more letters that is not in the list but splits into two or three common words (the
 first two tiers, or the user's; a piece of two or three letters only from the first tier, the
 language's commonest words: a dictionary's other short words are abbreviations such as ``re``
-and ``tot`` that would cut names in two) is split when the spaced reading is at most ``space_margin`` nats less likely on
-the frames. Why: on typewritten forms the gap between two words can be as narrow as a letter
-gap, the detector then boxes both words as one, and the recogniser, unsure, leaves the space out;
-a spaced reading is what lets the engine cut the box in two (:mod:`.spaces`). The margin is
-separate from the letters' because the two are different errors: a missed space is not an
-unsure letter, and the frames at a narrow gap give the space a low but telling probability.
+and ``tot`` that would cut names in two) is split when the spaced reading is at most
+``space_margin`` nats less likely on the frames. Why: on typewritten forms the gap between two
+words can be as narrow as a letter gap, the detector then boxes both words as one, and the
+recogniser, unsure, leaves the space out; a spaced reading is what lets the engine cut the box
+in two (:mod:`.spaces`). The margin is separate from the letters' because the two are different
+errors: a missed space is not an unsure letter, and the frames at a narrow gap give the space a
+low but telling probability.
 
 The word lists (``kocr_sdk/data/lexicons/<language>.txt.gz``: one ``word<TAB>tier`` a line,
 lower tiers the commoner words, which break ties) are built by ``python -m kocr_sdk.lab.lexicon``
@@ -197,16 +198,26 @@ def correct_reading(reading: Reading, lexicon: Lexicon, score: Callable[[list[st
     return reading.model_copy(update={"text": " ".join(pieces), "char_confidences": new_confs})
 
 
+def _unknown_core(text: str, lexicon: Lexicon, min_letters: int) -> tuple[str, str, str] | None:
+    """``(head, core, tail)`` of ``text`` (:data:`_CORE`) when its letters are a word of at least
+    ``min_letters`` not in ``lexicon``: the only words either correction looks at."""
+    m = _CORE.match(text)
+    if m is None:
+        return None
+    head, core, tail = m.groups()
+    if len(core) < min_letters or core in lexicon:
+        return None
+    return head, core, tail
+
+
 def _splits(text: str, lexicon: Lexicon, min_letters: int) -> list[str]:
     """``text`` with spaces put back between common words, two or three of them, every letter
     kept as read; none for a word in the list or shorter than ``min_letters``."""
-    m = _CORE.match(text)
-    if m is None:
+    parts = _unknown_core(text, lexicon, min_letters)
+    if parts is None:
         return []
-    head, core, tail = m.groups()
+    head, core, tail = parts
     low = core.lower()
-    if len(core) < min_letters or low in lexicon.tiers:
-        return []
 
     def common(word: str) -> bool:
         if len(word) == 1:
@@ -236,12 +247,10 @@ def _candidates(text: str, confs: Sequence[float], lexicon: Lexicon, max_confide
     """Dictionary spellings of ``text`` reached by changing only its unsure letters: (text, tier)."""
     if not confs or min(confs) >= max_confidence:  # the common case, decided before any parsing
         return []
-    m = _CORE.match(text)
-    if m is None:
+    parts = _unknown_core(text, lexicon, min_letters)
+    if parts is None:
         return []
-    head, core, tail = m.groups()
-    if len(core) < min_letters or core in lexicon:
-        return []
+    head, core, tail = parts
     core_confs = confs[len(head):len(head) + len(core)]
     unsure = sorted((i for i, c in enumerate(core_confs) if c < max_confidence), key=lambda i: core_confs[i])
     if not unsure or len(unsure) > _MAX_UNSURE:

@@ -11,6 +11,7 @@ function from the plugin's ``register_recognizers`` hook) — no code names the 
 
 from __future__ import annotations
 
+import functools
 import warnings
 from pathlib import Path
 from typing import Any, ClassVar
@@ -147,8 +148,12 @@ class CtcRecognizer(Recognizer):
         most words never are."""
         lexicon, confidence, margin, space_margin = self._lexicon  # type: ignore[misc]
 
+        @functools.cache
+        def frames_scorer():  # once a crop, and only when some spelling of it is scored
+            return scorer(self.charset, _log_probs(logits))
+
         def score(texts: list[str]) -> np.ndarray:
-            return scorer(self.charset, _log_probs(logits))(texts)
+            return frames_scorer()(texts)
 
         new = correct_reading(reading, lexicon, score, confidence, margin, space_margin=space_margin)
         if new is not reading:
