@@ -13,25 +13,39 @@ is wordfreq's 500 commonest, then SCOWL as Debian packages it (``wamerican-small
     apt-get install wamerican-small wamerican
     python -m kocr_sdk.lab.lexicon --commonest 500 /usr/share/dict/american-english-small \\
         /usr/share/dict/american-english --out kocr_sdk/data/lexicons/en.txt.gz
+
+The Korean list is wordfreq's alone (its Korean words are what the MeCab analyser cut from text:
+words, stems, particles and endings; :mod:`kocr_sdk.recognition.hangul_lexicon` joins them into
+compounds), its 300 commonest a tier of their own, the only single syllables a word may be built
+from::
+
+    python -m kocr_sdk.lab.lexicon --language ko --commonest 300 --wordfreq 50000 \\
+        --out kocr_sdk/data/lexicons/ko.txt.gz
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 
-def build(inputs: list[Path | Iterable[str]], out: Path) -> int:
+#: The words each language's list keeps: its own script's letters only.
+_WORD = {"en": re.compile(r"[A-Za-z]+"), "ko": re.compile(r"[가-힣]+")}
+
+
+def build(inputs: list[Path | Iterable[str]], out: Path, language: str = "en") -> int:
     """Write the tiered list (each input a word-list file or the words themselves, commonest
     first); returns how many words it holds."""
+    pattern = _WORD[language]
     tiers: dict[str, int] = {}
     for tier, source in enumerate(inputs, start=1):
         words = source.read_text(encoding="utf-8", errors="replace").splitlines() if isinstance(source, Path) else source
         for line in words:
             word = line.strip()
-            if word.isascii() and word.isalpha():
+            if pattern.fullmatch(word):
                 tiers.setdefault(word.lower(), tier)
     out.parent.mkdir(parents=True, exist_ok=True)
     # mtime=0: the same inputs give the same bytes.
@@ -42,17 +56,25 @@ def build(inputs: list[Path | Iterable[str]], out: Path) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("inputs", nargs="+", type=Path, help="word-list files, commonest first")
+    parser.add_argument("inputs", nargs="*", type=Path, help="word-list files, commonest first")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--commonest", type=int, default=0, help="first tier: the N commonest words (wordfreq)")
-    parser.add_argument("--language", default="en", help="wordfreq's language code for --commonest")
+    parser.add_argument("--wordfreq", type=int, default=0,
+                        help="a last tier: the N commonest words (wordfreq), after the files")
+    parser.add_argument("--language", choices=sorted(_WORD), default="en",
+                        help="the list's language: wordfreq's code, and which letters a word may hold")
     args = parser.parse_args(argv)
     inputs: list[Path | Iterable[str]] = list(args.inputs)
-    if args.commonest:
+    if args.commonest or args.wordfreq:
         from wordfreq import top_n_list
 
-        inputs.insert(0, top_n_list(args.language, args.commonest))
-    print(f"{build(inputs, args.out):,} words -> {args.out}")
+        if args.commonest:
+            inputs.insert(0, top_n_list(args.language, args.commonest))
+        if args.wordfreq:
+            inputs.append(top_n_list(args.language, args.wordfreq))
+    if not inputs:
+        parser.error("give word-list files, --commonest or --wordfreq")
+    print(f"{build(inputs, args.out, args.language):,} words -> {args.out}")
 
 
 if __name__ == "__main__":

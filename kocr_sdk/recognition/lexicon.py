@@ -48,8 +48,8 @@ from ..errors import KocrError
 from ..interfaces import Reading
 from ..resources import DATA_DIR
 
-__all__ = ["LEXICON_CONFIDENCE", "LEXICON_DIR", "LEXICON_MARGIN", "LEXICON_SPACE_MARGIN", "Lexicon", "load_lexicon",
-           "correct_reading"]
+__all__ = ["LEXICON_CONFIDENCE", "LEXICON_DIR", "LEXICON_MARGIN", "LEXICON_SPACE_MARGIN", "Lexicon", "lexicon_path",
+           "load_lexicon", "correct_reading"]
 
 LEXICON_DIR = DATA_DIR / "lexicons"
 #: Largest word-list file read from a user (a list of a million words is ~10 MB).
@@ -107,13 +107,19 @@ def _read_words_file(path: Path) -> Iterator[tuple[str, int]]:
         raise KocrError(f"cannot read word list {path}: {exc}") from None
 
 
-@functools.lru_cache(maxsize=8)
-def load_lexicon(language: str, extra_words: tuple[str, ...] = ()) -> Lexicon:
-    """The shipped word list of ``language`` plus the words in ``extra_words`` files (one a line)."""
+def lexicon_path(language: str) -> Path:
+    """The shipped word list of ``language``; a :class:`KocrError` naming those shipped if none."""
     path = LEXICON_DIR / f"{language}.txt.gz"
     if not path.is_file():
         shipped = sorted(p.name.split(".")[0] for p in LEXICON_DIR.glob("*.txt.gz"))
         raise KocrError(f"no word list for language {language!r}: kocr ships {', '.join(shipped) or 'none'}")
+    return path
+
+
+@functools.lru_cache(maxsize=8)
+def load_lexicon(language: str, extra_words: tuple[str, ...] = ()) -> Lexicon:
+    """The shipped word list of ``language`` plus the words in ``extra_words`` files (one a line)."""
+    path = lexicon_path(language)
     tiers = {w.lower(): t for w, t in _read_words_file(path)}
     for extra in extra_words:
         for word, _ in _read_words_file(Path(extra)):

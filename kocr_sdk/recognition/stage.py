@@ -12,7 +12,9 @@ function from the plugin's ``register_recognizers`` hook) — no code names the 
 from __future__ import annotations
 
 import functools
+import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,7 +27,9 @@ from ..weights_file import read_meta, read_weights
 from .architectures import create_model, list_architectures
 from .charset import CHARSETS
 from .ctc import log_softmax, scorer
-from .lexicon import LEXICON_CONFIDENCE, LEXICON_MARGIN, LEXICON_SPACE_MARGIN, Lexicon, correct_reading, load_lexicon
+from .hangul_lexicon import correct_hangul, load_hangul_lexicon
+from .lexicon import (LEXICON_CONFIDENCE, LEXICON_MARGIN, LEXICON_SPACE_MARGIN, Lexicon, correct_reading, lexicon_path,
+                      load_lexicon)
 from .spec import spec_of
 from .preprocess import HEIGHT, batch_arrays, batch_tensors, normalise
 from .vitstr import config as vit_config
@@ -45,6 +49,9 @@ def load_weights(path: Path, device: str = "cpu"):
     return model, charset, meta
 
 
+_HANGUL = re.compile(r"[가-힣]")
+
+
 class CtcRecognizer(Recognizer):
     """A CTC recogniser of any registered architecture; subclasses fix the weights file (and so
     the scripts it reads), one per file (:func:`recognizers_in`)."""
@@ -54,7 +61,8 @@ class CtcRecognizer(Recognizer):
     runtimes: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
     def __init__(self, device: str = "cpu", weights: str | None = None, quantize: bool | None = None,
-                 runtime: str = "torch", lexicon: str | None = "en", lexicon_words: list[str] | tuple[str, ...] = (),
+                 runtime: str = "torch", lexicon: str | list[str] | tuple[str, ...] | None = ("en", "ko"),
+                 lexicon_words: list[str] | tuple[str, ...] = (),
                  lexicon_confidence: float = LEXICON_CONFIDENCE, lexicon_margin: float = LEXICON_MARGIN,
                  lexicon_space_margin: float | None = LEXICON_SPACE_MARGIN, **options: Any):
         super().__init__(device=device, **options)
@@ -143,10 +151,10 @@ class CtcRecognizer(Recognizer):
             return self.model(x, widths), self.model.frames(widths)
 
     def _corrected(self, reading: Reading, logits: Any) -> Reading:
-        """``reading`` after the lexicon correction (:mod:`.lexicon`), scored on this crop's frames
-        (``logits``, (T, C)). Their log-softmax is taken only when a spelling is to be scored:
-        most words never are."""
-        lexicon, confidence, margin, space_margin = self._lexicon  # type: ignore[misc]
+        """``reading`` after the lexicon corrections (:mod:`.lexicon`, :mod:`.hangul_lexicon`),
+        scored on this crop's frames (``logits``, (T, C)). Their log-softmax is taken only when a
+        spelling is to be scored: most words never are."""
+        settings: _LexiconSettings = self._lexicon  # type: ignore[assignment]
 
         @functools.cache
         def frames_scorer():  # once a crop, and only when some spelling of it is scored
@@ -155,7 +163,13 @@ class CtcRecognizer(Recognizer):
         def score(texts: list[str]) -> np.ndarray:
             return frames_scorer()(texts)
 
-        new = correct_reading(reading, lexicon, score, confidence, margin, space_margin=space_margin)
+        new = reading
+        if settings.latin is not None:
+            new = correct_reading(new, settings.latin, score, settings.confidence, settings.margin,
+                                  space_margin=settings.space_margin)
+        if settings.hangul_words is not None and _HANGUL.search(new.text):
+            new = correct_hangul(new, load_hangul_lexicon(settings.hangul_words), score, settings.confidence,
+                                 settings.margin)
         if new is not reading:
             new = new.model_copy(update={"confidence": min(new.char_confidences or [reading.confidence])})
         return new
@@ -167,12 +181,26 @@ def _log_probs(logits: Any) -> np.ndarray:
     return logits.detach().float().log_softmax(-1).cpu().numpy()
 
 
-def _lexicon_option(language: str | None, words: list[str] | tuple[str, ...], confidence: float,
-                    margin: float, space_margin: float | None = LEXICON_SPACE_MARGIN,
-                    ) -> tuple[Lexicon, float, float, float | None] | None:
-    """The stage's lexicon options checked: (word list, confidence gate, margin, space margin or
-    None when words are never split), or None when the correction is off."""
-    if language is None:
+@dataclass(frozen=True)
+class _LexiconSettings:
+    """The stage's lexicon options, checked: the Latin-script word list (or None), the extra words
+    the Korean list is loaded with (None: no Korean correction), and the gates shared by both."""
+
+    latin: Lexicon | None
+    hangul_words: tuple[str, ...] | None
+    confidence: float
+    margin: float
+    space_margin: float | None
+
+
+def _lexicon_option(language: str | list[str] | tuple[str, ...] | None, words: list[str] | tuple[str, ...],
+                    confidence: float, margin: float, space_margin: float | None = LEXICON_SPACE_MARGIN,
+                    ) -> _LexiconSettings | None:
+    """The stage's lexicon options checked, or None when the correction is off (``lexicon: null``
+    or an empty list). ``ko`` is Korean's list (Hangul words); any other language names a list
+    of Latin-script words, of which one may be given."""
+    languages = [language] if isinstance(language, str) else list(language or ())
+    if not languages:
         return None
     if not 0.0 < float(confidence) <= 1.0:
         raise KocrConfigError(f"lexicon_confidence must be in (0, 1], not {confidence!r}")
@@ -180,10 +208,17 @@ def _lexicon_option(language: str | None, words: list[str] | tuple[str, ...], co
         raise KocrConfigError(f"lexicon_margin must be 0 or more (nats), not {margin!r}")
     if space_margin is not None and float(space_margin) < 0:
         raise KocrConfigError(f"lexicon_space_margin must be 0 or more (nats), or null, not {space_margin!r}")
-    if isinstance(words, str):
-        words = (words,)
-    return (load_lexicon(str(language), tuple(str(w) for w in words)), float(confidence), float(margin),
-            None if space_margin is None else float(space_margin))
+    latin = [str(x) for x in languages if str(x) != "ko"]
+    if len(latin) > 1:
+        raise KocrConfigError(f"lexicon: name one Latin-script language beside ko, not {latin}")
+    extra = (words,) if isinstance(words, str) else tuple(str(w) for w in words)
+    if "ko" in languages:  # indexed at the first Hangul word; a missing list is an error now
+        lexicon_path("ko")
+        for path in extra:
+            if not Path(path).is_file():
+                raise KocrConfigError(f"lexicon_words: cannot read word list {path}: no such file")
+    return _LexiconSettings(load_lexicon(latin[0], extra) if latin else None, extra if "ko" in languages else None,
+                            float(confidence), float(margin), None if space_margin is None else float(space_margin))
 
 
 def recognizers_in(directory: Path) -> list[type[CtcRecognizer]]:

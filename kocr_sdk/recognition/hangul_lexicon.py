@@ -1,0 +1,196 @@
+"""Lexicon correction of Hangul words: an unsure syllable that keeps a reading out of Korean is changed.
+
+Why: on thermal receipts and phone photos the Hangul recogniser loses a stroke of one jamo —
+``사업자번호`` reads ``사업자밴호``, ``감사합니다`` ``강사합니다``, ``승인번호`` ``충인번호``,
+``수량`` ``수탕`` — and a user copying a label, or a template looking for one, gets it wrong. As
+with English (:mod:`.lexicon`), the recogniser usually knows which syllable it was unsure of, so
+a word is corrected only where (a) it is not Korean as the word list knows it, (b) changing one
+or two syllables read with confidence under ``max_confidence`` makes it so, and (c) the
+recogniser's own CTC likelihood of the changed word on the crop's frames falls at most
+``margin`` nats below what it read. Syllables read with confidence never move, so names and
+places outside the list stay as read.
+
+Korean writes compounds and particles without spaces (``사업자번호`` is ``사업자`` + ``번호``,
+``결제금액은`` ``결제`` + ``금액`` + ``은``), and no list holds every compound. The shipped list
+(``ko.txt.gz``, built by ``python -m kocr_sdk.lab.lexicon``) holds Korean's commonest words and
+morphemes by wordfreq, and a word is Korean when it splits into at most :data:`_MAX_PIECES`
+pieces, each a listed word of two or more syllables or one of the commonest single syllables
+(tier 1: particles, endings and counters such as ``은``, ``명``, ``원``). A single syllable of the
+rest of the list is usually a fragment the morpheme analyser cut, and would let almost any
+misreading pass as Korean.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..interfaces import Reading
+from .lexicon import Lexicon, load_lexicon
+
+__all__ = ["HangulLexicon", "correct_hangul", "load_hangul_lexicon"]
+
+#: A word's Hangul core, with what surrounds it (digits, punctuation, Latin) kept as read.
+_CORE = re.compile(r"^([^가-힣]*)([가-힣]+)([^가-힣]*)$")
+_HANGUL = re.compile(r"[가-힣]+")
+#: A word is Korean when it splits into at most this many listed pieces.
+_MAX_PIECES = 3
+#: Listed words of more syllables than this are not indexed for changes (the list has a handful).
+_MAX_INDEXED = 6
+#: Single syllables of this tier or commoner are pieces of their own (particles, endings, counters).
+_SINGLE_TIER = 1
+#: A word with more unsure syllables than this is left as read: too little of it is known.
+_MAX_UNSURE = 3
+#: At most this many syllables change in one word, and this many jamo in all: of the misread
+#: words on generated scans whose truth is a change of two unsure syllables, 144 of 148 are one
+#: or two jamo from it, while a budget of four jamo makes ~580 spellings to score a word, not ~36.
+_MAX_CHANGES = 2
+_MAX_JAMO_CHANGES = 2
+#: Words whose verdict is remembered (a long batch reads millions).
+_KNOWN_CACHE = 100_000
+#: Shorter words stay as read: too many two-syllable strings are one syllable from a word.
+HANGUL_MIN_SYLLABLES = 2
+
+
+@dataclass(frozen=True)
+class HangulLexicon:
+    """The Hangul words of a :class:`.Lexicon`, indexed for the syllable changes this module tries.
+
+    ``patterns`` maps a listed word with one or two of its syllables replaced by ``?`` to the
+    syllables that fill them (a tuple per wildcard), so the changes worth scoring are found by
+    lookup rather than by trying all 11,172 syllables at each unsure position."""
+
+    tiers: dict[str, int]
+    patterns: dict[str, set[tuple[str, ...]]] = field(default_factory=dict, repr=False)
+    _known: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, lexicon: Lexicon) -> HangulLexicon:
+        tiers = {w: t for w, t in lexicon.tiers.items() if _HANGUL.fullmatch(w)}
+        patterns: dict[str, set[tuple[str, ...]]] = {}
+        for word in tiers:
+            if not 2 <= len(word) <= _MAX_INDEXED:
+                continue
+            for n in range(1, min(2, len(word) - 1) + 1):  # keys of nothing but wildcards are never asked
+                for at in itertools.combinations(range(len(word)), n):
+                    key = "".join("?" if i in at else c for i, c in enumerate(word))
+                    patterns.setdefault(key, set()).add(tuple(word[i] for i in at))
+        return cls(tiers, patterns)
+
+    def piece(self, text: str) -> bool:
+        """Whether ``text`` may be one piece of a Korean word."""
+        tier = self.tiers.get(text)
+        return tier is not None and (len(text) > 1 or tier <= _SINGLE_TIER)
+
+    def known(self, word: str) -> bool:
+        """Whether ``word`` splits into at most :data:`_MAX_PIECES` pieces of the list."""
+        if word not in self._known:  # a page asks about the same few hundred words again and again
+            if len(self._known) > _KNOWN_CACHE:
+                self._known.clear()
+            self._known[word] = _splits_into(word, self, _MAX_PIECES)
+        return self._known[word]
+
+
+@functools.lru_cache(maxsize=4)
+def load_hangul_lexicon(extra_words: tuple[str, ...] = ()) -> HangulLexicon:
+    """The shipped Korean list plus the words in ``extra_words`` files, indexed (a quarter of a
+    second, once a process: the stage asks for it at its first Hangul word)."""
+    return HangulLexicon.of(load_lexicon("ko", extra_words))
+
+
+def _splits_into(word: str, lexicon: HangulLexicon, pieces: int) -> bool:
+    if lexicon.piece(word):
+        return True
+    if pieces <= 1:
+        return False
+    return any(lexicon.piece(word[:i]) and _splits_into(word[i:], lexicon, pieces - 1) for i in range(1, len(word)))
+
+
+@functools.lru_cache(maxsize=None)
+def _jamo(syllable: str) -> tuple[int, int, int]:
+    """A syllable's (initial, medial, final) jamo indices (final 0: none)."""
+    i = ord(syllable) - 0xAC00
+    return i // 588, (i % 588) // 28, i % 28
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _jamo_changes(a: str, b: str) -> int:
+    """How many of two syllables' three jamo differ. The recogniser emits jamo, and a misread
+    syllable keeps most of them (``밴``/``번``, ``강``/``감``, ``충``/``승``, ``톡``/``록``): a
+    change to an unrelated syllable is a guess the frames rarely back."""
+    return sum(x != y for x, y in zip(_jamo(a), _jamo(b)))
+
+
+def _fills(core: str, positions: tuple[int, ...], lexicon: HangulLexicon, budget: int) -> set[tuple[str, ...]]:
+    """Syllables for ``positions`` (one or two) that some listed word spanning them puts there,
+    the rest of its span as read, changing at most ``budget`` jamo of those read there."""
+    found: set[tuple[str, ...]] = set()
+    lo, hi = min(positions), max(positions)
+    for a in range(max(0, hi - _MAX_INDEXED + 1), lo + 1):
+        # A span of nothing but the changed syllables says nothing about them: every word fits it.
+        for b in range(max(hi + 1, a + len(positions) + 1), min(len(core), a + _MAX_INDEXED) + 1):
+            key = "".join("?" if a + i in positions else c for i, c in enumerate(core[a:b]))
+            for fill in lexicon.patterns.get(key, ()):
+                if fill not in found and sum(_jamo_changes(core[i], c) for i, c in zip(positions, fill)) <= budget:
+                    found.add(fill)
+    return found
+
+
+def _candidates(core: str, unsure: Sequence[int], lexicon: HangulLexicon) -> set[str]:
+    """Korean words made from ``core`` by changing one or two of its ``unsure`` syllables."""
+    found: set[str] = set()
+    for n in range(1, min(len(unsure), _MAX_CHANGES) + 1):
+        for positions in itertools.combinations(sorted(unsure), n):
+            fills = _fills(core, positions, lexicon, _MAX_JAMO_CHANGES)
+            if n == 2:  # each in its own listed word, as well as both in one: the budget shared
+                each = _MAX_JAMO_CHANGES - 1
+                fills |= set(itertools.product(*({f[0] for f in _fills(core, (i,), lexicon, each)} for i in positions)))
+            for fill in fills:
+                chars = list(core)
+                for i, c in zip(positions, fill):
+                    chars[i] = c
+                word = "".join(chars)
+                if lexicon.known(word):
+                    found.add(word)
+    return found
+
+
+def correct_hangul(reading: Reading, lexicon: HangulLexicon, score: Callable[[list[str]], Sequence[float]],
+                   max_confidence: float, margin: float, min_syllables: int = HANGUL_MIN_SYLLABLES) -> Reading:
+    """``reading`` with each space-separated word's Hangul core corrected as the module docstring
+    says. ``score(texts)`` is the recogniser's CTC log-likelihood of each whole reading on the
+    crop's frames; readings without per-character confidences are never changed. A changed
+    syllable keeps the confidence of the one it replaces."""
+    text, confs = reading.text, reading.char_confidences
+    if confs is None or len(confs) != len(text) or min(confs, default=1.0) >= max_confidence:
+        return reading
+    pieces = text.split(" ")
+    start = 0
+    new_pieces: list[str] = []
+    base: float | None = None
+    for k, piece in enumerate(pieces):
+        new_pieces.append(piece)
+        m = _CORE.match(piece)
+        if m is not None and len(m[2]) >= min_syllables and not lexicon.known(m[2]):
+            head, core, tail = m.groups()
+            off = start + len(head)
+            unsure = [i for i in range(len(core)) if confs[off + i] < max_confidence]
+            if unsure and len(unsure) <= _MAX_UNSURE:
+                words = sorted(_candidates(core, unsure, lexicon))
+                if words:
+                    texts = [" ".join(pieces[:k] + [head + w + tail] + pieces[k + 1:]) for w in words]
+                    if base is None:
+                        *scores, base = score(texts + [text])
+                    else:
+                        scores = list(score(texts))
+                    allowed = [(float(s), w) for s, w in zip(scores, words) if float(s) >= base - margin]
+                    if allowed:
+                        new_pieces[k] = head + max(allowed)[1] + tail
+        start += len(piece) + 1
+    if new_pieces == pieces:
+        return reading
+    # Same length word by word: every confidence stays where it was.
+    return reading.model_copy(update={"text": " ".join(new_pieces)})

@@ -1,0 +1,143 @@
+"""The Korean lexicon correction: which Hangul words change, which never do, and the shipped list."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+
+from kocr_sdk.errors import KocrConfigError
+from kocr_sdk.interfaces import Reading
+from kocr_sdk.recognition.hangul_lexicon import HangulLexicon, correct_hangul, load_hangul_lexicon
+from kocr_sdk.recognition.lexicon import Lexicon
+
+# Tier 1: the commonest words, the only single syllables a word may be built from.
+LEX = HangulLexicon.of(Lexicon({"사업자": 2, "번호": 2, "승인": 2, "감사": 2, "합니다": 1, "은": 1, "수량": 2,
+                                "금액": 2, "결제": 2, "점": 2, "message": 1}))
+
+
+def _reading(text: str, unsure: dict[int, float] | None = None) -> Reading:
+    confs = [0.999] * len(text)
+    for i, c in (unsure or {}).items():
+        confs[i] = c
+    return Reading(text=text, confidence=min(confs), char_confidences=confs)
+
+
+def _prefers(*texts: str):
+    """A scorer that ranks ``texts`` in order and everything else far below."""
+    return lambda batch: [-float(texts.index(t)) if t in texts else -100.0 for t in batch]
+
+
+def test_compounds_of_listed_words_and_common_particles_are_korean():
+    assert LEX.known("사업자번호") and LEX.known("결제금액은") and LEX.known("수량")
+    assert not LEX.known("사업자밴호")
+    assert not LEX.known("결제점")  # a single syllable of the rest of the list is no piece
+    assert not LEX.known("사업자번호결제금액")  # four pieces
+    assert "message" not in LEX.tiers  # only Hangul words are indexed
+
+
+def test_an_unsure_syllable_that_keeps_a_word_out_of_korean_is_changed():
+    out = correct_hangul(_reading("사업자밴호", {3: 0.4}), LEX, _prefers("사업자밴호", "사업자번호"), 0.99, 5.0)
+    assert out.text == "사업자번호"
+    assert out.char_confidences == _reading("사업자밴호", {3: 0.4}).char_confidences  # one syllable for one
+    two = correct_hangul(_reading("숭인번효", {0: 0.5, 3: 0.6}), LEX, _prefers("숭인번효", "승인번호"), 0.99, 5.0)
+    assert two.text == "승인번호"  # two unsure syllables, each one jamo off
+
+
+def test_confident_syllables_known_words_and_unlikely_spellings_stay_as_read():
+    assert correct_hangul(_reading("사업자밴호"), LEX, _prefers("사업자번호"), 0.99, 5.0).text == "사업자밴호"
+    known = _reading("수량", {1: 0.3})
+    assert correct_hangul(known, LEX, _prefers("수탕"), 0.99, 5.0) is known
+
+    def far(batch):  # the listed spelling is 9 nats below the reading
+        return [-9.0 if t == "사업자번호" else 0.0 for t in batch]
+
+    assert correct_hangul(_reading("사업자밴호", {3: 0.4}), LEX, far, 0.99, 5.0).text == "사업자밴호"
+
+
+def test_a_syllable_sharing_no_jamo_with_the_one_read_is_never_put_in():
+    # 수 and 금 share no jamo: 금액 is not reached from 수액, however the frames score it.
+    reading = _reading("수액", {0: 0.2})
+    assert correct_hangul(reading, LEX, _prefers("금액", "수액"), 0.99, 5.0) is reading
+
+
+def test_one_syllable_words_and_readings_without_confidences_are_left_alone():
+    single = _reading("팜", {0: 0.1})
+    assert correct_hangul(single, LEX, _prefers("점"), 0.99, 5.0) is single
+    bare = Reading(text="사업자밴호", confidence=0.4)
+    assert correct_hangul(bare, LEX, _prefers("사업자번호"), 0.99, 5.0) is bare
+
+
+def test_punctuation_digits_and_other_words_around_the_hangul_are_kept():
+    reading = _reading("No.3 승인밴호:", {7: 0.4})
+    out = correct_hangul(reading, LEX, _prefers("No.3 승인밴호:", "No.3 승인번호:"), 0.99, 5.0)
+    assert out.text == "No.3 승인번호:"
+
+
+def test_the_shipped_korean_list_knows_receipt_words(tmp_path):
+    lexicon = load_hangul_lexicon()
+    for word in ("사업자번호", "결제금액", "승인번호", "영수증", "합계", "부가세", "카드번호"):
+        assert lexicon.known(word), word
+    assert not lexicon.known("사업자밴호") and not lexicon.known("충인번호")
+    words = tmp_path / "stores.txt"
+    words.write_text("코크르상회\n")
+    assert load_hangul_lexicon((str(words),)).known("코크르상회")
+
+
+def _hangul(**options):
+    """The shipped Hangul recogniser on onnxruntime, with these stage options."""
+    from kocr_sdk.recognition.stage import recognizers_in
+    from kocr_sdk.resources import WEIGHTS_DIR
+
+    cls = next(c for c in recognizers_in(WEIGHTS_DIR) if c.name == "vitstr-tiny-hangul")
+    return cls(runtime="onnx", **options)
+
+
+def _frames(stage, text: str) -> np.ndarray:
+    """(1, T, C) logits whose best path spells ``text``, a blank after every class it emits."""
+    ids = stage.charset.encode(text)
+    logits = np.full((1, 2 * len(ids), len(stage.charset)), -9.0, dtype=np.float32)
+    for t, k in enumerate(ids):
+        logits[0, 2 * t, k] = 5.0
+        logits[0, 2 * t + 1, 0] = 5.0
+    return logits
+
+
+def test_the_shipped_hangul_recogniser_corrects_on_its_own_frames():
+    """Frames that read ``사업자밴호`` with the vowel of ``번`` a close second give ``사업자번호``;
+    with only the English list named there is no Korean correction."""
+    from kocr_sdk.recognition.vitstr.decode import greedy_decode
+
+    on, off = _hangul(), _hangul(lexicon="en")
+    logits = _frames(on, "사업자밴호")
+    vowel = next(t for t in range(logits.shape[1]) if logits[0, t].argmax() == on.charset.encode("밴")[1])
+    logits[0, vowel, on.charset.encode("번")[1]] = 4.6
+
+    def read(stage):
+        (text, conf, chars), = greedy_decode(logits, np.array([logits.shape[1]]), stage.charset)
+        return stage._corrected(Reading(text=text, confidence=conf, char_confidences=list(chars)), logits[0]).text
+
+    assert read(on) == "사업자번호"
+    assert read(off) == "사업자밴호"
+
+
+def test_lexicon_options_name_one_latin_list_beside_korean(tmp_path):
+    from kocr_sdk.recognition.stage import _lexicon_option
+
+    assert _lexicon_option([], (), 0.99, 5.0) is None
+    only_korean = _lexicon_option("ko", (), 0.99, 5.0)
+    assert only_korean.latin is None and only_korean.hangul_words == ()
+    with pytest.raises(KocrConfigError, match="one Latin-script language"):
+        _lexicon_option(["en", "fr"], (), 0.99, 5.0)
+    with pytest.raises(KocrConfigError, match="no such file"):
+        _lexicon_option("ko", (str(tmp_path / "missing.txt"),), 0.99, 5.0)
+
+
+def test_the_korean_list_keeps_hangul_words_only(tmp_path):
+    from kocr_sdk.lab.lexicon import build
+
+    out = tmp_path / "ko.txt.gz"
+    assert build([["은", "사업자", "kocr", "3월"], ["번호", "은"]], out, language="ko") == 3
+    with gzip.open(out, "rt") as fh:
+        assert dict(line.split() for line in fh) == {"은": "1", "사업자": "1", "번호": "2"}
