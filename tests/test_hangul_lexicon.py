@@ -14,7 +14,7 @@ from kocr_sdk.recognition.lexicon import Lexicon
 
 # Tier 1: the commonest words, the only single syllables a word may be built from.
 LEX = HangulLexicon.of(Lexicon({"사업자": 2, "번호": 2, "승인": 2, "감사": 2, "합니다": 1, "은": 1, "수량": 2,
-                                "금액": 2, "결제": 2, "점": 2, "message": 1}))
+                                "금액": 2, "결제": 2, "점": 2, "정산": 2, "message": 1}))
 
 
 def _reading(text: str, unsure: dict[int, float] | None = None) -> Reading:
@@ -33,6 +33,7 @@ def test_compounds_of_listed_words_and_common_particles_are_korean():
     assert LEX.known("사업자번호") and LEX.known("결제금액은") and LEX.known("수량")
     assert not LEX.known("사업자밴호")
     assert not LEX.known("결제점")  # a single syllable of the rest of the list is no piece
+    assert not LEX.known("은금액")  # and a common one only ends a word, as particles do
     assert not LEX.known("사업자번호결제금액")  # four pieces
     assert "message" not in LEX.tiers  # only Hangul words are indexed
 
@@ -60,6 +61,12 @@ def test_a_syllable_sharing_no_jamo_with_the_one_read_is_never_put_in():
     # 수 and 금 share no jamo: 금액 is not reached from 수액, however the frames score it.
     reading = _reading("수액", {0: 0.2})
     assert correct_hangul(reading, LEX, _prefers("금액", "수액"), 0.99, 5.0) is reading
+
+
+def test_three_syllable_words_after_a_common_surname_are_left_as_read():
+    assert correct_hangul(_reading("결졔은", {1: 0.4}), LEX, _prefers("결졔은", "결제은"), 0.99, 5.0).text == "결제은"
+    name = _reading("정샨은", {1: 0.4})  # 정 is a surname: a name, however much it looks like 정산은
+    assert correct_hangul(name, LEX, _prefers("정샨은", "정산은"), 0.99, 5.0) is name
 
 
 def test_one_syllable_words_and_readings_without_confidences_are_left_alone():
@@ -141,3 +148,16 @@ def test_the_korean_list_keeps_hangul_words_only(tmp_path):
     assert build([["은", "사업자", "kocr", "3월"], ["번호", "은"]], out, language="ko") == 3
     with gzip.open(out, "rt") as fh:
         assert dict(line.split() for line in fh) == {"은": "1", "사업자": "1", "번호": "2"}
+
+
+def test_template_labels_join_the_korean_list_after_the_commonest_words(tmp_path):
+    from kocr_sdk.lab.lexicon import main, template_words
+
+    (tmp_path / "a.yaml").write_text("name: kr_x\nfields:\n  supply: {anchors: [공급가액, '합계 금액'], note: 'KRW 원'}\n",
+                                     encoding="utf-8")
+    assert template_words(tmp_path, "ko") == ["공급가액", "합계", "금액"]  # one-syllable words are no labels
+    out = tmp_path / "ko.txt.gz"
+    main(["--language", "ko", "--template-words", str(tmp_path), "--out", str(out)])
+    with gzip.open(out, "rt") as fh:
+        assert dict(line.split() for line in fh) == {"공급가액": "1", "합계": "1", "금액": "1"}
+    assert "공급가액" in load_hangul_lexicon().tiers  # the shipped list holds the shipped templates' labels

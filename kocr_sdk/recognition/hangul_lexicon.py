@@ -14,10 +14,12 @@ Korean writes compounds and particles without spaces (``사업자번호`` is ``�
 ``결제금액은`` ``결제`` + ``금액`` + ``은``), and no list holds every compound. The shipped list
 (``ko.txt.gz``, built by ``python -m kocr_sdk.lab.lexicon``) holds Korean's commonest words and
 morphemes by wordfreq, and a word is Korean when it splits into at most :data:`_MAX_PIECES`
-pieces, each a listed word of two or more syllables or one of the commonest single syllables
-(tier 1: particles, endings and counters such as ``은``, ``명``, ``원``). A single syllable of the
-rest of the list is usually a fragment the morpheme analyser cut, and would let almost any
-misreading pass as Korean.
+pieces, each a listed word of two or more syllables, the last also one of the commonest single
+syllables (tier 1: particles, endings and counters such as ``은``, ``명``, ``원``). A single
+syllable elsewhere, or one of the rest of the list, is usually a fragment the morpheme analyser
+cut, and would let almost any misreading pass as Korean (``수랑`` as ``수`` + ``랑``, ``카드면호``
+as ``카드`` + ``면`` + ``호``). Three-syllable words after a common surname are left as read:
+they are mostly names (:func:`_name_like`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ _MAX_UNSURE = 3
 #: or two jamo from it, while a budget of four jamo makes ~580 spellings to score a word, not ~36.
 _MAX_CHANGES = 2
 _MAX_JAMO_CHANGES = 2
+#: The commonest Korean surnames: a three-syllable word after one is left as read (:func:`_name_like`).
+_SURNAMES = frozenset("김이박최정강조윤장임한오서신권황안송류홍고")
 #: Words whose verdict is remembered (a long batch reads millions).
 _KNOWN_CACHE = 100_000
 #: Shorter words stay as read: too many two-syllable strings are one syllable from a word.
@@ -106,7 +110,15 @@ def _splits_into(word: str, lexicon: HangulLexicon, pieces: int) -> bool:
         return True
     if pieces <= 1:
         return False
-    return any(lexicon.piece(word[:i]) and _splits_into(word[i:], lexicon, pieces - 1) for i in range(1, len(word)))
+    # Only the last piece may be a single syllable: particles, endings and counters follow a word.
+    return any(lexicon.piece(word[:i]) and _splits_into(word[i:], lexicon, pieces - 1) for i in range(2, len(word)))
+
+
+def _name_like(word: str) -> bool:
+    """Whether ``word`` may be a person's name: three syllables after one of the commonest
+    surnames. Names are in no list, and one syllable from a listed compound as often as not
+    (``장현주`` → ``장한`` + ``주``)."""
+    return len(word) == 3 and word[0] in _SURNAMES
 
 
 @functools.lru_cache(maxsize=None)
@@ -174,7 +186,7 @@ def correct_hangul(reading: Reading, lexicon: HangulLexicon, score: Callable[[li
     for k, piece in enumerate(pieces):
         new_pieces.append(piece)
         m = _CORE.match(piece)
-        if m is not None and len(m[2]) >= min_syllables and not lexicon.known(m[2]):
+        if m is not None and len(m[2]) >= min_syllables and not lexicon.known(m[2]) and not _name_like(m[2]):
             head, core, tail = m.groups()
             off = start + len(head)
             unsure = [i for i in range(len(core)) if confs[off + i] < max_confidence]
