@@ -6,6 +6,8 @@ import gzip
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kocr_sdk.errors import KocrConfigError
 from kocr_sdk.interfaces import Reading
@@ -161,3 +163,15 @@ def test_template_labels_join_the_korean_list_after_the_commonest_words(tmp_path
     with gzip.open(out, "rt") as fh:
         assert dict(line.split() for line in fh) == {"공급가액": "1", "합계": "1", "금액": "1"}
     assert "공급가액" in load_hangul_lexicon().tiers  # the shipped list holds the shipped templates' labels
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["사업자", "밴", "번", "호", "수", "탕", "량", "은", " ", ":", "1", "a", "금", "엑"]),
+                max_size=12),
+       st.lists(st.floats(0.0, 1.0), min_size=40, max_size=40))
+def test_any_reading_keeps_its_length_and_changes_only_hangul(parts, confs):
+    text = "".join(parts)
+    reading = Reading(text=text, confidence=0.5, char_confidences=confs[:len(text)])
+    out = correct_hangul(reading, LEX, lambda batch: [0.0] * len(batch), 0.99, 5.0)
+    assert len(out.text) == len(text) and out.char_confidences == reading.char_confidences
+    assert all(a == b or ("가" <= a <= "힣" and "가" <= b <= "힣") for a, b in zip(text, out.text))
