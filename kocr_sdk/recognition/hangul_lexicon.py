@@ -20,6 +20,10 @@ syllable elsewhere, or one of the rest of the list, is usually a fragment the mo
 cut, and would let almost any misreading pass as Korean (``수랑`` as ``수`` + ``랑``, ``카드면호``
 as ``카드`` + ``면`` + ``호``). Three-syllable words after a common surname are left as read:
 they are mostly names (:func:`_name_like`).
+
+The same list takes out a space the recogniser was unsure of inside a Korean word (``승인일 자``,
+``NH농 협``): where one side is a lone syllable or not Korean and both together are, and the
+joined reading is within ``margin`` nats; the engine would otherwise cut the box in two there.
 """
 
 from __future__ import annotations
@@ -187,6 +191,9 @@ def correct_hangul(reading: Reading, lexicon: HangulLexicon, score: Callable[[li
     text, confs = reading.text, reading.char_confidences
     if confs is None or len(confs) != len(text) or min(confs, default=1.0) >= max_confidence:
         return reading
+    reading = _joined(reading, lexicon, score, max_confidence, margin)
+    text, confs = reading.text, reading.char_confidences
+    assert confs is not None
     pieces = text.split(" ")
     start = 0
     new_pieces: list[str] = []
@@ -214,3 +221,34 @@ def correct_hangul(reading: Reading, lexicon: HangulLexicon, score: Callable[[li
         return reading
     # Same length word by word: every confidence stays where it was.
     return reading.model_copy(update={"text": " ".join(new_pieces)})
+
+
+def _joined(reading: Reading, lexicon: HangulLexicon, score: Callable[[list[str]], Sequence[float]],
+            max_confidence: float, margin: float) -> Reading:
+    """``reading`` with one space it holds inside a Korean word taken out: a space read with
+    confidence under ``max_confidence`` between two Hangul words, one of them a lone syllable or
+    not Korean, that together make a Korean word (``승인일 자`` → ``승인일자``, ``카드 번호`` stays),
+    when the joined reading is within ``margin`` nats of it on the frames."""
+    text, confs = reading.text, reading.char_confidences
+    assert confs is not None
+    pieces = text.split(" ")
+    joins: list[tuple[int, int]] = []  # (piece, position of the space after it)
+    at = -1
+    for k in range(len(pieces) - 1):
+        at += len(pieces[k]) + 1
+        left, right = _CORE.match(pieces[k]), _CORE.match(pieces[k + 1])
+        if left is None or right is None or left[3] or right[1] or confs[at] >= max_confidence:
+            continue
+        a, b = left[2], right[2]
+        if ((len(a) == 1 or len(b) == 1 or not lexicon.known(a) or not lexicon.known(b))
+                and lexicon.known(a + b) and not _name_like(a + b)):
+            joins.append((k, at))
+    if not joins:
+        return reading
+    texts = [" ".join(pieces[:k] + [pieces[k] + pieces[k + 1]] + pieces[k + 2:]) for k, _ in joins]
+    *scores, base = score(texts + [text])
+    best = max((float(sc), -at, t) for sc, (_, at), t in zip(scores, joins, texts))
+    if best[0] < float(base) - margin:
+        return reading
+    space = -best[1]
+    return reading.model_copy(update={"text": best[2], "char_confidences": list(confs[:space]) + list(confs[space + 1:])})
