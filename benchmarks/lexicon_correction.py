@@ -35,8 +35,8 @@ Real scans (FUNSD) are only measured with them, never used to choose them.
 the Hangul words of a ground truth with ``vitstr-tiny-hangul`` (``--min-letters``: shortest word,
 in syllables). It was shaped on the same two tuning sets and a third, photographed thermal
 receipts (``kocr synth pages --n 40 --seed 21 --split heldout --set 'layouts=[receipt]' --set
-capture=thermal``): at the stage's 0.99 and 5 nats, 317 of 4,326 scan words, 81 of 838 receipt
-words and 117 of 1,084 thermal words put right, 13, 2 and 1 broken (names, mostly); 8 nats puts
+capture=thermal``): at the stage's 0.99 and 5 nats, 371 of 4,326 scan words, 98 of 838 receipt
+words and 140 of 1,084 thermal words put right, 15, 2 and 1 broken (names, mostly); 8 nats puts
 right a few more and breaks more, 3 far fewer. With the shipped templates' labels out of the list
 282, 56 and 99 were put right; with a single syllable allowed anywhere in a word, not only at its
 end, 288, 68 and 104 (``benchmarks/results/lexicon-ko-tune-*.json``)::

@@ -46,6 +46,8 @@ def test_an_unsure_syllable_that_keeps_a_word_out_of_korean_is_changed():
     assert out.char_confidences == _reading("사업자밴호", {3: 0.4}).char_confidences  # one syllable for one
     two = correct_hangul(_reading("숭인번효", {0: 0.5, 3: 0.6}), LEX, _prefers("숭인번효", "승인번호"), 0.99, 5.0)
     assert two.text == "승인번호"  # two unsure syllables, each one jamo off
+    faded = _reading("사업자밴호", {i: 0.9 for i in range(5)})  # every syllable unsure, as on thermal paper
+    assert correct_hangul(faded, LEX, _prefers("사업자밴호", "사업자번호"), 0.99, 5.0).text == "사업자번호"
 
 
 def test_confident_syllables_known_words_and_unlikely_spellings_stay_as_read():
