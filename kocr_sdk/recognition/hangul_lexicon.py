@@ -14,8 +14,8 @@ Korean writes compounds and particles without spaces (``사업자번호`` is ``�
 ``결제금액은`` ``결제`` + ``금액`` + ``은``), and no list holds every compound. The shipped list
 (``ko.txt.gz``, built by ``python -m kocr_sdk.lab.lexicon``) holds Korean's commonest words and
 morphemes by wordfreq, and a word is Korean when it splits into at most :data:`_MAX_PIECES`
-pieces, each a listed word of two or more syllables, the last also one of the commonest single
-syllables (tier 1: particles, endings and counters such as ``은``, ``명``, ``원``). A single
+pieces, each a listed word of two or more syllables — the last may also be one of the commonest
+single syllables (tier 1: particles, endings and counters such as ``은``, ``명``, ``원``). A single
 syllable elsewhere, or one of the rest of the list, is usually a fragment the morpheme analyser
 cut, and would let almost any misreading pass as Korean (``수랑`` as ``수`` + ``랑``, ``카드면호``
 as ``카드`` + ``면`` + ``호``). Three-syllable words after a common surname are left as read:
@@ -62,7 +62,7 @@ _MAX_JAMO_CHANGES = 2
 _SURNAMES = frozenset("김이박최정강조윤장임한오서신권황안송류홍고")
 #: Words whose verdict is remembered (a long batch reads millions).
 _KNOWN_CACHE = 100_000
-#: Shorter words stay as read: too many two-syllable strings are one syllable from a word.
+#: Words of fewer syllables stay as read: a lone syllable is one jamo from dozens of others.
 HANGUL_MIN_SYLLABLES = 2
 
 
