@@ -71,11 +71,11 @@ class HangulLexicon:
     """The Hangul words of a :class:`.Lexicon`, indexed for the syllable changes this module tries.
 
     ``patterns`` maps a listed word with one or two of its syllables replaced by ``?`` to the
-    syllables that fill them (a string of one syllable per wildcard), so the changes worth scoring are found by
+    syllables that fill them: one string, a syllable per wildcard per fill, fill after fill, so the changes worth scoring are found by
     lookup rather than by trying all 11,172 syllables at each unsure position."""
 
     tiers: dict[str, int]
-    patterns: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    patterns: dict[str, str] = field(default_factory=dict, repr=False)
     _known: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -90,7 +90,8 @@ class HangulLexicon:
                 patterns[word[:i] + "?" + word[i + 1:]].add(word[i])
             for i, j in itertools.combinations(range(n) if n > 2 else (), 2):  # "??" alone is never asked
                 patterns[word[:i] + "?" + word[i + 1:j] + "?" + word[j + 1:]].add(word[i] + word[j])
-        return cls(tiers, dict(patterns))
+        # Each key's fills as one string (a set of one-syllable strings a key weighs ~10x more).
+        return cls(tiers, {key: "".join(sorted(fills)) for key, fills in patterns.items()})
 
     def piece(self, text: str) -> bool:
         """Whether ``text`` may be one piece of a Korean word."""
@@ -109,7 +110,7 @@ class HangulLexicon:
 @functools.lru_cache(maxsize=4)
 def load_hangul_lexicon(extra_words: tuple[str, ...] = ()) -> HangulLexicon:
     """The shipped Korean list plus the words in ``extra_words`` files, indexed (0.1–0.2 s and
-    27 MB, once a process: the stage asks for it at its first Hangul word)."""
+    8 MB, once a process: the stage asks for it at its first Hangul word)."""
     return HangulLexicon.of(load_lexicon("ko", extra_words))
 
 
@@ -156,7 +157,9 @@ def _fills(core: str, positions: tuple[int, ...], lexicon: HangulLexicon, budget
         # A span of nothing but the changed syllables says nothing about them: every word fits it.
         for b in range(max(hi + 1, a + len(positions) + 1), min(len(core), a + _MAX_INDEXED) + 1):
             key = "".join("?" if a + i in positions else c for i, c in enumerate(core[a:b]))
-            for fill in lexicon.patterns.get(key, ()):
+            fills = lexicon.patterns.get(key, "")
+            for k in range(0, len(fills), len(positions)):
+                fill = fills[k:k + len(positions)]
                 if fill not in seen:
                     seen.add(fill)
                     if sum(map(_jamo_changes, read, fill)) <= budget:
