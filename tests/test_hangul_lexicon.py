@@ -13,22 +13,11 @@ from kocr_sdk.errors import KocrConfigError
 from kocr_sdk.interfaces import Reading
 from kocr_sdk.recognition.hangul_lexicon import HangulLexicon, correct_hangul, load_hangul_lexicon
 from kocr_sdk.recognition.lexicon import Lexicon
+from tests.readings import make_reading, prefers
 
 # Tier 1: the commonest words, the only single syllables a word may be built from.
 LEX = HangulLexicon.of(Lexicon({"사업자": 2, "번호": 2, "승인": 2, "감사": 2, "합니다": 1, "은": 1, "수량": 2,
                                 "금액": 2, "결제": 2, "점": 2, "정산": 2, "message": 1}))
-
-
-def _reading(text: str, unsure: dict[int, float] | None = None) -> Reading:
-    confs = [0.999] * len(text)
-    for i, c in (unsure or {}).items():
-        confs[i] = c
-    return Reading(text=text, confidence=min(confs), char_confidences=confs)
-
-
-def _prefers(*texts: str):
-    """A scorer that ranks ``texts`` in order and everything else far below."""
-    return lambda batch: [-float(texts.index(t)) if t in texts else -100.0 for t in batch]
 
 
 def test_compounds_of_listed_words_and_common_particles_are_korean():
@@ -41,59 +30,59 @@ def test_compounds_of_listed_words_and_common_particles_are_korean():
 
 
 def test_an_unsure_syllable_that_keeps_a_word_out_of_korean_is_changed():
-    out = correct_hangul(_reading("사업자밴호", {3: 0.4}), LEX, _prefers("사업자밴호", "사업자번호"), 0.99, 5.0)
+    out = correct_hangul(make_reading("사업자밴호", {3: 0.4}), LEX, prefers("사업자밴호", "사업자번호"), 0.99, 5.0)
     assert out.text == "사업자번호"
-    assert out.char_confidences == _reading("사업자밴호", {3: 0.4}).char_confidences  # one syllable for one
-    two = correct_hangul(_reading("숭인번효", {0: 0.5, 3: 0.6}), LEX, _prefers("숭인번효", "승인번호"), 0.99, 5.0)
+    assert out.char_confidences == make_reading("사업자밴호", {3: 0.4}).char_confidences  # one syllable for one
+    two = correct_hangul(make_reading("숭인번효", {0: 0.5, 3: 0.6}), LEX, prefers("숭인번효", "승인번호"), 0.99, 5.0)
     assert two.text == "승인번호"  # two unsure syllables, each one jamo off
-    faded = _reading("사업자밴호", {i: 0.9 for i in range(5)})  # every syllable unsure, as on thermal paper
-    assert correct_hangul(faded, LEX, _prefers("사업자밴호", "사업자번호"), 0.99, 5.0).text == "사업자번호"
+    faded = make_reading("사업자밴호", {i: 0.9 for i in range(5)})  # every syllable unsure, as on thermal paper
+    assert correct_hangul(faded, LEX, prefers("사업자밴호", "사업자번호"), 0.99, 5.0).text == "사업자번호"
 
 
 def test_confident_syllables_known_words_and_unlikely_spellings_stay_as_read():
-    assert correct_hangul(_reading("사업자밴호"), LEX, _prefers("사업자번호"), 0.99, 5.0).text == "사업자밴호"
-    known = _reading("수량", {1: 0.3})
-    assert correct_hangul(known, LEX, _prefers("수탕"), 0.99, 5.0) is known
+    assert correct_hangul(make_reading("사업자밴호"), LEX, prefers("사업자번호"), 0.99, 5.0).text == "사업자밴호"
+    known = make_reading("수량", {1: 0.3})
+    assert correct_hangul(known, LEX, prefers("수탕"), 0.99, 5.0) is known
 
     def far(batch):  # the listed spelling is 9 nats below the reading
         return [-9.0 if t == "사업자번호" else 0.0 for t in batch]
 
-    assert correct_hangul(_reading("사업자밴호", {3: 0.4}), LEX, far, 0.99, 5.0).text == "사업자밴호"
+    assert correct_hangul(make_reading("사업자밴호", {3: 0.4}), LEX, far, 0.99, 5.0).text == "사업자밴호"
 
 
 def test_a_syllable_sharing_no_jamo_with_the_one_read_is_never_put_in():
     # 수 and 금 share no jamo: 금액 is not reached from 수액, however the frames score it.
-    reading = _reading("수액", {0: 0.2})
-    assert correct_hangul(reading, LEX, _prefers("금액", "수액"), 0.99, 5.0) is reading
+    reading = make_reading("수액", {0: 0.2})
+    assert correct_hangul(reading, LEX, prefers("금액", "수액"), 0.99, 5.0) is reading
 
 
 def test_three_syllable_words_after_a_common_surname_are_left_as_read():
-    assert correct_hangul(_reading("결졔은", {1: 0.4}), LEX, _prefers("결졔은", "결제은"), 0.99, 5.0).text == "결제은"
-    name = _reading("정샨은", {1: 0.4})  # 정 is a surname: a name, however much it looks like 정산은
-    assert correct_hangul(name, LEX, _prefers("정샨은", "정산은"), 0.99, 5.0) is name
+    assert correct_hangul(make_reading("결졔은", {1: 0.4}), LEX, prefers("결졔은", "결제은"), 0.99, 5.0).text == "결제은"
+    name = make_reading("정샨은", {1: 0.4})  # 정 is a surname: a name, however much it looks like 정산은
+    assert correct_hangul(name, LEX, prefers("정샨은", "정산은"), 0.99, 5.0) is name
 
 
 def test_one_syllable_words_and_readings_without_confidences_are_left_alone():
-    single = _reading("팜", {0: 0.1})
-    assert correct_hangul(single, LEX, _prefers("점"), 0.99, 5.0) is single
+    single = make_reading("팜", {0: 0.1})
+    assert correct_hangul(single, LEX, prefers("점"), 0.99, 5.0) is single
     bare = Reading(text="사업자밴호", confidence=0.4)
-    assert correct_hangul(bare, LEX, _prefers("사업자번호"), 0.99, 5.0) is bare
+    assert correct_hangul(bare, LEX, prefers("사업자번호"), 0.99, 5.0) is bare
 
 
 def test_punctuation_digits_and_other_words_around_the_hangul_are_kept():
-    reading = _reading("No.3 승인밴호:", {7: 0.4})
-    out = correct_hangul(reading, LEX, _prefers("No.3 승인밴호:", "No.3 승인번호:"), 0.99, 5.0)
+    reading = make_reading("No.3 승인밴호:", {7: 0.4})
+    out = correct_hangul(reading, LEX, prefers("No.3 승인밴호:", "No.3 승인번호:"), 0.99, 5.0)
     assert out.text == "No.3 승인번호:"
 
 
 def test_an_unsure_space_inside_a_korean_word_is_taken_out():
-    reading = _reading("결제 금액 번호", {2: 0.3, 5: 0.3})
-    assert correct_hangul(reading, LEX, _prefers("결제 금액 번호"), 0.99, 5.0) is reading  # three words
-    split = _reading("사업 자번호", {2: 0.3})
-    out = correct_hangul(split, LEX, _prefers("사업 자번호", "사업자번호"), 0.99, 5.0)
+    reading = make_reading("결제 금액 번호", {2: 0.3, 5: 0.3})
+    assert correct_hangul(reading, LEX, prefers("결제 금액 번호"), 0.99, 5.0) is reading  # three words
+    split = make_reading("사업 자번호", {2: 0.3})
+    out = correct_hangul(split, LEX, prefers("사업 자번호", "사업자번호"), 0.99, 5.0)
     assert out.text == "사업자번호" and len(out.char_confidences) == 5
-    sure = _reading("사업 자번호")  # the recogniser was sure of its space
-    assert correct_hangul(sure, LEX, _prefers("사업자번호"), 0.99, 5.0) is sure
+    sure = make_reading("사업 자번호")  # the recogniser was sure of its space
+    assert correct_hangul(sure, LEX, prefers("사업자번호"), 0.99, 5.0) is sure
 
 
 def test_the_shipped_korean_list_knows_receipt_words(tmp_path):

@@ -13,6 +13,7 @@ from kocr_sdk.errors import KocrConfigError, KocrError
 from kocr_sdk.interfaces import Reading
 from kocr_sdk.recognition.ctc import log_likelihood, log_likelihoods, log_softmax
 from kocr_sdk.recognition.lexicon import Lexicon, correct_reading, load_lexicon
+from tests.readings import make_reading, prefers
 
 LEX = Lexicon({"the": 1, "message": 1, "massage": 2, "november": 1, "please": 1, "date": 1})
 
@@ -45,65 +46,53 @@ def test_ctc_likelihood_of_labels_longer_than_the_frames_allow():
     assert log_likelihood(log_softmax(np.zeros((2, 3))), [1, 1]) == float("-inf")
 
 
-def _reading(text: str, unsure: dict[int, float] | None = None) -> Reading:
-    confs = [0.999] * len(text)
-    for i, c in (unsure or {}).items():
-        confs[i] = c
-    return Reading(text=text, confidence=min(confs), char_confidences=confs)
-
-
-def _prefers(*texts: str):
-    """A scorer that ranks ``texts`` in order and everything else far below."""
-    return lambda batch: [-float(texts.index(t)) if t in texts else -100.0 for t in batch]
-
-
 def test_an_unsure_letter_that_keeps_a_reading_out_of_the_dictionary_is_changed():
-    out = correct_reading(_reading("thc", {2: 0.4}), LEX, _prefers("thc", "the"), 0.99, 8.0, 3)
+    out = correct_reading(make_reading("thc", {2: 0.4}), LEX, prefers("thc", "the"), 0.99, 8.0, 3)
     assert out.text == "the"
     assert len(out.char_confidences) == 3
 
 
 def test_the_recognisers_likelihood_picks_between_dictionary_words():
-    reading = _reading("mcssage", {1: 0.5})
-    assert correct_reading(reading, LEX, _prefers("mcssage", "message", "massage"), 0.99, 8.0, 3).text == "message"
-    assert correct_reading(reading, LEX, _prefers("mcssage", "massage", "message"), 0.99, 8.0, 3).text == "massage"
+    reading = make_reading("mcssage", {1: 0.5})
+    assert correct_reading(reading, LEX, prefers("mcssage", "message", "massage"), 0.99, 8.0, 3).text == "message"
+    assert correct_reading(reading, LEX, prefers("mcssage", "massage", "message"), 0.99, 8.0, 3).text == "massage"
 
 
 def test_words_under_four_letters_stay_as_read_by_default():
-    reading = _reading("GST", {0: 0.3})
-    assert correct_reading(reading, Lexicon({"cst": 1, "get": 1}), _prefers("CST", "GST"), 0.99, 8.0) is reading
+    reading = make_reading("GST", {0: 0.3})
+    assert correct_reading(reading, Lexicon({"cst": 1, "get": 1}), prefers("CST", "GST"), 0.99, 8.0) is reading
 
 
 def test_confident_letters_never_change():
-    assert correct_reading(_reading("thc"), LEX, _prefers("the", "thc"), 0.99, 8.0, 3).text == "thc"
+    assert correct_reading(make_reading("thc"), LEX, prefers("the", "thc"), 0.99, 8.0, 3).text == "thc"
 
 
 def test_a_spelling_far_less_likely_than_the_reading_is_not_taken():
     far = lambda batch: [0.0 if t == "thc" else -20.0 for t in batch]  # noqa: E731
-    assert correct_reading(_reading("thc", {2: 0.4}), LEX, far, 0.99, 8.0, 3).text == "thc"
+    assert correct_reading(make_reading("thc", {2: 0.4}), LEX, far, 0.99, 8.0, 3).text == "thc"
 
 
 def test_words_in_the_dictionary_names_and_digits_stay_as_read():
     for text in ("the", "Zolot", "A1c", "12"):
-        reading = _reading(text, {0: 0.3})
-        assert correct_reading(reading, LEX, _prefers(text), 0.99, 8.0, 3) is reading
+        reading = make_reading(text, {0: 0.3})
+        assert correct_reading(reading, LEX, prefers(text), 0.99, 8.0, 3) is reading
 
 
 def test_a_hyphen_or_apostrophe_inside_a_word_is_never_dropped_to_make_one():
     lexicon = Lexicon({"email": 1, "dont": 1})
     for text in ("e-mail", "don't"):
-        reading = _reading(text, {1: 0.3, 2: 0.3, 3: 0.3})
-        assert correct_reading(reading, lexicon, _prefers("email", "dont", text), 0.99, 8.0) is reading
+        reading = make_reading(text, {1: 0.3, 2: 0.3, 3: 0.3})
+        assert correct_reading(reading, lexicon, prefers("email", "dont", text), 0.99, 8.0) is reading
 
 
 def test_case_and_punctuation_are_kept():
-    assert correct_reading(_reading("THC:", {2: 0.3}), LEX, _prefers("THC:", "THE:"), 0.99, 8.0, 3).text == "THE:"
-    assert correct_reading(_reading("Ncvember,", {1: 0.3}), LEX, _prefers("Ncvember,", "November,"), 0.99, 8.0, 3).text == "November,"
+    assert correct_reading(make_reading("THC:", {2: 0.3}), LEX, prefers("THC:", "THE:"), 0.99, 8.0, 3).text == "THE:"
+    assert correct_reading(make_reading("Ncvember,", {1: 0.3}), LEX, prefers("Ncvember,", "November,"), 0.99, 8.0, 3).text == "November,"
 
 
 def test_each_word_of_a_spaced_reading_is_corrected_on_its_own():
-    reading = _reading("DATE: picase", {7: 0.4, 8: 0.5})
-    out = correct_reading(reading, LEX, _prefers("DATE: picase", "DATE: please"), 0.99, 8.0, 3)
+    reading = make_reading("DATE: picase", {7: 0.4, 8: 0.5})
+    out = correct_reading(reading, LEX, prefers("DATE: picase", "DATE: please"), 0.99, 8.0, 3)
     assert out.text == "DATE: please"
     assert len(out.char_confidences) == len(out.text)
 
@@ -113,35 +102,35 @@ SPLITS = Lexicon({"of": 1, "this": 2, "name": 2, "it": 1, "is": 1, "and": 1, "na
 
 
 def test_a_missed_space_between_common_words_is_put_back():
-    out = correct_reading(_reading("ofthis"), SPLITS, _prefers("ofthis", "of this"), 0.99, 8.0, space_margin=6.0)
+    out = correct_reading(make_reading("ofthis"), SPLITS, prefers("ofthis", "of this"), 0.99, 8.0, space_margin=6.0)
     assert out.text == "of this"
     assert len(out.char_confidences) == len(out.text)
-    three = correct_reading(_reading("anditis"), SPLITS, _prefers("anditis", "and it is"), 0.99, 8.0, space_margin=6.0)
+    three = correct_reading(make_reading("anditis"), SPLITS, prefers("anditis", "and it is"), 0.99, 8.0, space_margin=6.0)
     assert three.text == "and it is"
 
 
 def test_a_split_keeps_case_and_punctuation_and_only_whole_common_words():
-    assert correct_reading(_reading("NAMEOF:"), Lexicon({"name": 1, "of": 1}), _prefers("NAMEOF:", "NAME OF:"), 0.99,
+    assert correct_reading(make_reading("NAMEOF:"), Lexicon({"name": 1, "of": 1}), prefers("NAMEOF:", "NAME OF:"), 0.99,
                            8.0, space_margin=6.0).text == "NAME OF:"
     for text, lexicon in (("NAMEOF", SPLITS),                                   # a word in the list stays whole
                           ("thisax", SPLITS), ("rareof", SPLITS),               # a short piece not of the commonest
                                                                                 # or a rare longer one is not a split
                           ("thise", SPLITS)):                                   # nor a lone letter other than a/I
-        reading = _reading(text)
+        reading = make_reading(text)
         spaced = lambda batch: [0.0] * len(batch)  # noqa: E731  every spelling as likely as the reading
         assert correct_reading(reading, lexicon, spaced, 0.99, 8.0, space_margin=6.0) is reading, text
 
 
 def test_a_split_the_frames_do_not_support_or_with_splitting_off_is_not_made():
     far = lambda batch: [0.0 if t == "winton" else -7.0 for t in batch]  # noqa: E731
-    assert correct_reading(_reading("winton"), SPLITS, far, 0.99, 8.0, space_margin=6.0).text == "winton"
-    assert correct_reading(_reading("winton"), SPLITS, far, 0.99, 8.0, space_margin=8.0).text == "win ton"
-    assert correct_reading(_reading("winton"), SPLITS, far, 0.99, 8.0).text == "winton"
+    assert correct_reading(make_reading("winton"), SPLITS, far, 0.99, 8.0, space_margin=6.0).text == "winton"
+    assert correct_reading(make_reading("winton"), SPLITS, far, 0.99, 8.0, space_margin=8.0).text == "win ton"
+    assert correct_reading(make_reading("winton"), SPLITS, far, 0.99, 8.0).text == "winton"
 
 
 def test_a_reading_without_character_confidences_is_left_alone():
     reading = Reading(text="thc", confidence=0.4)
-    assert correct_reading(reading, LEX, _prefers("the"), 0.99, 8.0, 3) is reading
+    assert correct_reading(reading, LEX, prefers("the"), 0.99, 8.0, 3) is reading
 
 
 def test_the_shipped_english_list_and_a_users_own_words(tmp_path):

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from ..interfaces import Reading
 from .lexicon import Lexicon, load_lexicon
 
-__all__ = ["HangulLexicon", "correct_hangul", "load_hangul_lexicon"]
+__all__ = ["HangulLexicon", "correct_hangul", "has_hangul", "load_hangul_lexicon"]
 
 #: A word's Hangul core, with what surrounds it (digits, punctuation, Latin) kept as read.
 _CORE = re.compile(r"^([^가-힣]*)([가-힣]+)([^가-힣]*)$")
@@ -71,8 +71,9 @@ class HangulLexicon:
     """The Hangul words of a :class:`.Lexicon`, indexed for the syllable changes this module tries.
 
     ``patterns`` maps a listed word with one or two of its syllables replaced by ``?`` to the
-    syllables that fill them: one string, a syllable per wildcard per fill, fill after fill, so the changes worth scoring are found by
-    lookup rather than by trying all 11,172 syllables at each unsure position."""
+    syllables that fill them (one string: a syllable per wildcard per fill, fill after fill), so
+    the changes worth scoring are found by lookup rather than by trying all 11,172 syllables at
+    each unsure position."""
 
     tiers: dict[str, int]
     patterns: dict[str, str] = field(default_factory=dict, repr=False)
@@ -112,6 +113,12 @@ def load_hangul_lexicon(extra_words: tuple[str, ...] = ()) -> HangulLexicon:
     """The shipped Korean list plus the words in ``extra_words`` files, indexed (0.1–0.2 s and
     8 MB, once a process: the stage asks for it at its first Hangul word)."""
     return HangulLexicon.of(load_lexicon("ko", extra_words))
+
+
+def has_hangul(text: str) -> bool:
+    """Whether ``text`` holds a Hangul syllable: the only readings :func:`correct_hangul` looks
+    at, asked first so that a page without Korean never loads the list."""
+    return _HANGUL.search(text) is not None
 
 
 def _splits_into(word: str, lexicon: HangulLexicon, pieces: int) -> bool:

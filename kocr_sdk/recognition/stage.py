@@ -12,7 +12,6 @@ function from the plugin's ``register_recognizers`` hook) — no code names the 
 from __future__ import annotations
 
 import functools
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from ..weights_file import read_meta, read_weights
 from .architectures import create_model, list_architectures
 from .charset import CHARSETS
 from .ctc import log_softmax, scorer
-from .hangul_lexicon import correct_hangul, load_hangul_lexicon
+from .hangul_lexicon import correct_hangul, has_hangul, load_hangul_lexicon
 from .lexicon import (LEXICON_CONFIDENCE, LEXICON_MARGIN, LEXICON_SPACE_MARGIN, Lexicon, correct_reading, lexicon_path,
                       load_lexicon)
 from .spec import spec_of
@@ -47,9 +46,6 @@ def load_weights(path: Path, device: str = "cpu"):
         raise KocrModelError(f"{path}: not valid recogniser weights ({type(exc).__name__}: {exc})") from None
     model.eval().to(device)
     return model, charset, meta
-
-
-_HANGUL = re.compile(r"[가-힣]")
 
 
 class CtcRecognizer(Recognizer):
@@ -167,7 +163,7 @@ class CtcRecognizer(Recognizer):
         if settings.latin is not None:
             new = correct_reading(new, settings.latin, score, settings.confidence, settings.margin,
                                   space_margin=settings.space_margin)
-        if settings.hangul_words is not None and _HANGUL.search(new.text):
+        if settings.hangul_words is not None and has_hangul(new.text):
             new = correct_hangul(new, load_hangul_lexicon(settings.hangul_words), score, settings.confidence,
                                  settings.margin)
         if new is not reading:
