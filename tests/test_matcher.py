@@ -89,6 +89,21 @@ def test_label_at_line_start_wins_over_the_same_word_inside_a_longer_label():
     assert m.fields["date"].value == "2021-03-05" and m.fields["date"].normalized == "2021-03-05"
 
 
+@pytest.mark.parametrize("words, value", [
+    (["2021", ".09.", "26", "13:16"], "2021.09.26 13:16"),  # a detector's pieces, spaces between them
+    (["2025.07.18(", "금", ")", "09:12"], "2025.07.18(금) 09:12"),
+    (["(2033.6.23"], "2033.6.23"), (["14.12.22", "14:41."], "14.12.22 14:41"),  # the word's other characters
+    (["2022.", "11.", "18."], "2022. 11. 18."),  # printed with a space after every dot: kept
+    (["10", "MAR", "2018"], "10 MAR 2018"),
+])
+def test_a_date_value_is_the_date_as_printed(words, value):
+    page = form([(["Date:"], words, 500)], title="INVOICE")
+    t = template({"date": {"anchors": ["Date"], "type": "date"}}, keywords=[{"text": "INVOICE", "required": True}])
+    f = match(page, t).fields["date"]
+    assert f.value == value and f.normalized is not None
+    assert len(f.word_ids) == len(words)
+
+
 def test_longer_label_on_a_tie_so_its_last_word_is_not_the_value():
     page = form([(["Total", "Due"], ["$12.50"], 500)], title="INVOICE")
     t = template({"total": {"anchors": ["Total", "Total Due"], "type": "amount"}},

@@ -289,6 +289,25 @@ def _joined(texts: list[str], glue_amounts: bool) -> tuple[str, list[int]]:
     return out, starts
 
 
+_SPACE_BEFORE_SEPARATOR = re.compile(r"(?<=\d)\s+(?=[.\-/])")
+_SPACE_AFTER_SEPARATOR = re.compile(r"(?<=\d[\-/])\s+(?=\d)")
+_SPACE_AFTER_DOT = re.compile(r"(?<=\d\.)(\s*)(?=\d)")
+_SPACE_IN_PARENTHESES = re.compile(r"\(\s*([^()\s]{1,3})\s*\)")
+
+
+def date_as_printed(text: str) -> str:
+    """A date found in the page's text, as it was printed: the matched date alone (not the word's
+    other characters: ``(2033.6.23``, ``14:41.``) without the spaces a detector puts between its
+    pieces (``2021 .09. 26``, ``18( 금 )``). A space after a dot stays only where every dot of the
+    date has one (``2022. 11. 18.``, a Korean way of printing it)."""
+    text = _SPACE_BEFORE_SEPARATOR.sub("", text.strip())
+    text = _SPACE_AFTER_SEPARATOR.sub("", text)
+    gaps = [m.group(1) for m in _SPACE_AFTER_DOT.finditer(text)]
+    if gaps and not all(gaps):
+        text = _SPACE_AFTER_DOT.sub("", text)
+    return _SPACE_IN_PARENTHESES.sub(r"(\1)", text)
+
+
 def _value(ctx: _PageContext, spec: FieldSpec, words: list[int]) -> tuple[list[int], str, bool]:
     """The value's words and text, cut to the field's pattern when it has one, else to the value of
     its type; and whether the pattern matched.
@@ -309,6 +328,8 @@ def _value(ctx: _PageContext, spec: FieldSpec, words: list[int]) -> tuple[list[i
             return words, text, False  # nothing of the field's type: flagged like a pattern miss
         a, b = spans[-1] if spec.type == "amount" else spans[0]
         kept = [i for i, s in enumerate(starts) if s < b and s + len(texts[i]) > a]
+        if spec.type == "date":
+            return [words[i] for i in kept], date_as_printed(text[a:b]), True
         sub, _ = _joined([texts[i] for i in kept], spec.type == "amount")
         return [words[i] for i in kept], sub, True
     for sep in (" ", ""):
