@@ -360,12 +360,22 @@ class Engine:
         semi-supervised recogniser training (``kocr train recognizer --unlabeled-pages``) only
         through crops cut exactly as the engine cuts them at reading time.
         """
+        for _, crops in self.cut_words(inputs):
+            yield crops
+
+    def cut_words(self, inputs: Any) -> Iterator[tuple[Page, list[np.ndarray]]]:
+        """Each page with its detected words (not read) and their upright crops, one per word in
+        ``page.words``' order; the words' boxes are in the image as given.
+
+        Why: labelled training crops are cut from generated pages by matching these boxes to the
+        page's true words (``kocr train recognizer --labelled-pages``).
+        """
         for index, pim in enumerate(iter_pages(inputs, self.config.input.max_side, self.config.input.max_pixels, self.config.pdf.dpi)):
             page = Page(index=index, source=pim.source, width=pim.width, height=pim.height, scale=pim.scale)
             if min(pim.image.shape[:2]) < self.config.input.min_side:
-                yield []
+                yield page, []
                 continue
-            yield self._upright_crops(page, pim, [])[1]
+            yield self._upright_crops(page, pim, [])
 
     def _from_text_layer(self, page: Page, pim: PageImage) -> Page:
         """A PDF page's own words, taken as they are; the understanding stages still run on them."""

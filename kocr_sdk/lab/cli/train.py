@@ -147,6 +147,10 @@ def run_options(*, config_help: str = "Training config YAML.",
 @click.option("--unlabeled-pages", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="SeqFixMatch on a folder of page images (or PDFs): kocr's detector cuts their word crops first "
                    "(into OUT/unlabeled-crops, resumably).")
+@click.option("--labelled-pages", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Also train on word crops cut by kocr's own detector from generated pages (folders from "
+                   "`kocr synth pages`, each with its gt.jsonl), labelled with the true words they match (into "
+                   "OUT/labelled-crops, resumably); `page_crops_share` of the crops come from them.")
 @click.option("--teacher", type=click.Choice(["frozen", "ema", "self"]),
               help="SeqFixMatch's teacher (overrides the config): frozen — the starting weights, never updated, "
                    "3 weak views that must agree at confidence 0.95, unlabelled loss weighted 3 (use it to adapt "
@@ -154,7 +158,7 @@ def run_options(*, config_help: str = "Training config YAML.",
                    "(FixMatch as published).")
 @run_options()
 def train_recognizer(opts: RunOptions, script: str, init_from: Path | None, unlabeled: str | None,
-                     unlabeled_pages: Path | None, teacher: str | None) -> None:
+                     unlabeled_pages: Path | None, labelled_pages: Path | None, teacher: str | None) -> None:
     """Train a column-patch ViTSTR recogniser for one script, optionally with SeqFixMatch on
     unlabelled crops (docs/training.md)."""
     from ..training import recognizer
@@ -182,6 +186,16 @@ def train_recognizer(opts: RunOptions, script: str, init_from: Path | None, unla
 
         crops = crop_pages(unlabeled_pages, cfg.out / "unlabeled-crops", progress=opts.progress)
         cfg = cfg.model_copy(update={"unlabeled": str(crops)})
+    if labelled_pages:
+        from ..training.page_crops import cut_labelled_crops
+
+        crops = cut_labelled_crops(labelled_pages, cfg.out / "labelled-crops", progress=opts.progress)
+        cfg = cfg.model_copy(update={"page_crops": crops})
+    if cfg.page_crops is not None:
+        from ..training.page_crops import LabelledCrops
+
+        note(f"{cfg.page_crops_share:.0%} of the labelled crops from {len(LabelledCrops(cfg.page_crops)):,} "
+             f"cut from pages in {cfg.page_crops}")
     if cfg.unlabeled and not cfg.unlabeled.startswith("synth:"):
         from ..training.unlabeled import open_unlabeled
 

@@ -91,6 +91,13 @@ class RecognizerTrainConfig(RunConfig):
         0.0, ge=0, le=1, description="Share of labelled crops that also get a strong view (the same operations, "
         "count and magnitude): the control that tells what SeqFixMatch owes to its strong view's operations "
         "from what it owes to the unlabelled crops.")
+    page_crops: Path | None = Field(
+        None, description="A folder of labelled crops cut from generated pages (training.page_crops; "
+        "`--labelled-pages` cuts one): a share of the labelled stream is drawn from it instead of the crop generator.")
+    page_crops_share: float = Field(0.5, ge=0, le=1, description="Share of labelled crops drawn from `page_crops`.")
+    val_page_crops: Path | None = Field(
+        None, description="A labelled crop folder cut from held-out pages: each validation also reports word "
+        "accuracy on its first `val_size` crops, as kind `page crops` (not counted in `all`).")
     init_from: Path | None = Field(
         None, description="Start a new run from another recogniser's weights (e.g. the hangul weights for a latin "
         "run): matching tensors are copied, and output rows are copied for the tokens both charsets share.")
@@ -154,10 +161,19 @@ class CropStream(IterableDataset):
             return img
         return self.strong(img, rng)
 
+    def _from_pages(self, index: int) -> bool:
+        """Whether stream position ``index`` is a ``page_crops`` crop (a pure function of seed and index)."""
+        return random.Random(self.cfg.seed * 7_919 + index).random() < self.cfg.page_crops_share
+
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, list[str]]]:
         info = get_worker_info()
         wid, nw = (info.id, info.num_workers) if info else (0, 1)
         gen = _generator(self.cfg, "train", self.cfg.seed)
+        pages = None
+        if self.cfg.page_crops is not None and self.cfg.page_crops_share > 0:
+            from .page_crops import LabelledCrops
+
+            pages = LabelledCrops(self.cfg.page_crops)
         bs = self.cfg.batch_size
         index = self.start + wid
         rng = random.Random(self.cfg.seed * 1000 + self.start + wid)
@@ -165,8 +181,11 @@ class CropStream(IterableDataset):
             pool = []
             while len(pool) < bs * 4:
                 i, index = index, index + nw
-                image, label = gen.sample(self.sample_index(i))
-                text = label["text"]
+                if pages is not None and self._from_pages(i):
+                    image, text = pages.item(i)
+                else:
+                    image, label = gen.sample(self.sample_index(i))
+                    text = label["text"]
                 try:
                     ids = self.charset.encode(text)
                 except ValueError:
@@ -188,6 +207,11 @@ class CropStream(IterableDataset):
                 yield x, widths, targets, lengths, [b[2] for b in batch]
 
 
+#: The kind of validation crops cut from held-out pages (``val_page_crops``); kept out of ``all``,
+#: which stays the generator's held-out crops that every recorded run reported.
+PAGE_CROPS = "page crops"
+
+
 def validation_set(cfg: RecognizerTrainConfig, charset: Charset,
                    data: dict[str, Any] | None = None) -> list[tuple[np.ndarray, str, str]]:
     """Held-out fonts, a different seed: (normalised crop, text, kind). ``data``: generator options
@@ -204,6 +228,14 @@ def validation_set(cfg: RecognizerTrainConfig, charset: Charset,
         if charset.unknown(label["text"]):
             continue
         out.append((normalise(image, HEIGHT, cfg.max_width), label["text"], label.get("kind", label.get("script", "?"))))
+    if cfg.val_page_crops is not None:
+        from .page_crops import LabelledCrops
+
+        pages = LabelledCrops(cfg.val_page_crops)
+        for i in range(min(cfg.val_size, len(pages))):
+            image, text = pages.item(i)
+            if text and not charset.unknown(text):
+                out.append((normalise(image, HEIGHT, cfg.max_width), text, PAGE_CROPS))
     return out
 
 
@@ -233,7 +265,8 @@ def evaluate(model, charset: Charset, data: list[tuple[np.ndarray, str, str]], b
     preds = [text for text, _, _ in predict(model, charset, data, batch_size)]
     groups: dict[str, list[tuple[str, str]]] = {}
     for i, (_, gt, kind) in enumerate(data):
-        groups.setdefault("all", []).append((gt, preds[i]))
+        if kind != PAGE_CROPS:
+            groups.setdefault("all", []).append((gt, preds[i]))
         groups.setdefault(kind, []).append((gt, preds[i]))
     result = {}
     for name, pairs in groups.items():
