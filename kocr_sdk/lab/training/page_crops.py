@@ -22,7 +22,7 @@ import numpy as np
 
 from ...errors import KocrDataError, KocrError
 from ..eval.format import iter_pages
-from .unlabeled import CropSource
+from .unlabeled import CropSource, cropping_engine, unfinished, write_crop
 
 #: Detected words whose box overlaps its true word less than this are not used (the evaluation's
 #: matching threshold is 0.5; a little stricter keeps crops that hold most of their word).
@@ -35,15 +35,11 @@ def cut_labelled_crops(pages: Path, out: Path, min_iou: float = MIN_IOU, progres
 
     ``pages`` holds one or more folders of pages with a ``gt.jsonl`` in kocr's evaluation format
     (``kocr synth pages`` writes one; so can anyone who labels their own pages), searched
-    recursively; an image path that leads outside ``pages`` is refused. Crops are written as PNG with ``out/gt.jsonl`` in the format of ``kocr synth
-    lines`` (one word a record); ``out/pages.done`` lists the finished pages, so a second call
-    resumes where the first stopped. ``engine``: an :class:`~kocr_sdk.Engine` to cut with
-    (default: the installed detector and orientation check, nothing else). Returns ``out``.
+    recursively; an image path that leads outside ``pages`` is refused. Crops are written as PNG
+    with ``out/gt.jsonl`` in the format of ``kocr synth lines`` (one word a record);
+    ``out/pages.done`` lists the finished pages, so a second call resumes where the first stopped. ``engine``: an :class:`~kocr_sdk.Engine` to cut with
+    (default: :func:`~.unlabeled.cropping_engine`). Returns ``out``.
     """
-    import cv2
-
-    from ...config import EngineConfig
-    from ...engine import Engine
     from ..eval.matching import match_polygons
 
     pages = Path(pages)
@@ -54,43 +50,21 @@ def cut_labelled_crops(pages: Path, out: Path, min_iou: float = MIN_IOU, progres
     for folder, page in records:
         if not (folder / page.image).resolve().is_relative_to(pages.resolve()):
             raise KocrDataError(f"{folder / 'gt.jsonl'}: image {page.image!r} lies outside {pages}")
-    out.mkdir(parents=True, exist_ok=True)
-    done_file = out / "pages.done"
-    done = set(done_file.read_text(encoding="utf-8").splitlines()) if done_file.exists() else set()
-    todo = [(folder, p) for folder, p in records if str(folder / p.image) not in done]
-    if engine is None:
-        engine = Engine(EngineConfig(script_identifier="none", entity_recognizer="none", clusterer="none",
-                                     template_matcher="none"))
-    iterator: Any = todo
-    if progress and todo:
-        from ...cli.common import progress as bar
-
-        iterator = bar(todo, len(todo), "cutting labelled crops", False)
-    for folder, record in iterator:
+    engine = engine if engine is not None else cropping_engine()
+    for folder, record in unfinished(records, lambda r: str(r[0] / r[1].image), out, "cutting labelled crops",
+                                     progress):
         path = folder / record.image
         stem = "-".join(path.relative_to(pages).with_suffix("").parts)
         truth = [w for w in record.words if not w.ignore and w.text.strip()]
+        page, crops = next(engine.cut_words(path))  # an image of the evaluation format is one page
         lines = []
-        for page, crops in engine.cut_words(path):
-            matching = match_polygons([w.poly for w in truth], [w.quad for w in page.words], min_iou)
-            for g, p, _ in matching.pairs:
-                crop = crops[p]
-                if crop.size == 0:
-                    continue
-                name = f"{stem}-{p:04d}.png"
-                ok, buf = cv2.imencode(".png", crop if crop.ndim == 2 else crop[:, :, ::-1])
-                if not ok:
-                    continue
-                tmp = out / f"{name}.tmp"
-                tmp.write_bytes(buf.tobytes())
-                tmp.replace(out / name)
+        for g, p, _ in match_polygons([w.poly for w in truth], [w.quad for w in page.words], min_iou).pairs:
+            name = f"{stem}-{p:04d}.png"
+            if crops[p].size and write_crop(out / name, crops[p]):
                 lines.append(json.dumps({"image": name, "words": [{"text": truth[g].text}],
                                          "script": truth[g].script}, ensure_ascii=False))
-            break  # a generated page file holds one page
         with (out / "gt.jsonl").open("a", encoding="utf-8") as fh:
             fh.writelines(f"{line}\n" for line in lines)
-        with done_file.open("a", encoding="utf-8") as fh:
-            fh.write(f"{path}\n")
     return out
 
 

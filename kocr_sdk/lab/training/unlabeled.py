@@ -127,45 +127,66 @@ def open_unlabeled(spec: str | Path, profile: str = "hangul", data: dict[str, An
     return FolderCrops(Path(spec))
 
 
+def cropping_engine() -> Any:
+    """kocr's installed detector and orientation check alone (no script identifier, NER,
+    clustering or templates): the engine that cuts training crops the way reading cuts them."""
+    from ...config import EngineConfig
+    from ...engine import Engine
+
+    return Engine(EngineConfig(script_identifier="none", entity_recognizer="none", clusterer="none",
+                               template_matcher="none"))
+
+
+def unfinished(items: list[Any], key: Callable[[Any], str], out: Path, label: str, progress: bool) -> Iterator[Any]:
+    """``items`` not yet listed (by ``key``) in ``out/pages.done``, behind a progress bar when
+    ``progress``; each is listed there once the caller's work on it is done (the loop comes back
+    for the next), so an interrupted cut resumes at the page it was on."""
+    out.mkdir(parents=True, exist_ok=True)
+    done_file = out / "pages.done"
+    done = set(done_file.read_text(encoding="utf-8").splitlines()) if done_file.exists() else set()
+    todo = [item for item in items if key(item) not in done]
+    iterator: Any = todo
+    if progress and todo:
+        from ...cli.common import progress as bar
+
+        iterator = bar(todo, len(todo), label, False)
+    for item in iterator:
+        yield item
+        with done_file.open("a", encoding="utf-8") as fh:
+            fh.write(f"{key(item)}\n")
+
+
+def write_crop(target: Path, crop: np.ndarray) -> bool:
+    """``crop`` (grey or RGB) written as a PNG at ``target``, atomically; False if it cannot be encoded."""
+    import cv2
+
+    from ...atomic import atomic_path
+
+    ok, buf = cv2.imencode(".png", crop if crop.ndim == 2 else crop[:, :, ::-1])
+    if not ok:
+        return False
+    with atomic_path(target, suffix=".png") as tmp:
+        tmp.write_bytes(buf.tobytes())
+    return True
+
+
 def crop_pages(pages: Path, out: Path, progress: bool = True, engine: Any = None) -> Path:
     """Cut the word crops out of every page image under ``pages`` with kocr's detector → ``out``.
 
     Each page's crops are written (atomically) as ``<page-stem>-p<page>-<n>.png``;
     ``out/pages.done`` lists the finished pages, so a second call skips them. ``engine``: an
-    :class:`~kocr_sdk.Engine` to cut with (default: the installed detector, nothing else).
-    Returns ``out``.
+    :class:`~kocr_sdk.Engine` to cut with (default: :func:`cropping_engine`). Returns ``out``.
     """
-    import cv2
-
-    from ...config import EngineConfig
-    from ...engine import Engine
     from ...io.images import expand_inputs
 
     files = expand_inputs([pages], recursive=True)
     if not files:
         raise KocrError(f"unlabelled pages: no images or PDFs under {pages}")
-    out.mkdir(parents=True, exist_ok=True)
-    done_file = out / "pages.done"
-    done = set(done_file.read_text(encoding="utf-8").splitlines()) if done_file.exists() else set()
-    todo = [f for f in files if str(f) not in done]
-    if engine is None:
-        engine = Engine(EngineConfig(script_identifier="none", entity_recognizer="none", clusterer="none",
-                                     template_matcher="none"))
-    iterator = todo
-    if progress and todo:
-        from ...cli.common import progress as bar
-
-        iterator = bar(todo, len(todo), "cropping pages", False)
-    for path in iterator:
+    engine = engine if engine is not None else cropping_engine()
+    for path in unfinished(files, str, out, "cropping pages", progress):
         for p, crops in enumerate(engine.word_crops(path)):
             for n, crop in enumerate(crops):
-                target = out / f"{path.stem}-p{p}-{n:04d}.png"
-                ok, buf = cv2.imencode(".png", crop if crop.ndim == 2 else crop[:, :, ::-1])
-                tmp = target.with_suffix(".png.tmp")
-                tmp.write_bytes(buf.tobytes())
-                tmp.replace(target)
-        with done_file.open("a", encoding="utf-8") as fh:
-            fh.write(f"{path}\n")
+                write_crop(out / f"{path.stem}-p{p}-{n:04d}.png", crop)
     return out
 
 
